@@ -1,0 +1,88 @@
+package engine
+
+import "time"
+
+// USBInfo is what the USB bus says about a device (never opened).
+type USBInfo struct {
+	Bus       int `json:"bus"`
+	Address   int `json:"address"`
+	ProductID int `json:"product_id"`
+	SpeedMbps int `json:"speed_mbps"`
+}
+
+// Device is one device as the shells see it: a copy, never shared.
+// JSON field names are the contract's.
+type Device struct {
+	// Key identifies the device inside trustwatch for as long as it is
+	// plugged in (normalised UDID when known, else "usb:<bus>-<addr>").
+	Key         string `json:"-"`
+	UDID        string `json:"udid"`
+	Name        string `json:"name"`
+	ProductType string `json:"product_type"`
+	IOSVersion  string `json:"ios_version"`
+	Connection  string `json:"connection"`
+	State       State  `json:"state"`
+	Summary     string `json:"summary"`
+	Guide       string `json:"guide"`
+	Detail      string `json:"detail"`
+	// LinkSpeed is a hint when the USB link is slower than high speed.
+	LinkSpeed string   `json:"link_speed,omitempty"`
+	USB       *USBInfo `json:"usb,omitempty"`
+
+	Previous State     `json:"-"` // state before the last change
+	Since    time.Time `json:"-"` // when State was entered
+	DeviceID int       `json:"-"` // usbmuxd DeviceID, 0 when not on usbmux
+}
+
+// DisplayName is the name to show people: the phone's name, or a fallback.
+func (d Device) DisplayName() string {
+	switch {
+	case d.Name != "":
+		return d.Name
+	case d.UDID != "":
+		return "iPhone " + shortID(d.UDID)
+	default:
+		return "iPhone"
+	}
+}
+
+func shortID(udid string) string {
+	if len(udid) > 8 {
+		return "…" + udid[len(udid)-6:]
+	}
+	return udid
+}
+
+// Usbmux is the state of the connection to usbmuxd.
+type Usbmux struct {
+	Address   string `json:"address"`
+	Reachable bool   `json:"reachable"`
+	Error     string `json:"error"`
+}
+
+// Snapshot is the whole picture at one instant. Devices are sorted by Key.
+type Snapshot struct {
+	Time    time.Time `json:"-"`
+	Usbmux  Usbmux    `json:"usbmux"`
+	Devices []Device  `json:"devices"`
+}
+
+// Device returns the device with the given key.
+func (s Snapshot) Device(key string) (Device, bool) {
+	for _, d := range s.Devices {
+		if d.Key == key {
+			return d, true
+		}
+	}
+	return Device{}, false
+}
+
+// AllFinal reports whether no device is still being diagnosed.
+func (s Snapshot) AllFinal() bool {
+	for _, d := range s.Devices {
+		if !d.State.Final() {
+			return false
+		}
+	}
+	return true
+}

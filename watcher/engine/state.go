@@ -1,0 +1,94 @@
+// Package engine is trustwatch's diagnosis core: a pure state machine that
+// turns usbmuxd, USB and probe events into per-device states, and tells the
+// shells (lockdown executor, notifier, tray, CLI) what to do next. It does no
+// I/O and reads no clock: every input carries the time it happened.
+package engine
+
+// State is a device state, spelled exactly as in the contract.
+type State string
+
+// The contract's device states.
+const (
+	StateReady              State = "ready"
+	StateLocked             State = "locked"
+	StateLockedSinceRestart State = "locked-since-restart"
+	StateUntrusted          State = "untrusted"
+	StateUntrustedLocked    State = "untrusted-locked"
+	StateTrustPending       State = "trust-pending"
+	StateTrustDenied        State = "trust-denied"
+	StateTrustRevoked       State = "trust-revoked"
+	StateNoData             State = "no-data"
+	StateUnstable           State = "unstable-connection"
+	StateRecovery           State = "recovery-mode"
+	StateServiceUnavailable State = "service-unavailable"
+	StateProbing            State = "probing"
+	StateError              State = "error"
+)
+
+// AllStates lists every contract state, in the contract's order.
+var AllStates = []State{
+	StateReady, StateLocked, StateLockedSinceRestart, StateUntrusted,
+	StateUntrustedLocked, StateTrustPending, StateTrustDenied, StateTrustRevoked,
+	StateNoData, StateUnstable, StateRecovery, StateServiceUnavailable,
+	StateProbing, StateError,
+}
+
+type stateInfo struct {
+	anchor  string // guide anchor (contract table)
+	summary string // one sentence: what is wrong and what to do
+	words   string // the state in plain words, for menus and lists
+}
+
+var states = map[State]stateInfo{
+	StateReady:              {"verify", "Connected and trusted; ready to sync, back up and copy photos.", "ready"},
+	StateLocked:             {"issue-locked", "Trusted, but the screen is locked. Unlock your iPhone to use it with this computer.", "locked"},
+	StateLockedSinceRestart: {"issue-locked", "The iPhone restarted and has not been unlocked since. Unlock it once with your passcode.", "locked since restart"},
+	StateUntrusted:          {"step-3", "This computer is not trusted by the iPhone. Unlock it and tap Trust when asked.", "not trusted"},
+	StateUntrustedLocked:    {"step-1", "Unlock your iPhone so it can ask whether to trust this computer.", "locked, not trusted yet"},
+	StateTrustPending:       {"step-3", "Tap Trust on your iPhone, then enter its passcode.", "waiting for Trust"},
+	StateTrustDenied:        {"step-2", "\"Don't Trust\" was tapped. Unplug the iPhone and plug it in again to get the question back.", "Don't Trust was tapped"},
+	StateTrustRevoked:       {"step-6", "The iPhone no longer trusts this computer (trust was reset). Use Fix trust, then tap Trust on the iPhone.", "trust was reset"},
+	StateNoData:             {"issue-cable", "The iPhone is connected for power, but no data link came up. Try a data cable (not charge-only), a port on the computer itself rather than a hub, and unlock the phone.", "charging only, no data"},
+	StateUnstable:           {"issue-cable", "The connection keeps dropping. Try another cable or another USB port on the computer itself.", "connection keeps dropping"},
+	StateRecovery:           {"recovery", "The iPhone is in Recovery or DFU mode. Restart it normally, or restore it with Finder, iTunes or Apple Devices.", "in recovery mode"},
+	StateServiceUnavailable: {"issue-drivers", "The iPhone is on USB, but the Apple device service (usbmuxd) is not running. Install or start it.", "device service missing"},
+	StateProbing:            {"", "Checking the iPhone…", "checking…"},
+	StateError:              {"issue-not-showing", "trustwatch could not diagnose this iPhone.", "could not be checked"},
+}
+
+// Anchor is the guide anchor that explains the state ("" for probing).
+func (s State) Anchor() string { return states[s].anchor }
+
+// Summary is the state's default one-line advice.
+func (s State) Summary() string { return states[s].summary }
+
+// Words is the state in plain words ("waiting for Trust").
+func (s State) Words() string {
+	if w := states[s].words; w != "" {
+		return w
+	}
+	return string(s)
+}
+
+// Known reports whether s is a contract state.
+func (s State) Known() bool { _, ok := states[s]; return ok }
+
+// Final reports whether s is an answer rather than work in progress.
+func (s State) Final() bool { return s != StateProbing && s != "" }
+
+// NeedsUser reports whether the user has to do something about s.
+func (s State) NeedsUser() bool { return s.Final() && s != StateReady }
+
+// Severity groups states for the tray icon: 0 fine, 1 needs the user's hand
+// on the phone (trust, lock), 2 a problem with the link or the computer.
+func (s State) Severity() int {
+	switch s {
+	case StateReady, StateProbing, "":
+		return 0
+	case StateLocked, StateLockedSinceRestart, StateUntrusted, StateUntrustedLocked,
+		StateTrustPending, StateTrustDenied, StateTrustRevoked:
+		return 1
+	default:
+		return 2
+	}
+}
