@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh Debian/Ubuntu machine: installs what the
+# tests need (as root, or through sudo), then runs format, vet, cross-builds,
+# unit + integration tests against real parts, and each scripts/test-*.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PKGS=(
+  pkg-config libusb-1.0-0-dev                                   # gousb (cgo)
+  umockdev libumockdev-dev gir1.2-umockdev-1.0 python3-gi         # USB tests under umockdev
+  libimobiledevice-utils libusbmuxd-tools                         # conformance: idevicepair, ideviceinfo
+  dbus dbus-x11 xvfb x11-utils xdotool imagemagick                # private desktop: bus, X, screenshots
+  dunst libnotify-bin xfce4-panel                                 # notification server, tray host
+  systemd desktop-file-utils                                      # login-item checks
+  chromium                                                        # guide rendering
+  wine64 gcc-mingw-w64-x86-64                                     # Windows registry tests under Wine
+)
+
+need=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
+done
+if ((${#need[@]})); then
+  echo "== installing: ${need[*]}"
+  SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+export PATH=$PATH:/usr/local/go/bin
+export CI=${CI:-true}   # tests fail instead of skipping when a tool is missing
+
+echo "== gofmt"
+bad=$(gofmt -l . | grep -v '^testdata/' || true)
+[ -z "$bad" ] || { echo "gofmt needed:"; echo "$bad"; exit 1; }
+
+echo "== go vet"
+go vet ./...
+
+echo "== cross-builds"
+GOOS=windows CGO_ENABLED=0 go build ./...
+GOOS=darwin CGO_ENABLED=0 go vet ./...
+GOOS=linux CGO_ENABLED=0 go build ./...
+
+echo "== go test"
+go test -count=1 -timeout 10m ./...
+
+for s in scripts/test-*.sh; do
+  [ -x "$s" ] || continue
+  echo "== $s"
+  "$s"
+done
+echo "== all tests passed"
