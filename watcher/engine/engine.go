@@ -1,0 +1,669 @@
+package engine
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Config tunes the engine. The zero value is filled with defaults by New.
+type Config struct {
+	// AllowPair lets a probe send one Pair when no record exists (false: --no-pair).
+	AllowPair bool
+	// Follow keeps watching after the first answer (watch, tray): wait for
+	// unlock and Trust, re-check locked phones. `status` leaves it off.
+	Follow bool
+	// CompletePairing lets trustwatch finish a pairing it started and the
+	// user approved, and save the record through usbmuxd. Never in `status`.
+	CompletePairing bool
+	// NoDataWindow is how long an iPhone may sit on USB without a usbmuxd
+	// attach before it is reported as no-data.
+	NoDataWindow time.Duration
+	// UnstableCycles attaches within UnstableWindow mark a flapping link.
+	UnstableCycles int
+	UnstableWindow time.Duration
+	// StableAfter is how long a flapping device must stay attached before
+	// it is diagnosed again.
+	StableAfter time.Duration
+	// LockedRecheck is how often a trusted, locked phone is re-checked.
+	LockedRecheck time.Duration
+	// ErrorRetry is the pause before re-probing after an error; ErrorRetries caps it.
+	ErrorRetry   time.Duration
+	ErrorRetries int
+	// MuxGrace is how long devices outlive a usbmuxd outage (a restart)
+	// before they are dropped or reported as service-unavailable.
+	MuxGrace time.Duration
+}
+
+func (c *Config) defaults() {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&c.NoDataWindow, 5*time.Second)
+	def(&c.UnstableWindow, 20*time.Second)
+	def(&c.StableAfter, 10*time.Second)
+	def(&c.LockedRecheck, 2*time.Second)
+	def(&c.ErrorRetry, 5*time.Second)
+	def(&c.MuxGrace, 3*time.Second)
+	if c.UnstableCycles <= 0 {
+		c.UnstableCycles = 3
+	}
+	if c.ErrorRetries <= 0 {
+		c.ErrorRetries = 2
+	}
+}
+
+// Change is one device's state change (or its removal).
+type Change struct {
+	Device   Device
+	Previous State
+	Removed  bool
+}
+
+// Output is what one event produced.
+type Output struct {
+	Commands   []Command
+	Changes    []Change
+	MuxChanged bool // the usbmuxd reachability or error changed
+}
+
+// Engine holds every device's diagnosis. It is not safe for concurrent
+// use: one goroutine owns it and feeds it events in order.
+type Engine struct {
+	cfg      Config
+	mux      Usbmux
+	muxKnown bool // a MuxUp or MuxDown has been seen
+	devs     map[string]*dev
+	flaps    map[string][]time.Time // attach times per identity, kept across detaches
+	epoch    uint64
+	out      Output
+}
+
+type dev struct {
+	Device
+	epoch      uint64
+	onMux      bool
+	stale      bool // usbmuxd went away; waiting for it to list the device again
+	staleUntil time.Time
+	usb        *USBDevice
+	loc        uint32 // usbmuxd LocationID
+	ourPair    bool   // the Pair now waiting on the phone was ours
+	pairSent   bool   // a Pair reached the dialog logic during this attach
+	busy       bool   // a probe/pair/unpair command is outstanding
+	errors     int    // consecutive error results
+	noDataAt   time.Time
+	recheckAt  time.Time
+	stableAt   time.Time
+}
+
+// New returns an engine with no devices.
+func New(cfg Config) *Engine {
+	cfg.defaults()
+	return &Engine{cfg: cfg, devs: map[string]*dev{}, flaps: map[string][]time.Time{}}
+}
+
+// Config returns the engine's effective configuration.
+func (e *Engine) Config() Config { return e.cfg }
+
+// Handle applies one event at time now and returns what it caused.
+func (e *Engine) Handle(ev Event, now time.Time) Output {
+	e.out = Output{}
+	switch ev := ev.(type) {
+	case MuxUp:
+		e.muxUp(ev, now)
+	case MuxDown:
+		e.muxDown(ev, now)
+	case MuxAttached:
+		e.attach(ev.Device, now)
+	case MuxDetached:
+		e.detach(ev.DeviceID, now)
+	case MuxPaired:
+		if d := e.byDeviceID(ev.DeviceID); d != nil {
+			e.paired(d, now)
+		}
+	case USBAdded:
+		e.usbAdded(ev.Device, now)
+	case USBRemoved:
+		e.usbRemoved(ev.Device, now)
+	case ProbeDone:
+		e.probeDone(ev, now)
+	case TrustSeen:
+		e.trustSeen(ev, now)
+	case Unlocked:
+		e.unlocked(ev, now)
+	case FixTrust:
+		e.fixTrust(ev.Key, now)
+	case Forget:
+		e.forget(ev.Key, now)
+	case Tick:
+	}
+	e.timers(now)
+	out := e.out
+	e.out = Output{}
+	return out
+}
+
+// NextDeadline is when the engine next needs a Tick (ok false: never).
+func (e *Engine) NextDeadline() (t time.Time, ok bool) {
+	consider := func(c time.Time) {
+		if !c.IsZero() && (!ok || c.Before(t)) {
+			t, ok = c, true
+		}
+	}
+	for _, d := range e.devs {
+		consider(d.noDataAt)
+		consider(d.recheckAt)
+		consider(d.stableAt)
+		if d.stale {
+			consider(d.staleUntil)
+		}
+	}
+	return t, ok
+}
+
+// Snapshot copies the current picture.
+func (e *Engine) Snapshot(now time.Time) Snapshot {
+	s := Snapshot{Time: now, Usbmux: e.mux, Devices: make([]Device, 0, len(e.devs))}
+	for _, d := range e.devs {
+		s.Devices = append(s.Devices, d.snapshot())
+	}
+	sort.Slice(s.Devices, func(i, j int) bool { return s.Devices[i].Key < s.Devices[j].Key })
+	return s
+}
+
+func (d *dev) snapshot() Device {
+	c := d.Device
+	if d.usb != nil {
+		c.USB = &USBInfo{Bus: d.usb.Bus, Address: d.usb.Address, ProductID: d.usb.ProductID, SpeedMbps: d.usb.SpeedMbps}
+	}
+	return c
+}
+
+// --- usbmuxd ---------------------------------------------------------------
+
+func (e *Engine) setMux(m Usbmux) {
+	if m != e.mux {
+		e.mux = m
+		e.out.MuxChanged = true
+	}
+}
+
+func (e *Engine) muxUp(ev MuxUp, now time.Time) {
+	e.muxKnown = true
+	e.setMux(Usbmux{Address: ev.Address, Reachable: true})
+	listed := map[string]bool{}
+	for _, md := range ev.Devices {
+		listed[NormalizeUDID(md.UDID)] = true
+		e.attach(md, now)
+	}
+	// Devices from before the outage that usbmuxd no longer lists are gone.
+	for _, d := range e.sorted() {
+		if d.stale && !listed[d.Key] {
+			e.muxGone(d, now)
+		}
+	}
+}
+
+func (e *Engine) muxDown(ev MuxDown, now time.Time) {
+	e.muxKnown = true
+	e.setMux(Usbmux{Address: ev.Address, Reachable: false, Error: ev.Err})
+	for _, d := range e.sorted() {
+		if d.onMux {
+			// Keep the device through a usbmuxd restart; if it comes back
+			// listed, it is re-checked silently and nobody is told twice.
+			d.onMux, d.stale, d.staleUntil = false, true, now.Add(e.cfg.MuxGrace)
+			d.busy = false
+			e.cmd(Cancel{Key: d.Key})
+		} else if d.usb != nil && d.usb.Kind == USBMobile && !d.State.Final() {
+			e.setState(d, StateServiceUnavailable, "", now)
+			d.noDataAt = time.Time{}
+		}
+	}
+}
+
+// muxGone settles a device that usbmuxd lost for good.
+func (e *Engine) muxGone(d *dev, now time.Time) {
+	d.stale = false
+	d.DeviceID = 0
+	if d.usb == nil {
+		e.remove(d)
+		return
+	}
+	if e.mux.Reachable {
+		d.noDataAt = now.Add(e.cfg.NoDataWindow)
+	} else {
+		e.setState(d, StateServiceUnavailable, "", now)
+	}
+}
+
+func (e *Engine) attach(md MuxDevice, now time.Time) {
+	key := NormalizeUDID(md.UDID)
+	if key == "" {
+		key = fmt.Sprintf("mux:%d", md.DeviceID)
+	}
+	d := e.devs[key]
+	if d == nil {
+		d = e.usbOnlyFor(md)
+	}
+	if d != nil && d.onMux && d.DeviceID == md.DeviceID {
+		return // the same attach, reported twice (ListDevices, then Listen)
+	}
+	silent := d != nil && d.stale && d.State.Final()
+	if d == nil {
+		d = &dev{Device: Device{Key: key, Connection: "usb"}}
+		e.devs[key] = d
+	}
+	d.onMux, d.stale, d.DeviceID, d.UDID, d.loc = true, false, md.DeviceID, md.UDID, md.LocationID
+	d.noDataAt = time.Time{}
+	if d.usb == nil {
+		if u := e.takeUSBOnly(md, d); u != nil {
+			d.usb = u
+			d.LinkSpeed = linkSpeedHint(*u)
+		}
+	}
+	if silent {
+		e.probe(d, now, true)
+		return
+	}
+	d.pairSent, d.ourPair, d.errors = false, false, 0
+	if e.flapping(key, now) {
+		e.unstable(d, now)
+		return
+	}
+	e.probe(d, now, false)
+}
+
+func (e *Engine) detach(id int, now time.Time) {
+	d := e.byDeviceID(id)
+	if d == nil {
+		return
+	}
+	d.onMux, d.busy = false, false
+	d.recheckAt, d.stableAt = time.Time{}, time.Time{}
+	e.cmd(Cancel{Key: d.Key})
+	if d.usb != nil && d.usb.Kind == USBMobile {
+		// Still on the bus: usbmuxd lost the data link. If the USB side
+		// goes too, the device is removed then.
+		d.noDataAt = now.Add(e.cfg.NoDataWindow)
+		d.DeviceID = 0
+		return
+	}
+	e.remove(d)
+}
+
+func (e *Engine) paired(d *dev, now time.Time) {
+	switch d.State {
+	case StateUntrusted, StateUntrustedLocked, StateTrustPending, StateTrustRevoked, StateTrustDenied, StateError:
+		e.probe(d, now, false)
+	}
+}
+
+// --- USB -------------------------------------------------------------------
+
+func (e *Engine) usbAdded(u USBDevice, now time.Time) {
+	if e.byUSB(u) != nil {
+		return
+	}
+	if u.Kind != USBMobile {
+		d := &dev{Device: Device{Key: usbKey(u), Connection: "usb"}, usb: &u}
+		e.devs[d.Key] = d
+		e.setState(d, StateRecovery, recoveryDetail(u), now)
+		return
+	}
+	// An iPhone usbmuxd already knows: add the USB facts.
+	for _, d := range e.sorted() {
+		if d.onMux && d.usb == nil && matchesUSB(d, u) {
+			d.usb = &u
+			d.LinkSpeed = linkSpeedHint(u)
+			return
+		}
+	}
+	key := usbKey(u)
+	d := &dev{Device: Device{Key: key, Connection: "usb"}, usb: &u}
+	if u.Serial != "" {
+		d.UDID = HyphenateUDID(u.Serial)
+	}
+	d.LinkSpeed = linkSpeedHint(u)
+	e.devs[key] = d
+	if e.flapping(key, now) {
+		e.unstable(d, now)
+		return
+	}
+	if e.muxKnown && !e.mux.Reachable {
+		e.setState(d, StateServiceUnavailable, "", now)
+		return
+	}
+	e.setState(d, StateProbing, "", now)
+	d.noDataAt = now.Add(e.cfg.NoDataWindow)
+}
+
+func (e *Engine) usbRemoved(u USBDevice, now time.Time) {
+	d := e.byUSB(u)
+	if d == nil {
+		return
+	}
+	d.usb = nil
+	d.LinkSpeed = ""
+	if !d.onMux {
+		e.cmd(Cancel{Key: d.Key})
+		e.remove(d)
+	}
+}
+
+// usbOnlyFor finds the USB-only entry that a usbmuxd attach belongs to, so
+// the device keeps one identity from plug to diagnosis.
+func (e *Engine) usbOnlyFor(md MuxDevice) *dev {
+	for _, d := range e.sorted() {
+		if !d.onMux && !d.stale && d.usb != nil && d.usb.Kind == USBMobile && muxMatchesUSB(md, *d.usb) {
+			return d
+		}
+	}
+	return nil
+}
+
+// takeUSBOnly moves the USB facts of a separate USB-only entry into d.
+func (e *Engine) takeUSBOnly(md MuxDevice, d *dev) *USBDevice {
+	for _, o := range e.sorted() {
+		if o != d && !o.onMux && o.usb != nil && o.usb.Kind == USBMobile && muxMatchesUSB(md, *o.usb) {
+			u := o.usb
+			e.remove(o)
+			return u
+		}
+	}
+	return nil
+}
+
+func muxMatchesUSB(md MuxDevice, u USBDevice) bool {
+	if u.Serial != "" && NormalizeUDID(u.Serial) == NormalizeUDID(md.UDID) {
+		return true
+	}
+	return md.LocationID != 0 && md.LocationID == u.LocationID()
+}
+
+func matchesUSB(d *dev, u USBDevice) bool {
+	return muxMatchesUSB(MuxDevice{UDID: d.UDID, LocationID: d.loc}, u)
+}
+
+func usbKey(u USBDevice) string {
+	if u.Serial != "" && u.Kind == USBMobile {
+		return NormalizeUDID(u.Serial)
+	}
+	return fmt.Sprintf("usb:%d-%d", u.Bus, u.Address)
+}
+
+func linkSpeedHint(u USBDevice) string {
+	if u.SpeedMbps > 0 && u.SpeedMbps < 480 {
+		return fmt.Sprintf("The USB link runs at %d Mb/s, below high speed (480 Mb/s): the cable or port may be worn; try another cable or a port on the computer itself.", u.SpeedMbps)
+	}
+	return ""
+}
+
+func recoveryDetail(u USBDevice) string {
+	if u.Kind == USBDFU {
+		return fmt.Sprintf("DFU mode (USB product 0x%04x)", u.ProductID)
+	}
+	return fmt.Sprintf("Recovery mode (USB product 0x%04x)", u.ProductID)
+}
+
+// --- results ---------------------------------------------------------------
+
+func (e *Engine) probeDone(ev ProbeDone, now time.Time) {
+	d := e.devs[ev.Key]
+	if d == nil || ev.Epoch != d.epoch {
+		return // about a previous plug, or a device that left
+	}
+	r := ev.Result
+	d.busy = false
+	for _, f := range []struct {
+		dst *string
+		v   string
+	}{{&d.Name, r.Name}, {&d.ProductType, r.ProductType}, {&d.IOSVersion, r.IOSVersion}} {
+		if f.v != "" {
+			*f.dst = f.v
+		}
+	}
+	if r.PairReached {
+		d.pairSent, d.ourPair = true, r.OurPair
+	}
+	if r.State == StateError {
+		d.errors++
+	} else {
+		d.errors = 0
+	}
+	e.setState(d, r.State, r.Detail, now)
+	if !e.cfg.Follow {
+		return
+	}
+	switch r.State {
+	case StateLocked, StateLockedSinceRestart:
+		d.recheckAt = now.Add(e.cfg.LockedRecheck)
+	case StateUntrustedLocked:
+		e.cmd(AwaitUnlock{Target: d.target()})
+	case StateTrustPending, StateUntrusted:
+		e.cmd(AwaitTrust{Target: d.target()})
+	case StateError:
+		if d.errors <= e.cfg.ErrorRetries {
+			d.recheckAt = now.Add(e.cfg.ErrorRetry)
+		}
+	}
+}
+
+func (e *Engine) trustSeen(ev TrustSeen, now time.Time) {
+	d := e.devs[ev.Key]
+	if d == nil || ev.Epoch != d.epoch || !d.onMux {
+		return
+	}
+	if ev.Via == ViaRequestPair && d.ourPair && e.cfg.CompletePairing {
+		e.bump(d)
+		d.busy = true
+		e.setState(d, StateProbing, "", now)
+		e.cmd(CompletePair{Target: d.target()})
+		return
+	}
+	e.probe(d, now, false)
+}
+
+func (e *Engine) unlocked(ev Unlocked, now time.Time) {
+	d := e.devs[ev.Key]
+	if d == nil || ev.Epoch != d.epoch || !d.onMux || d.State != StateUntrustedLocked {
+		return
+	}
+	if !e.cfg.AllowPair {
+		e.probe(d, now, false)
+		return
+	}
+	// The Pair refused while locked never showed a dialog, so this is the
+	// one Pair that brings the Trust prompt up.
+	e.sendPair(d, false, now)
+}
+
+func (e *Engine) fixTrust(key string, now time.Time) {
+	d := e.devs[key]
+	if d == nil || !d.onMux || d.busy {
+		return
+	}
+	switch d.State {
+	case StateUntrusted:
+		e.sendPair(d, false, now)
+	case StateTrustRevoked:
+		e.sendPair(d, true, now)
+	}
+}
+
+func (e *Engine) forget(key string, now time.Time) {
+	d := e.devs[key]
+	if d == nil || !d.onMux || d.busy {
+		return
+	}
+	e.bump(d)
+	d.busy = true
+	d.pairSent, d.ourPair = false, false
+	e.setState(d, StateProbing, "", now)
+	e.cmd(Unpair{Target: d.target()})
+}
+
+func (e *Engine) sendPair(d *dev, clearStale bool, now time.Time) {
+	e.bump(d)
+	d.busy = true
+	e.setState(d, StateProbing, "", now)
+	e.cmd(SendPair{Target: d.target(), ClearStale: clearStale})
+}
+
+// --- timers ----------------------------------------------------------------
+
+func (e *Engine) timers(now time.Time) {
+	for _, d := range e.sorted() {
+		if !d.noDataAt.IsZero() && !now.Before(d.noDataAt) {
+			d.noDataAt = time.Time{}
+			if !d.onMux && d.usb != nil {
+				if e.mux.Reachable {
+					e.setState(d, StateNoData, "", now)
+				} else {
+					e.setState(d, StateServiceUnavailable, "", now)
+				}
+			}
+		}
+		if d.stale && !now.Before(d.staleUntil) {
+			e.muxGone(d, now)
+			if e.devs[d.Key] == nil {
+				continue
+			}
+		}
+		if !d.stableAt.IsZero() && !now.Before(d.stableAt) {
+			d.stableAt = time.Time{}
+			if d.onMux {
+				e.probe(d, now, false)
+			}
+		}
+		if !d.recheckAt.IsZero() && !now.Before(d.recheckAt) {
+			d.recheckAt = time.Time{}
+			if d.onMux && !d.busy {
+				e.probe(d, now, true)
+			}
+		}
+	}
+}
+
+// --- helpers ---------------------------------------------------------------
+
+// probe starts a diagnosis. A silent probe keeps the current state on show
+// (a re-check of a locked phone, a device re-listed after a usbmuxd restart).
+func (e *Engine) probe(d *dev, now time.Time, silent bool) {
+	e.bump(d)
+	d.busy = true
+	d.recheckAt, d.stableAt = time.Time{}, time.Time{}
+	if !silent {
+		e.setState(d, StateProbing, "", now)
+	}
+	policy := PairNever
+	// One Pair per attach, and only when it can tell something apart.
+	if e.cfg.AllowPair && !d.pairSent {
+		policy = PairOnce
+	}
+	e.cmd(Probe{Target: d.target(), Pair: policy})
+}
+
+func (e *Engine) unstable(d *dev, now time.Time) {
+	d.busy = false
+	d.stableAt = now.Add(e.cfg.StableAfter)
+	if !d.onMux {
+		d.stableAt = time.Time{}
+		d.noDataAt = time.Time{}
+	}
+	e.cmd(Cancel{Key: d.Key})
+	e.setState(d, StateUnstable, fmt.Sprintf("%d connects within %s", len(e.flaps[d.Key]), e.cfg.UnstableWindow), now)
+}
+
+// flapping records an attach of identity key and reports whether the link
+// has come up UnstableCycles times within UnstableWindow.
+func (e *Engine) flapping(key string, now time.Time) bool {
+	kept := e.flaps[key][:0]
+	for _, t := range e.flaps[key] {
+		if now.Sub(t) < e.cfg.UnstableWindow {
+			kept = append(kept, t)
+		}
+	}
+	kept = append(kept, now)
+	e.flaps[key] = kept
+	// Forget identities that have been quiet for a whole window.
+	for k, ts := range e.flaps {
+		if len(ts) > 0 && now.Sub(ts[len(ts)-1]) >= e.cfg.UnstableWindow {
+			delete(e.flaps, k)
+		}
+	}
+	return len(kept) >= e.cfg.UnstableCycles
+}
+
+func (e *Engine) bump(d *dev) {
+	e.epoch++
+	d.epoch = e.epoch
+}
+
+func (e *Engine) setState(d *dev, s State, detail string, now time.Time) {
+	d.Detail = detail
+	d.Summary = s.Summary()
+	d.Guide = s.Anchor()
+	if d.State == s {
+		return
+	}
+	prev := d.State
+	d.Previous, d.State, d.Since = prev, s, now
+	e.out.Changes = append(e.out.Changes, Change{Device: d.snapshot(), Previous: prev})
+}
+
+func (e *Engine) remove(d *dev) {
+	delete(e.devs, d.Key)
+	e.out.Changes = append(e.out.Changes, Change{Device: d.snapshot(), Previous: d.State, Removed: true})
+}
+
+func (e *Engine) cmd(c Command) { e.out.Commands = append(e.out.Commands, c) }
+
+func (d *dev) target() Target {
+	return Target{Key: d.Key, Epoch: d.epoch, DeviceID: d.DeviceID, UDID: d.UDID}
+}
+
+func (e *Engine) byDeviceID(id int) *dev {
+	for _, d := range e.devs {
+		if d.onMux && d.DeviceID == id {
+			return d
+		}
+	}
+	return nil
+}
+
+func (e *Engine) byUSB(u USBDevice) *dev {
+	for _, d := range e.devs {
+		if d.usb != nil && d.usb.Bus == u.Bus && d.usb.Address == u.Address {
+			return d
+		}
+	}
+	return nil
+}
+
+// sorted gives devices in key order, so every run is deterministic.
+func (e *Engine) sorted() []*dev {
+	ds := make([]*dev, 0, len(e.devs))
+	for _, d := range e.devs {
+		ds = append(ds, d)
+	}
+	sort.Slice(ds, func(i, j int) bool { return ds[i].Key < ds[j].Key })
+	return ds
+}
+
+// NormalizeUDID makes usbmuxd serials (hyphenated) and USB serials
+// (plain) comparable.
+func NormalizeUDID(s string) string {
+	return strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(s), "-", ""))
+}
+
+// HyphenateUDID writes a 24-character USB serial the way usbmuxd reports it.
+func HyphenateUDID(s string) string {
+	n := NormalizeUDID(s)
+	if len(n) == 24 {
+		return n[:8] + "-" + n[8:]
+	}
+	return s
+}
