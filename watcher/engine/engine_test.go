@@ -1,0 +1,499 @@
+package engine
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+var t0 = time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+
+const udid = "00008030-001A2B3C4D5E6F70"
+
+var key = NormalizeUDID(udid)
+
+var phone = MuxDevice{DeviceID: 7, UDID: udid, LocationID: 1<<16 | 5, ProductID: 0x12a8}
+
+// harness drives an engine with a fake clock and records what came out.
+type harness struct {
+	t   *testing.T
+	e   *Engine
+	now time.Time
+	out Output
+}
+
+func newHarness(t *testing.T, cfg Config) *harness {
+	return &harness{t: t, e: New(cfg), now: t0}
+}
+
+func (h *harness) do(ev Event) Output {
+	h.out = h.e.Handle(ev, h.now)
+	return h.out
+}
+
+func (h *harness) after(d time.Duration) Output {
+	h.now = h.now.Add(d)
+	return h.do(Tick{})
+}
+
+func (h *harness) state(k string) State {
+	d, ok := h.e.Snapshot(h.now).Device(k)
+	if !ok {
+		return "(absent)"
+	}
+	return d.State
+}
+
+// lastTarget returns the epoch of the device, for forging results.
+func (h *harness) epoch(k string) uint64 { return h.e.devs[k].epoch }
+
+func (h *harness) result(k string, r ProbeResult) Output {
+	return h.do(ProbeDone{Key: k, Epoch: h.epoch(k), Result: r})
+}
+
+// cmds names the commands of an output, e.g. "Probe(once)", "AwaitTrust".
+func cmds(o Output) string {
+	var s []string
+	for _, c := range o.Commands {
+		switch c := c.(type) {
+		case Probe:
+			s = append(s, map[PairPolicy]string{PairNever: "Probe(never)", PairOnce: "Probe(once)"}[c.Pair])
+		case SendPair:
+			s = append(s, fmt.Sprintf("SendPair(clear=%v)", c.ClearStale))
+		default:
+			s = append(s, strings.TrimPrefix(reflect.TypeOf(c).String(), "engine."))
+		}
+	}
+	return strings.Join(s, ",")
+}
+
+func changes(o Output) string {
+	var s []string
+	for _, c := range o.Changes {
+		if c.Removed {
+			s = append(s, "removed")
+		} else {
+			s = append(s, fmt.Sprintf("%s>%s", c.Previous, c.Device.State))
+		}
+	}
+	return strings.Join(s, ",")
+}
+
+var watchCfg = Config{AllowPair: true, Follow: true, CompletePairing: true}
+
+func TestProbeResultsMapToStatesAndFollowUps(t *testing.T) {
+	cases := []struct {
+		result   State
+		followUp string // commands right after the result (Follow mode)
+		later    string // commands after LockedRecheck / ErrorRetry
+	}{
+		{StateReady, "", ""},
+		{StateLocked, "", "Probe(once)"},
+		{StateLockedSinceRestart, "", "Probe(once)"},
+		{StateUntrusted, "AwaitTrust", ""},
+		{StateUntrustedLocked, "AwaitUnlock", ""},
+		{StateTrustPending, "AwaitTrust", ""},
+		{StateTrustDenied, "", ""},
+		{StateTrustRevoked, "", ""},
+		{StateError, "", "Probe(once)"},
+	}
+	for _, c := range cases {
+		t.Run(string(c.result), func(t *testing.T) {
+			h := newHarness(t, watchCfg)
+			h.do(MuxUp{Address: "unix:///x"})
+			if got := cmds(h.do(MuxAttached{phone})); got != "Probe(once)" {
+				t.Fatalf("attach: commands %q", got)
+			}
+			if got := h.state(key); got != StateProbing {
+				t.Fatalf("attach: state %s", got)
+			}
+			out := h.result(key, ProbeResult{State: c.result, Name: "Anna's iPhone"})
+			if got := changes(out); got != "probing>"+string(c.result) {
+				t.Errorf("changes %q", got)
+			}
+			if got := cmds(out); got != c.followUp {
+				t.Errorf("follow-up %q, want %q", got, c.followUp)
+			}
+			d, _ := h.e.Snapshot(h.now).Device(key)
+			if d.Guide != c.result.Anchor() || d.Summary == "" || d.Name != "Anna's iPhone" || d.UDID != udid {
+				t.Errorf("snapshot %+v", d)
+			}
+			out = h.after(6 * time.Second)
+			if got := cmds(out); got != c.later {
+				t.Errorf("later %q, want %q", got, c.later)
+			}
+			if got := changes(out); got != "" {
+				t.Errorf("a re-check must not show probing: %q", got)
+			}
+		})
+	}
+}
+
+func TestStatusModeNeverFollows(t *testing.T) {
+	for _, s := range []State{StateLocked, StateUntrustedLocked, StateTrustPending, StateError} {
+		h := newHarness(t, Config{AllowPair: true})
+		h.do(MuxUp{})
+		h.do(MuxAttached{phone})
+		if got := cmds(h.result(key, ProbeResult{State: s})); got != "" {
+			t.Errorf("%s: status mode issued %q", s, got)
+		}
+		if _, ok := h.e.NextDeadline(); ok {
+			t.Errorf("%s: status mode set a timer", s)
+		}
+	}
+}
+
+func TestNoPairProbesWithoutPair(t *testing.T) {
+	h := newHarness(t, Config{AllowPair: false})
+	h.do(MuxUp{})
+	if got := cmds(h.do(MuxAttached{phone})); got != "Probe(never)" {
+		t.Fatalf("got %q", got)
+	}
+}
+
+// The story of issue 2: locked and untrusted → unlocked → Trust prompt →
+// Trust tapped → ready, with exactly one Pair reaching the dialog.
+func TestUnlockThenTrustStory(t *testing.T) {
+	h := newHarness(t, watchCfg)
+	h.do(MuxUp{})
+	h.do(MuxAttached{phone})
+	h.result(key, ProbeResult{State: StateUntrustedLocked}) // Pair refused before any dialog
+	steps := []struct {
+		ev       Event
+		commands string
+		changes  string
+	}{
+		{Unlocked{Key: key}, "SendPair(clear=false)", "untrusted-locked>probing"},
+		{ProbeDone{Key: key, Result: ProbeResult{State: StateTrustPending, PairReached: true, OurPair: true}}, "AwaitTrust", "probing>trust-pending"},
+		{TrustSeen{Key: key, Via: ViaRequestPair}, "CompletePair", "trust-pending>probing"},
+		{ProbeDone{Key: key, Result: ProbeResult{State: StateReady}}, "", "probing>ready"},
+	}
+	for i, s := range steps {
+		// Results carry the epoch of the command they answer.
+		switch ev := s.ev.(type) {
+		case Unlocked:
+			ev.Epoch = h.epoch(key)
+			s.ev = ev
+		case ProbeDone:
+			ev.Epoch = h.epoch(key)
+			s.ev = ev
+		case TrustSeen:
+			ev.Epoch = h.epoch(key)
+			s.ev = ev
+		}
+		out := h.do(s.ev)
+		if cmds(out) != s.commands || changes(out) != s.changes {
+			t.Fatalf("step %d: commands %q changes %q; want %q %q", i, cmds(out), changes(out), s.commands, s.changes)
+		}
+	}
+}
+
+func TestTrustFromElsewhereProbesWithoutCompleting(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		ev   func(h *harness) Event
+	}{
+		{"record appeared", func(h *harness) Event { return TrustSeen{Key: key, Epoch: h.epoch(key), Via: ViaRecord} }},
+		{"usbmuxd Paired", func(h *harness) Event { return MuxPaired{DeviceID: phone.DeviceID} }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, watchCfg)
+			h.do(MuxUp{})
+			h.do(MuxAttached{phone})
+			h.result(key, ProbeResult{State: StateTrustPending, PairReached: true, OurPair: true})
+			if got := cmds(h.do(tc.ev(h))); got != "Probe(never)" {
+				t.Fatalf("got %q; a second Pair would flash the dialog", got)
+			}
+		})
+	}
+}
+
+func TestNotOurPairIsNotCompleted(t *testing.T) {
+	h := newHarness(t, watchCfg)
+	h.do(MuxUp{})
+	h.do(MuxAttached{phone})
+	h.result(key, ProbeResult{State: StateTrustPending, PairReached: true, OurPair: false})
+	if got := cmds(h.do(TrustSeen{Key: key, Epoch: h.epoch(key), Via: ViaRequestPair})); got != "Probe(never)" {
+		t.Fatalf("got %q", got)
+	}
+}
+
+func TestStaleResultsAreIgnored(t *testing.T) {
+	h := newHarness(t, watchCfg)
+	h.do(MuxUp{})
+	h.do(MuxAttached{phone})
+	old := h.epoch(key)
+	h.do(MuxDetached{DeviceID: 7})
+	h.do(MuxAttached{phone})
+	out := h.do(ProbeDone{Key: key, Epoch: old, Result: ProbeResult{State: StateReady}})
+	if len(out.Changes)+len(out.Commands) != 0 || h.state(key) != StateProbing {
+		t.Fatalf("a result from the previous plug changed things: %+v", out)
+	}
+}
+
+func TestOnePairPerAttach(t *testing.T) {
+	h := newHarness(t, watchCfg)
+	h.do(MuxUp{})
+	h.do(MuxAttached{phone})
+	h.result(key, ProbeResult{State: StateTrustDenied, PairReached: true})
+	if got := cmds(h.do(MuxPaired{DeviceID: 7})); got != "Probe(never)" {
+		t.Fatalf("after a Pair reached the phone: %q", got)
+	}
+	h.do(MuxDetached{DeviceID: 7})
+	if got := cmds(h.do(MuxAttached{phone})); got != "Probe(once)" {
+		t.Fatalf("a replug allows one Pair again: %q", got)
+	}
+}
+
+func TestFixTrustAndForget(t *testing.T) {
+	cases := []struct {
+		state State
+		fix   string
+	}{
+		{StateUntrusted, "SendPair(clear=false)"},
+		{StateTrustRevoked, "SendPair(clear=true)"},
+		{StateTrustPending, ""}, // the dialog is up: another Pair would flash it
+		{StateTrustDenied, ""},
+		{StateReady, ""},
+	}
+	for _, c := range cases {
+		h := newHarness(t, watchCfg)
+		h.do(MuxUp{})
+		h.do(MuxAttached{phone})
+		h.result(key, ProbeResult{State: c.state})
+		if got := cmds(h.do(FixTrust{Key: key})); got != c.fix {
+			t.Errorf("%s: FixTrust → %q, want %q", c.state, got, c.fix)
+		}
+		if c.fix != "" {
+			if got := cmds(h.do(FixTrust{Key: key})); got != "" {
+				t.Errorf("%s: a second click while busy sent %q", c.state, got)
+			}
+		}
+	}
+	h := newHarness(t, watchCfg)
+	h.do(MuxUp{})
+	h.do(MuxAttached{phone})
+	h.result(key, ProbeResult{State: StateReady})
+	if got := cmds(h.do(Forget{Key: key})); got != "Unpair" {
+		t.Errorf("Forget → %q", got)
+	}
+}
+
+func TestDetachRemoves(t *testing.T) {
+	h := newHarness(t, watchCfg)
+	h.do(MuxUp{})
+	h.do(MuxAttached{phone})
+	h.result(key, ProbeResult{State: StateReady})
+	out := h.do(MuxDetached{DeviceID: 7})
+	if changes(out) != "removed" || cmds(out) != "Cancel" || h.state(key) != "(absent)" {
+		t.Fatalf("changes %q commands %q", changes(out), cmds(out))
+	}
+	if out := h.do(MuxDetached{DeviceID: 7}); len(out.Changes) != 0 {
+		t.Fatal("a second detach changed something")
+	}
+}
+
+func TestDuplicateAttachIsIgnored(t *testing.T) {
+	h := newHarness(t, watchCfg)
+	h.do(MuxUp{Devices: []MuxDevice{phone}})
+	if out := h.do(MuxAttached{phone}); len(out.Commands)+len(out.Changes) != 0 {
+		t.Fatalf("Listen's replay of a listed device was treated as new: %+v", out)
+	}
+}
+
+func TestNetworkFreeUDIDlessAttachStillWorks(t *testing.T) {
+	h := newHarness(t, watchCfg)
+	h.do(MuxUp{})
+	h.do(MuxAttached{MuxDevice{DeviceID: 3}})
+	if h.state("mux:3") != StateProbing {
+		t.Fatal("a device without serial must still be diagnosed")
+	}
+}
+
+func TestUsbmuxdRestartIsSilent(t *testing.T) {
+	h := newHarness(t, watchCfg)
+	h.do(MuxUp{Address: "a"})
+	h.do(MuxAttached{phone})
+	h.result(key, ProbeResult{State: StateReady})
+	out := h.do(MuxDown{Address: "a", Err: "connection refused"})
+	if !out.MuxChanged || h.e.Snapshot(h.now).Usbmux.Reachable || cmds(out) != "Cancel" || changes(out) != "" {
+		t.Fatalf("down: %+v", out)
+	}
+	h.after(time.Second)
+	back := phone
+	back.DeviceID = 9 // usbmuxd numbers devices afresh
+	out = h.do(MuxUp{Address: "a", Devices: []MuxDevice{back}})
+	if !out.MuxChanged || changes(out) != "" || cmds(out) != "Probe(once)" {
+		t.Fatalf("up: changes %q commands %q", changes(out), cmds(out))
+	}
+	if out := h.result(key, ProbeResult{State: StateReady}); changes(out) != "" {
+		t.Fatalf("same state after restart must not be a change: %q", changes(out))
+	}
+	if out := h.do(MuxDetached{DeviceID: 9}); changes(out) != "removed" {
+		t.Fatal("new DeviceID not tracked")
+	}
+}
+
+func TestUsbmuxdGoneForGood(t *testing.T) {
+	h := newHarness(t, watchCfg)
+	h.do(MuxUp{})
+	h.do(MuxAttached{phone})
+	h.result(key, ProbeResult{State: StateReady})
+	h.do(MuxDown{Err: "gone"})
+	if out := h.after(3 * time.Second); changes(out) != "removed" {
+		t.Fatalf("after the grace: %q", changes(out))
+	}
+	// And a device that usbmuxd no longer lists after a restart.
+	h = newHarness(t, watchCfg)
+	h.do(MuxUp{})
+	h.do(MuxAttached{phone})
+	h.do(MuxDown{})
+	if out := h.do(MuxUp{}); changes(out) != "removed" {
+		t.Fatalf("not re-listed: %q", changes(out))
+	}
+}
+
+var usbPhone = USBDevice{Bus: 1, Address: 5, ProductID: 0x12a8, SpeedMbps: 480, Kind: USBMobile}
+
+func TestUSBStates(t *testing.T) {
+	t.Run("no-data", func(t *testing.T) {
+		h := newHarness(t, watchCfg)
+		h.do(MuxUp{})
+		h.do(USBAdded{usbPhone})
+		k := "usb:1-5"
+		if h.state(k) != StateProbing {
+			t.Fatal(h.state(k))
+		}
+		if out := h.after(4 * time.Second); changes(out) != "" {
+			t.Fatal("no-data before the window")
+		}
+		if out := h.after(time.Second); changes(out) != "probing>no-data" {
+			t.Fatalf("%q", changes(out))
+		}
+		// The data link comes up late: the same entry moves on.
+		out := h.do(MuxAttached{phone})
+		if changes(out) != "no-data>probing" || cmds(out) != "Probe(once)" {
+			t.Fatalf("late attach: %q %q", changes(out), cmds(out))
+		}
+		d, _ := h.e.Snapshot(h.now).Device(k)
+		if d.USB == nil || d.USB.Bus != 1 || d.UDID != udid || len(h.e.Snapshot(h.now).Devices) != 1 {
+			t.Fatalf("not correlated: %+v", h.e.Snapshot(h.now).Devices)
+		}
+		if out := h.do(USBRemoved{usbPhone}); changes(out) != "" {
+			t.Fatal("USB leaving before usbmuxd's detach removed the device")
+		}
+		if out := h.do(MuxDetached{DeviceID: 7}); changes(out) != "removed" {
+			t.Fatal("not removed")
+		}
+	})
+	t.Run("service-unavailable", func(t *testing.T) {
+		h := newHarness(t, watchCfg)
+		h.do(MuxDown{Err: "dial unix /var/run/usbmuxd: no such file"})
+		if out := h.do(USBAdded{usbPhone}); changes(out) != ">service-unavailable" {
+			t.Fatalf("%q", changes(out))
+		}
+	})
+	t.Run("service-unavailable when usbmuxd never answers", func(t *testing.T) {
+		h := newHarness(t, watchCfg)
+		h.do(USBAdded{usbPhone})
+		if out := h.after(5 * time.Second); changes(out) != "probing>service-unavailable" {
+			t.Fatalf("%q", changes(out))
+		}
+	})
+	t.Run("usb after usbmuxd", func(t *testing.T) {
+		h := newHarness(t, watchCfg)
+		h.do(MuxUp{})
+		h.do(MuxAttached{phone})
+		slow := usbPhone
+		slow.SpeedMbps = 12
+		h.do(USBAdded{slow})
+		d, _ := h.e.Snapshot(h.now).Device(key)
+		if d.USB == nil || d.USB.SpeedMbps != 12 || d.LinkSpeed == "" || len(h.e.Snapshot(h.now).Devices) != 1 {
+			t.Fatalf("%+v", h.e.Snapshot(h.now).Devices)
+		}
+	})
+	t.Run("recovery and DFU", func(t *testing.T) {
+		for _, u := range []USBDevice{{Bus: 1, Address: 9, ProductID: 0x1281, Kind: USBRecovery}, {Bus: 1, Address: 9, ProductID: 0x1227, Kind: USBDFU}} {
+			h := newHarness(t, watchCfg)
+			h.do(MuxUp{})
+			if out := h.do(USBAdded{u}); changes(out) != ">recovery-mode" {
+				t.Fatalf("%q", changes(out))
+			}
+			if out := h.do(USBRemoved{u}); changes(out) != "removed" {
+				t.Fatalf("%q", changes(out))
+			}
+		}
+	})
+}
+
+func TestFlappingIsUnstable(t *testing.T) {
+	h := newHarness(t, watchCfg)
+	h.do(MuxUp{})
+	for i := 0; i < 2; i++ {
+		h.do(MuxAttached{phone})
+		h.after(2 * time.Second)
+		h.do(MuxDetached{DeviceID: 7})
+	}
+	out := h.do(MuxAttached{phone})
+	if changes(out) != ">unstable-connection" || cmds(out) != "Cancel" {
+		t.Fatalf("third attach in 20 s: %q %q", changes(out), cmds(out))
+	}
+	if out := h.after(10 * time.Second); changes(out) != "unstable-connection>probing" || cmds(out) != "Probe(once)" {
+		t.Fatalf("after staying up: %q %q", changes(out), cmds(out))
+	}
+	// Slow replugs are not flapping.
+	h = newHarness(t, watchCfg)
+	h.do(MuxUp{})
+	for i := 0; i < 4; i++ {
+		h.do(MuxAttached{phone})
+		h.after(11 * time.Second)
+		h.do(MuxDetached{DeviceID: 7})
+	}
+	if out := h.do(MuxAttached{phone}); changes(out) != ">probing" {
+		t.Fatalf("slow replugs: %q", changes(out))
+	}
+}
+
+func TestErrorRetriesAreBounded(t *testing.T) {
+	h := newHarness(t, watchCfg)
+	h.do(MuxUp{})
+	h.do(MuxAttached{phone})
+	probes := 0
+	for i := 0; i < 6; i++ {
+		h.result(key, ProbeResult{State: StateError, Detail: "timeout"})
+		if strings.Contains(cmds(h.after(5*time.Second)), "Probe") {
+			probes++
+		}
+	}
+	if probes != 2 {
+		t.Fatalf("retried %d times, want 2", probes)
+	}
+}
+
+func TestNextDeadline(t *testing.T) {
+	h := newHarness(t, watchCfg)
+	if _, ok := h.e.NextDeadline(); ok {
+		t.Fatal("idle engine wants a timer")
+	}
+	h.do(MuxUp{})
+	h.do(USBAdded{usbPhone})
+	if d, ok := h.e.NextDeadline(); !ok || !d.Equal(t0.Add(5*time.Second)) {
+		t.Fatalf("deadline %v %v", d, ok)
+	}
+}
+
+func TestStateTable(t *testing.T) {
+	for _, s := range AllStates {
+		if !s.Known() || s.Summary() == "" || (s != StateProbing && s.Anchor() == "") {
+			t.Errorf("%s lacks summary or anchor", s)
+		}
+		if s.NeedsUser() == (s == StateReady || s == StateProbing) {
+			t.Errorf("%s NeedsUser wrong", s)
+		}
+	}
+	if NormalizeUDID(udid) != "00008030001A2B3C4D5E6F70" || HyphenateUDID("00008030001a2b3c4d5e6f70") != udid {
+		t.Fatal("UDID forms")
+	}
+}
