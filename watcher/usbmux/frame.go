@@ -1,0 +1,163 @@
+package usbmux
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+
+	"howett.net/plist"
+)
+
+const (
+	headerSize = 16
+	// MaxFrameSize caps a usbmuxd message. Real replies are a few kB (a
+	// pair record is ~10 kB, a device list grows by ~0.5 kB per device).
+	MaxFrameSize = 4 << 20
+
+	versionPlist = 1
+	msgResult    = 1
+	msgPlist     = 8
+)
+
+// header is the 16-byte little-endian usbmuxd header.
+type header struct {
+	Length  uint32 // including the header
+	Version uint32
+	Message uint32
+	Tag     uint32
+}
+
+// encodeFrame builds a plist request frame with our identity keys added.
+func encodeFrame(tag uint32, body map[string]any) ([]byte, error) {
+	payload, err := plist.Marshal(body, plist.XMLFormat)
+	if err != nil {
+		return nil, fmt.Errorf("usbmux: encode %v: %w", body["MessageType"], err)
+	}
+	if len(payload)+headerSize > MaxFrameSize {
+		return nil, fmt.Errorf("usbmux: request of %d bytes exceeds %d", len(payload)+headerSize, MaxFrameSize)
+	}
+	buf := make([]byte, headerSize, headerSize+len(payload))
+	binary.LittleEndian.PutUint32(buf[0:], uint32(headerSize+len(payload)))
+	binary.LittleEndian.PutUint32(buf[4:], versionPlist)
+	binary.LittleEndian.PutUint32(buf[8:], msgPlist)
+	binary.LittleEndian.PutUint32(buf[12:], tag)
+	return append(buf, payload...), nil
+}
+
+// parseHeader validates a header before anything is allocated for the body.
+func parseHeader(b []byte) (header, error) {
+	h := header{
+		Length:  binary.LittleEndian.Uint32(b[0:]),
+		Version: binary.LittleEndian.Uint32(b[4:]),
+		Message: binary.LittleEndian.Uint32(b[8:]),
+		Tag:     binary.LittleEndian.Uint32(b[12:]),
+	}
+	if h.Length < headerSize {
+		return h, fmt.Errorf("%w: frame length %d is shorter than the %d-byte header", ErrProtocol, h.Length, headerSize)
+	}
+	if h.Length > MaxFrameSize {
+		return h, fmt.Errorf("%w: frame length %d exceeds the %d-byte limit", ErrProtocol, h.Length, MaxFrameSize)
+	}
+	return h, nil
+}
+
+// readFrame reads one message and decodes its plist body.
+func readFrame(r io.Reader) (header, map[string]any, error) {
+	var hb [headerSize]byte
+	if _, err := io.ReadFull(r, hb[:]); err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return header{}, nil, fmt.Errorf("%w: truncated header: %v", ErrProtocol, err)
+		}
+		return header{}, nil, err
+	}
+	h, err := parseHeader(hb[:])
+	if err != nil {
+		return h, nil, err
+	}
+	body := make([]byte, h.Length-headerSize)
+	if _, err := io.ReadFull(r, body); err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return h, nil, fmt.Errorf("%w: truncated message: want %d body bytes: %v", ErrProtocol, len(body), io.ErrUnexpectedEOF)
+		}
+		return h, nil, err
+	}
+	m, err := decodeBody(h, body)
+	return h, m, err
+}
+
+// decodeBody turns a message body into a dictionary. A binary RESULT
+// (message 1, as old daemons send to binary clients) becomes the same
+// {MessageType: Result, Number: n} a plist daemon would send.
+func decodeBody(h header, body []byte) (map[string]any, error) {
+	switch {
+	case h.Message == msgPlist:
+		return decodePlist(body)
+	case h.Message == msgResult && h.Version == 0 && len(body) == 4:
+		return map[string]any{"MessageType": "Result", "Number": uint64(binary.LittleEndian.Uint32(body))}, nil
+	default:
+		return nil, fmt.Errorf("%w: unexpected message type %d (version %d, %d body bytes)", ErrProtocol, h.Message, h.Version, len(body))
+	}
+}
+
+// decodePlist accepts an XML or binary plist whose top level is a dictionary.
+func decodePlist(body []byte) (m map[string]any, err error) {
+	trimmed := bytes.TrimLeft(body, " \t\r\n\x00")
+	if !bytes.HasPrefix(trimmed, []byte("bplist00")) && !bytes.HasPrefix(trimmed, []byte("<")) {
+		return nil, fmt.Errorf("%w: body is neither an XML nor a binary plist", ErrProtocol)
+	}
+	// howett.net/plist re-panics runtime errors from malformed binary
+	// plists; a bad daemon must not crash the tray.
+	defer func() {
+		if r := recover(); r != nil {
+			m, err = nil, fmt.Errorf("%w: malformed plist: %v", ErrProtocol, r)
+		}
+	}()
+	var v any
+	if _, err := plist.Unmarshal(body, &v); err != nil {
+		return nil, fmt.Errorf("%w: malformed plist: %v", ErrProtocol, err)
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("%w: plist top level is %T, want a dictionary", ErrProtocol, v)
+	}
+	return m, nil
+}
+
+// asInt reads an integer from a decoded plist value, tolerating the
+// encodings daemons have used (integers, reals, decimal strings).
+func asInt(v any) (int64, bool) {
+	switch x := v.(type) {
+	case uint64:
+		if x > 1<<63-1 {
+			return 0, false
+		}
+		return int64(x), true
+	case int64:
+		return x, true
+	case int:
+		return int64(x), true
+	case uint32:
+		return int64(x), true
+	case int32:
+		return int64(x), true
+	case float64:
+		if x != x || x < -1<<62 || x > 1<<62 || x != float64(int64(x)) {
+			return 0, false
+		}
+		return int64(x), true
+	case string:
+		var n int64
+		if _, err := fmt.Sscan(x, &n); err != nil {
+			return 0, false
+		}
+		return n, true
+	}
+	return 0, false
+}
+
+func asString(v any) (string, bool) {
+	s, ok := v.(string)
+	return s, ok
+}
