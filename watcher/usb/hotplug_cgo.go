@@ -1,0 +1,213 @@
+//go:build cgo
+
+package usb
+
+/*
+#cgo pkg-config: libusb-1.0
+#include <libusb.h>
+#include <pthread.h>
+#include <stdlib.h>
+
+// A private libusb context used only to hear hotplug events. Its event
+// thread blocks in libusb_handle_events with a long timeout, so an idle
+// watcher costs about one wakeup a minute instead of gousb's ten a second.
+
+#define TW_QLEN 256
+
+typedef struct { int arrived, bus, addr, pid; } tw_ev;
+
+typedef struct {
+	libusb_context *ctx;
+	libusb_hotplug_callback_handle cb;
+	int registered;
+	pthread_mutex_t mu;
+	tw_ev q[TW_QLEN];
+	int n;
+	int overflow;
+	int stop;
+} tw_hp;
+
+// Runs on the event thread inside libusb_handle_events. Only queues: calling
+// back into libusb device I/O from here is not allowed, and reading the
+// (cached) device descriptor is.
+static int LIBUSB_CALL tw_hp_cb(libusb_context *ctx, libusb_device *dev,
+		libusb_hotplug_event ev, void *ud) {
+	(void)ctx;
+	tw_hp *h = ud;
+	struct libusb_device_descriptor d;
+	int pid = -1;
+	if (libusb_get_device_descriptor(dev, &d) == 0)
+		pid = d.idProduct;
+	pthread_mutex_lock(&h->mu);
+	if (h->n < TW_QLEN) {
+		tw_ev *e = &h->q[h->n++];
+		e->arrived = ev == LIBUSB_HOTPLUG_EVENT_DEVICE_ARRIVED;
+		e->bus = libusb_get_bus_number(dev);
+		e->addr = libusb_get_device_address(dev);
+		e->pid = pid;
+	} else {
+		h->overflow = 1;
+	}
+	pthread_mutex_unlock(&h->mu);
+	return 0;
+}
+
+static void tw_hp_free(tw_hp *h) {
+	if (h->registered)
+		libusb_hotplug_deregister_callback(h->ctx, h->cb);
+	if (h->ctx)
+		libusb_exit(h->ctx);
+	pthread_mutex_destroy(&h->mu);
+	free(h);
+}
+
+// Returns 0 and *out on success, 1 when this libusb has no hotplug support
+// (Windows), or a negative libusb error.
+static int tw_hp_open(tw_hp **out) {
+	tw_hp *h = calloc(1, sizeof *h);
+	if (!h)
+		return LIBUSB_ERROR_NO_MEM;
+	pthread_mutex_init(&h->mu, NULL);
+	int r = libusb_init(&h->ctx);
+	if (r < 0) {
+		h->ctx = NULL;
+		tw_hp_free(h);
+		return r;
+	}
+	if (!libusb_has_capability(LIBUSB_CAP_HAS_HOTPLUG)) {
+		tw_hp_free(h);
+		return 1;
+	}
+	r = libusb_hotplug_register_callback(h->ctx,
+		LIBUSB_HOTPLUG_EVENT_DEVICE_ARRIVED | LIBUSB_HOTPLUG_EVENT_DEVICE_LEFT,
+		0, 0x05AC, LIBUSB_HOTPLUG_MATCH_ANY, LIBUSB_HOTPLUG_MATCH_ANY,
+		tw_hp_cb, h, &h->cb);
+	if (r < 0) {
+		tw_hp_free(h);
+		return r;
+	}
+	h->registered = 1;
+	*out = h;
+	return 0;
+}
+
+static int tw_hp_pending(tw_hp *h) {
+	pthread_mutex_lock(&h->mu);
+	int p = h->n > 0 || h->overflow;
+	pthread_mutex_unlock(&h->mu);
+	return p;
+}
+
+// Blocks handling events until one is queued (returns 0), stop is requested
+// (returns 1) or libusb fails (negative error).
+static int tw_hp_run(tw_hp *h) {
+	for (;;) {
+		if (__atomic_load_n(&h->stop, __ATOMIC_SEQ_CST))
+			return 1;
+		if (tw_hp_pending(h))
+			return 0;
+		struct timeval tv = { 60, 0 };
+		int r = libusb_handle_events_timeout_completed(h->ctx, &tv, NULL);
+		if (r < 0 && r != LIBUSB_ERROR_INTERRUPTED && r != LIBUSB_ERROR_TIMEOUT)
+			return r;
+	}
+}
+
+// Moves up to cap queued events into buf; returns how many, and sets
+// *overflow when events were dropped (the caller then rescans).
+static int tw_hp_drain(tw_hp *h, tw_ev *buf, int cap, int *overflow) {
+	pthread_mutex_lock(&h->mu);
+	int n = h->n < cap ? h->n : cap;
+	for (int i = 0; i < n; i++)
+		buf[i] = h->q[i];
+	for (int i = n; i < h->n; i++)
+		h->q[i - n] = h->q[i];
+	h->n -= n;
+	*overflow = h->overflow;
+	h->overflow = 0;
+	pthread_mutex_unlock(&h->mu);
+	return n;
+}
+
+// Wakes tw_hp_run from any thread. The interrupt flag stays set until the
+// event loop sees it, so a stop that races with entering
+// libusb_handle_events is not lost.
+static void tw_hp_stop(tw_hp *h) {
+	__atomic_store_n(&h->stop, 1, __ATOMIC_SEQ_CST);
+	libusb_interrupt_event_handler(h->ctx);
+}
+*/
+import "C"
+
+import (
+	"errors"
+	"fmt"
+	"unsafe"
+)
+
+// hint is what a hotplug callback tells: something arrived or left at
+// bus/address. The descriptors come from a following enumeration.
+type hint struct {
+	arrived   bool
+	bus, addr int
+	productID int
+}
+
+type hotplug struct {
+	h *C.tw_hp
+}
+
+var errNoHotplug = errors.New("usb: libusb has no hotplug support here")
+
+func libusbError(op string, rc C.int) error {
+	return fmt.Errorf("usb: %s: %s", op, C.GoString(C.libusb_error_name(rc)))
+}
+
+func openHotplug() (*hotplug, error) {
+	var h *C.tw_hp
+	switch rc := C.tw_hp_open(&h); {
+	case rc == 1:
+		return nil, errNoHotplug
+	case rc < 0:
+		return nil, libusbError("hotplug init", rc)
+	}
+	return &hotplug{h: h}, nil
+}
+
+// run blocks until events are queued (nil, false), stop was called
+// (nil, true) or libusb failed.
+func (hp *hotplug) run() (stopped bool, err error) {
+	switch rc := C.tw_hp_run(hp.h); {
+	case rc == 1:
+		return true, nil
+	case rc < 0:
+		return false, libusbError("handle events", rc)
+	}
+	return false, nil
+}
+
+func (hp *hotplug) drain() (hints []hint, overflow bool) {
+	var buf [64]C.tw_ev
+	for {
+		var of C.int
+		n := int(C.tw_hp_drain(hp.h, (*C.tw_ev)(unsafe.Pointer(&buf[0])), C.int(len(buf)), &of))
+		overflow = overflow || of != 0
+		for _, e := range buf[:n] {
+			hints = append(hints, hint{arrived: e.arrived != 0, bus: int(e.bus), addr: int(e.addr), productID: int(e.pid)})
+		}
+		if n < len(buf) {
+			return hints, overflow
+		}
+	}
+}
+
+// stop wakes run from another goroutine; safe to call more than once.
+func (hp *hotplug) stop() { C.tw_hp_stop(hp.h) }
+
+// close frees everything; call only after run has returned.
+func (hp *hotplug) close() {
+	if hp.h != nil {
+		C.tw_hp_free(hp.h)
+		hp.h = nil
+	}
+}
