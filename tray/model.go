@@ -1,0 +1,323 @@
+// Package tray is trustwatch's tray icon and menu. The menu is a pure
+// function of the engine's latest snapshot (Build), re-rendered whenever
+// that snapshot changes; clicks become Actions handled off the engine's
+// path, so the tray never slows the watcher down.
+package tray
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+
+	"github.com/trustwatch/trustwatch/icons"
+	"github.com/trustwatch/trustwatch/watcher/engine"
+)
+
+// Op is what a menu item does when clicked.
+type Op int
+
+// The menu operations.
+const (
+	OpNone        Op = iota // a label: the status line, a device's advice
+	OpFixTrust              // FixAction(device state) on Action.Key
+	OpShowGuide             // open the guide at Action.Anchor ("" = its start)
+	OpForget                // Controller.Forget(Action.Key)
+	OpToggleLogin           // flip "Open at login"
+	OpAbout                 // say which version this is
+	OpQuit                  // leave the tray
+)
+
+func (o Op) String() string {
+	return [...]string{"none", "fix-trust", "show-guide", "forget", "toggle-login", "about", "quit"}[o]
+}
+
+// Action is the click behind an item.
+type Action struct {
+	Op     Op
+	Key    string // device key, for OpFixTrust and OpForget
+	Anchor string // guide anchor, for OpShowGuide
+}
+
+// Item is one menu entry. Separator items have no other fields.
+type Item struct {
+	Title     string
+	Tooltip   string
+	Disabled  bool
+	Separator bool
+	Checkbox  bool // rendered with a check mark slot (Linux needs this up front)
+	Checked   bool
+	Action    Action
+	Children  []Item // a submenu
+}
+
+// Menu labels that tests and docs refer to.
+const (
+	LabelFixTrust   = "Fix trust"
+	LabelShowMeHow  = "Show me how…"
+	LabelForget     = "Forget this computer's pairing…"
+	LabelOpenGuide  = "Open guide…"
+	LabelOpenAtLog  = "Open at login"
+	LabelAbout      = "About trustwatch"
+	labelQuitUnix   = "Quit"
+	labelQuitWindow = "Exit"
+)
+
+// QuitLabel is "Exit" on Windows and "Quit" elsewhere, as each platform's
+// own apps say it.
+func QuitLabel(goos string) string {
+	if goos == "windows" {
+		return labelQuitWindow
+	}
+	return labelQuitUnix
+}
+
+// serviceName is what the user knows usbmuxd as on goos.
+func serviceName(goos string) string {
+	if goos == "windows" {
+		return "Apple Mobile Device Service"
+	}
+	return "usbmuxd"
+}
+
+// Build is the whole menu for a snapshot, top to bottom. loginEnabled is
+// the "Open at login" check mark; Run drops that item when there is no
+// login-item support.
+func Build(snap engine.Snapshot, loginEnabled bool) []Item {
+	return build(snap, loginEnabled, runtime.GOOS)
+}
+
+func build(snap engine.Snapshot, loginEnabled bool, goos string) []Item {
+	items := []Item{{Title: statusLine(snap, goos), Disabled: true}}
+	for _, d := range snap.Devices {
+		items = append(items, deviceItem(d))
+	}
+	items = append(items,
+		Item{Separator: true},
+		Item{Title: LabelOpenGuide, Action: Action{Op: OpShowGuide}},
+		Item{Title: LabelOpenAtLog, Checkbox: true, Checked: loginEnabled, Action: Action{Op: OpToggleLogin}},
+		Item{Title: LabelAbout, Action: Action{Op: OpAbout}},
+		Item{Separator: true},
+		Item{Title: QuitLabel(goos), Action: Action{Op: OpQuit}},
+	)
+	return items
+}
+
+// WithoutLogin removes the "Open at login" item, for builds or platforms
+// where the login item is not available yet.
+func WithoutLogin(items []Item) []Item {
+	out := make([]Item, 0, len(items))
+	for _, it := range items {
+		if it.Action.Op != OpToggleLogin {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+// DeviceTitle is a device's menu entry: "Anna's iPhone — waiting for Trust".
+func DeviceTitle(d engine.Device) string {
+	return d.DisplayName() + " — " + d.State.Words()
+}
+
+func deviceItem(d engine.Device) Item {
+	it := Item{Title: DeviceTitle(d), Tooltip: summary(d)}
+	// The advice first, as disabled lines, one sentence each: menus do not
+	// wrap, and a sentence is short enough to read.
+	for _, s := range sentences(summary(d)) {
+		it.Children = append(it.Children, Item{Title: s, Disabled: true})
+	}
+	if d.Detail != "" && d.State == engine.StateError {
+		it.Children = append(it.Children, Item{Title: "Reason: " + d.Detail, Disabled: true})
+	}
+	if d.LinkSpeed != "" {
+		it.Children = append(it.Children, Item{Title: d.LinkSpeed, Disabled: true})
+	}
+	var acts []Item
+	if offersFixTrust(d.State) {
+		acts = append(acts, Item{Title: LabelFixTrust, Action: Action{Op: OpFixTrust, Key: d.Key}})
+	}
+	if a := d.State.Anchor(); a != "" {
+		acts = append(acts, Item{Title: LabelShowMeHow, Action: Action{Op: OpShowGuide, Anchor: a}})
+	}
+	if trusted(d.State) {
+		// A submenu is the confirmation step: forgetting makes the phone
+		// ask for Trust again, which nobody wants by a slip of the mouse.
+		acts = append(acts, Item{Title: LabelForget, Children: []Item{
+			{Title: "The iPhone will ask to trust this computer again.", Disabled: true},
+			{Title: "Forget pairing with " + d.DisplayName(), Action: Action{Op: OpForget, Key: d.Key}},
+		}})
+	}
+	if len(acts) > 0 && len(it.Children) > 0 {
+		it.Children = append(it.Children, Item{Separator: true})
+	}
+	it.Children = append(it.Children, acts...)
+	if len(it.Children) == 0 {
+		it.Children = []Item{{Title: d.State.Words(), Disabled: true}}
+	}
+	return it
+}
+
+func summary(d engine.Device) string {
+	if d.Summary != "" {
+		return d.Summary
+	}
+	return d.State.Summary()
+}
+
+// sentences splits advice at ". " so each line of the submenu is one
+// sentence; quotes inside a sentence ("Don't Trust") are kept whole.
+func sentences(s string) []string {
+	var out []string
+	for s != "" {
+		i := strings.Index(s, ". ")
+		if i < 0 {
+			out = append(out, strings.TrimSpace(s))
+			break
+		}
+		out = append(out, strings.TrimSpace(s[:i+1]))
+		s = s[i+2:]
+	}
+	return out
+}
+
+// offersFixTrust: the states where pairing is what is missing.
+func offersFixTrust(s engine.State) bool {
+	switch s {
+	case engine.StateUntrusted, engine.StateUntrustedLocked, engine.StateTrustPending,
+		engine.StateTrustDenied, engine.StateTrustRevoked:
+		return true
+	}
+	return false
+}
+
+// trusted: the states in which this computer holds a pairing the phone
+// accepts, so there is something to forget.
+func trusted(s engine.State) bool {
+	switch s {
+	case engine.StateReady, engine.StateLocked, engine.StateLockedSinceRestart:
+		return true
+	}
+	return false
+}
+
+// statusLine is the disabled first line of the menu and the tooltip.
+func statusLine(snap engine.Snapshot, goos string) string {
+	n := len(snap.Devices)
+	switch {
+	case snap.Time.IsZero() && n == 0 && !snap.Usbmux.Reachable:
+		return "Starting…" // no snapshot from the watcher yet
+	case !snap.Usbmux.Reachable && n == 0:
+		return serviceName(goos) + " is not running"
+	case !snap.Usbmux.Reachable:
+		return fmt.Sprintf("%s on USB — %s is not running", phones(n), serviceName(goos))
+	case n == 0:
+		return "No iPhone connected"
+	}
+	var need, checking int
+	for _, d := range snap.Devices {
+		switch {
+		case !d.State.Final():
+			checking++
+		case d.State.NeedsUser():
+			need++
+		}
+	}
+	line := phones(n) + " connected — "
+	switch {
+	case need > 0 && n == 1:
+		return line + "needs attention"
+	case need == 1:
+		return line + "1 needs attention"
+	case need > 1:
+		return fmt.Sprintf("%s%d need attention", line, need)
+	case checking > 0:
+		return line + "checking…"
+	case n == 1:
+		return line + "ready"
+	default:
+		return line + "all ready"
+	}
+}
+
+func phones(n int) string {
+	if n == 1 {
+		return "1 iPhone"
+	}
+	return fmt.Sprintf("%d iPhones", n)
+}
+
+// Tooltip is the status line, then one line per device.
+func Tooltip(snap engine.Snapshot) string { return tooltip(snap, runtime.GOOS) }
+
+func tooltip(snap engine.Snapshot, goos string) string {
+	lines := []string{"trustwatch: " + statusLine(snap, goos)}
+	for _, d := range snap.Devices {
+		lines = append(lines, DeviceTitle(d))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// LevelOf is the tray icon for a snapshot: the worst device decides. A
+// phone still being diagnosed shows the neutral icon, not a premature
+// check mark; no phone is idle even when usbmuxd is down, because on
+// Linux usbmuxd only runs while a phone is plugged in.
+func LevelOf(snap engine.Snapshot) icons.Level {
+	if len(snap.Devices) == 0 {
+		return icons.Idle
+	}
+	worst, checking := 0, false
+	for _, d := range snap.Devices {
+		if !d.State.Final() {
+			checking = true
+		}
+		if s := d.State.Severity(); s > worst {
+			worst = s
+		}
+	}
+	switch {
+	case worst >= 2:
+		return icons.Problem
+	case worst == 1:
+		return icons.Attention
+	case checking:
+		return icons.Idle
+	default:
+		return icons.OK
+	}
+}
+
+// Fix is what "Fix trust" does for a state: any of calling the
+// controller, telling the user something, and opening the guide.
+type Fix struct {
+	CallFixTrust bool   // Controller.FixTrust(key)
+	Title, Body  string // a notification; empty Title = none
+	Anchor       string // the notification's guide anchor
+	OpenGuide    string // open the guide here; "" = do not open
+}
+
+// FixAction decides what "Fix trust" does in state s.
+func FixAction(s engine.State) Fix {
+	switch s {
+	case engine.StateUntrusted, engine.StateTrustRevoked:
+		return Fix{
+			CallFixTrust: true,
+			Title:        "Tap Trust on your iPhone",
+			Body:         "Unlock the iPhone. When it asks \"Trust This Computer?\", tap Trust and enter its passcode.",
+			Anchor:       "step-3",
+		}
+	case engine.StateUntrustedLocked:
+		return Fix{
+			Title:  "Unlock your iPhone",
+			Body:   "Unlock it with its passcode. The Trust question then appears by itself; tap Trust.",
+			Anchor: "step-1",
+		}
+	case engine.StateTrustDenied:
+		return Fix{
+			Title:     "Unplug the iPhone and plug it in again",
+			Body:      "\"Don't Trust\" was tapped. The iPhone asks again after you unplug it and reconnect it.",
+			Anchor:    "step-2",
+			OpenGuide: "step-2",
+		}
+	}
+	return Fix{OpenGuide: s.Anchor()}
+}

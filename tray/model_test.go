@@ -1,0 +1,257 @@
+package tray
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/trustwatch/trustwatch/icons"
+	"github.com/trustwatch/trustwatch/watcher/engine"
+)
+
+var now = time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+
+func dev(key, name string, s engine.State) engine.Device {
+	return engine.Device{Key: key, UDID: key, Name: name, State: s, Summary: s.Summary(), Guide: s.Anchor()}
+}
+
+func snap(reachable bool, ds ...engine.Device) engine.Snapshot {
+	return engine.Snapshot{Time: now, Usbmux: engine.Usbmux{Reachable: reachable}, Devices: ds}
+}
+
+func TestStatusLine(t *testing.T) {
+	ready := dev("a", "Anna's iPhone", engine.StateReady)
+	pending := dev("b", "Ben's iPhone", engine.StateTrustPending)
+	nodata := dev("c", "", engine.StateNoData)
+	probing := dev("d", "Dee", engine.StateProbing)
+	for _, tc := range []struct {
+		name string
+		snap engine.Snapshot
+		goos string
+		want string
+	}{
+		{"before the first snapshot", engine.Snapshot{}, "linux", "Starting…"},
+		{"no phone", snap(true), "linux", "No iPhone connected"},
+		{"usbmuxd down", snap(false), "linux", "usbmuxd is not running"},
+		{"AMDS down", snap(false), "windows", "Apple Mobile Device Service is not running"},
+		{"down with a phone on USB", snap(false, dev("u", "", engine.StateServiceUnavailable)), "darwin", "1 iPhone on USB — usbmuxd is not running"},
+		{"one ready", snap(true, ready), "linux", "1 iPhone connected — ready"},
+		{"one pending", snap(true, pending), "linux", "1 iPhone connected — needs attention"},
+		{"two, one pending", snap(true, ready, pending), "linux", "2 iPhones connected — 1 needs attention"},
+		{"three, two need", snap(true, ready, pending, nodata), "linux", "3 iPhones connected — 2 need attention"},
+		{"two ready", snap(true, ready, dev("e", "E", engine.StateReady)), "linux", "2 iPhones connected — all ready"},
+		{"probing", snap(true, ready, probing), "linux", "2 iPhones connected — checking…"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := build(tc.snap, false, tc.goos)
+			if got[0].Title != tc.want || !got[0].Disabled || got[0].Action.Op != OpNone {
+				t.Errorf("status item = %+v, want disabled %q", got[0], tc.want)
+			}
+			tip := tooltip(tc.snap, tc.goos)
+			if first := strings.SplitN(tip, "\n", 2)[0]; first != "trustwatch: "+tc.want {
+				t.Errorf("tooltip starts %q, want the status line", first)
+			}
+			if n := strings.Count(tip, "\n"); n != len(tc.snap.Devices) {
+				t.Errorf("tooltip has %d device lines, want %d", n, len(tc.snap.Devices))
+			}
+		})
+	}
+}
+
+func labels(items []Item) []string {
+	var out []string
+	for _, it := range items {
+		if it.Separator {
+			out = append(out, "---")
+			continue
+		}
+		out = append(out, it.Title)
+	}
+	return out
+}
+
+func find(items []Item, title string) (Item, bool) {
+	for _, it := range items {
+		if it.Title == title {
+			return it, true
+		}
+		if c, ok := find(it.Children, title); ok {
+			return c, true
+		}
+	}
+	return Item{}, false
+}
+
+// TestDeviceEntries covers every contract state: the entry's title, and
+// which of Fix trust / Show me how / Forget it offers.
+func TestDeviceEntries(t *testing.T) {
+	type offer struct{ fix, how, forget bool }
+	want := map[engine.State]offer{
+		engine.StateReady:              {false, true, true},
+		engine.StateLocked:             {false, true, true},
+		engine.StateLockedSinceRestart: {false, true, true},
+		engine.StateUntrusted:          {true, true, false},
+		engine.StateUntrustedLocked:    {true, true, false},
+		engine.StateTrustPending:       {true, true, false},
+		engine.StateTrustDenied:        {true, true, false},
+		engine.StateTrustRevoked:       {true, true, false},
+		engine.StateNoData:             {false, true, false},
+		engine.StateUnstable:           {false, true, false},
+		engine.StateRecovery:           {false, true, false},
+		engine.StateServiceUnavailable: {false, true, false},
+		engine.StateProbing:            {false, false, false},
+		engine.StateError:              {false, true, false},
+	}
+	for _, s := range engine.AllStates {
+		t.Run(string(s), func(t *testing.T) {
+			w, ok := want[s]
+			if !ok {
+				t.Fatalf("state %q has no expectation in this table", s)
+			}
+			d := dev("00008030-001A2B3C4D5E6F70", "Anna's iPhone", s)
+			items := build(snap(true, d), false, "linux")
+			entry := items[1]
+			if wantTitle := "Anna's iPhone — " + s.Words(); entry.Title != wantTitle {
+				t.Errorf("title %q, want %q", entry.Title, wantTitle)
+			}
+			if len(entry.Children) == 0 {
+				t.Fatal("device entry has no submenu")
+			}
+			fix, hasFix := find(entry.Children, LabelFixTrust)
+			how, hasHow := find(entry.Children, LabelShowMeHow)
+			_, hasForget := find(entry.Children, LabelForget)
+			if hasFix != w.fix || hasHow != w.how || hasForget != w.forget {
+				t.Errorf("offers fix=%v how=%v forget=%v, want %+v", hasFix, hasHow, hasForget, w)
+			}
+			if hasFix && fix.Action != (Action{Op: OpFixTrust, Key: d.Key}) {
+				t.Errorf("Fix trust action %+v", fix.Action)
+			}
+			if hasHow && how.Action != (Action{Op: OpShowGuide, Anchor: s.Anchor()}) {
+				t.Errorf("Show me how action %+v, want anchor %q", how.Action, s.Anchor())
+			}
+			if hasForget {
+				confirm, ok := find(entry.Children, "Forget pairing with Anna's iPhone")
+				if !ok || confirm.Action != (Action{Op: OpForget, Key: d.Key}) {
+					t.Errorf("Forget has no confirming child: %+v", confirm)
+				}
+			}
+			// the summary is shown, one sentence per disabled line
+			joined := ""
+			for _, c := range entry.Children {
+				if c.Disabled && c.Action.Op == OpNone {
+					joined += c.Title + " "
+				}
+			}
+			if !strings.Contains(joined, strings.SplitN(s.Summary(), ". ", 2)[0]) {
+				t.Errorf("submenu %q does not show the summary %q", joined, s.Summary())
+			}
+		})
+	}
+}
+
+func TestMenuTail(t *testing.T) {
+	for _, tc := range []struct {
+		goos, quit string
+	}{{"linux", "Quit"}, {"darwin", "Quit"}, {"windows", "Exit"}} {
+		items := build(snap(true, dev("k", "", engine.StateUntrusted)), true, tc.goos)
+		got := labels(items)
+		tail := got[len(got)-6:]
+		if !reflect.DeepEqual(tail, []string{"---", LabelOpenGuide, LabelOpenAtLog, LabelAbout, "---", tc.quit}) {
+			t.Errorf("%s: tail %q", tc.goos, tail)
+		}
+		login, _ := find(items, LabelOpenAtLog)
+		if !login.Checkbox || !login.Checked || login.Action.Op != OpToggleLogin {
+			t.Errorf("%s: login item %+v", tc.goos, login)
+		}
+		if _, ok := find(WithoutLogin(items), LabelOpenAtLog); ok {
+			t.Error("WithoutLogin kept the login item")
+		}
+		if len(WithoutLogin(items)) != len(items)-1 {
+			t.Error("WithoutLogin removed more than the login item")
+		}
+		unchecked := build(snap(true), false, tc.goos)
+		if l, _ := find(unchecked, LabelOpenAtLog); l.Checked {
+			t.Error("login item checked while disabled")
+		}
+	}
+}
+
+func TestDevicesInSnapshotOrder(t *testing.T) {
+	s := snap(true, dev("a", "Anna", engine.StateReady), dev("b", "", engine.StateNoData), dev("00008030-001A2B3C4D5E6F70", "", engine.StateTrustDenied))
+	got := labels(build(s, false, "linux"))[1:4]
+	want := []string{"Anna — ready", "iPhone b — charging only, no data", "iPhone …5E6F70 — Don't Trust was tapped"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+func TestErrorDetailShown(t *testing.T) {
+	d := dev("a", "Anna", engine.StateError)
+	d.Detail = "lockdown: read: connection reset"
+	if _, ok := find(build(snap(true, d), false, "linux"), "Reason: lockdown: read: connection reset"); !ok {
+		t.Error("error detail missing from the submenu")
+	}
+}
+
+func TestLevelOf(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		snap engine.Snapshot
+		want icons.Level
+	}{
+		{"nothing yet", engine.Snapshot{}, icons.Idle},
+		{"no phone", snap(true), icons.Idle},
+		{"no phone, usbmuxd down", snap(false), icons.Idle},
+		{"ready", snap(true, dev("a", "", engine.StateReady)), icons.OK},
+		{"probing only", snap(true, dev("a", "", engine.StateProbing)), icons.Idle},
+		{"ready + probing", snap(true, dev("a", "", engine.StateReady), dev("b", "", engine.StateProbing)), icons.Idle},
+		{"locked", snap(true, dev("a", "", engine.StateLocked)), icons.Attention},
+		{"pending + ready", snap(true, dev("a", "", engine.StateReady), dev("b", "", engine.StateTrustPending)), icons.Attention},
+		{"revoked", snap(true, dev("a", "", engine.StateTrustRevoked)), icons.Attention},
+		{"no data", snap(true, dev("a", "", engine.StateNoData)), icons.Problem},
+		{"service missing", snap(false, dev("a", "", engine.StateServiceUnavailable)), icons.Problem},
+		{"unstable + pending", snap(true, dev("a", "", engine.StateUnstable), dev("b", "", engine.StateTrustPending)), icons.Problem},
+		{"recovery", snap(true, dev("a", "", engine.StateRecovery)), icons.Problem},
+		{"error", snap(true, dev("a", "", engine.StateError)), icons.Problem},
+		{"unknown state string", snap(true, dev("a", "", engine.State("bogus"))), icons.Problem},
+	} {
+		if got := LevelOf(tc.snap); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestFixAction(t *testing.T) {
+	for _, s := range engine.AllStates {
+		f := FixAction(s)
+		switch s {
+		case engine.StateUntrusted, engine.StateTrustRevoked:
+			if !f.CallFixTrust || f.Title != "Tap Trust on your iPhone" || f.OpenGuide != "" {
+				t.Errorf("%s: %+v", s, f)
+			}
+		case engine.StateUntrustedLocked:
+			if f.CallFixTrust || !strings.Contains(f.Title, "Unlock") || f.OpenGuide != "" {
+				t.Errorf("%s: %+v", s, f)
+			}
+		case engine.StateTrustDenied:
+			if f.CallFixTrust || f.OpenGuide != "step-2" || !strings.Contains(f.Body, "unplug") {
+				t.Errorf("%s: %+v", s, f)
+			}
+		default:
+			if f.CallFixTrust || f.Title != "" || f.OpenGuide != s.Anchor() {
+				t.Errorf("%s: %+v, want only the guide at %q", s, f, s.Anchor())
+			}
+		}
+	}
+}
+
+func TestSentences(t *testing.T) {
+	got := sentences(engine.StateNoData.Summary())
+	if len(got) != 2 || !strings.HasSuffix(got[0], "came up.") || !strings.HasPrefix(got[1], "Try a data cable") {
+		t.Errorf("%q", got)
+	}
+	if got := sentences(""); len(got) != 0 {
+		t.Errorf("empty: %q", got)
+	}
+}

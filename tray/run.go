@@ -1,0 +1,394 @@
+//go:build !darwin || cgo
+
+package tray
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"reflect"
+	"sync"
+	"syscall"
+	"time"
+
+	"fyne.io/systray"
+
+	"github.com/trustwatch/trustwatch/icons"
+	"github.com/trustwatch/trustwatch/watcher/engine"
+)
+
+// minRebuild spaces menu rebuilds: a burst of snapshots (plug, probe,
+// pair within a second) becomes at most a few ResetMenu calls, which
+// panels render without flicker.
+const minRebuild = 150 * time.Millisecond
+
+// startStopWait bounds how long Run waits for Start to return at exit.
+const startStopWait = 3 * time.Second
+
+// Run shows the tray and blocks until the user quits or the process gets
+// SIGINT/SIGTERM. Call it from main(): macOS needs the main thread.
+func Run(opts Options) error {
+	if opts.Controller == nil {
+		return errors.New("tray: Options.Controller is nil")
+	}
+	t := newShell(opts)
+	if err := sessionBus(); err != nil {
+		// systray v1.12.2 panics in Quit without a session bus, and could
+		// show nothing anyway: keep watching (and notifying, where that
+		// still works) without a tray until a signal ends it.
+		t.log.Warn("no tray icon: no D-Bus session bus; trustwatch keeps watching without a tray", "err", err)
+		return t.runHeadless()
+	}
+	restore := quietSystrayRegisterLog()
+	defer restore()
+	systray.Run(t.onReady, t.onExit)
+	t.wait()
+	return nil
+}
+
+type shell struct {
+	opts Options
+	log  *slog.Logger
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	clicks chan Action
+	wg     sync.WaitGroup // Start and the shell's own goroutines
+
+	mu      sync.Mutex
+	snap    engine.Snapshot
+	login   bool
+	items   []Item
+	level   icons.Level
+	tooltip string
+	drawn   bool
+	redraw  chan struct{} // capacity 1: "something changed, re-render"
+}
+
+func newShell(opts Options) *shell {
+	lg := opts.Logger
+	if lg == nil {
+		lg = slog.Default()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &shell{
+		opts: opts, log: lg.With("part", "tray"),
+		ctx: ctx, cancel: cancel,
+		clicks: make(chan Action, 16),
+		redraw: make(chan struct{}, 1),
+		level:  icons.Level(-1),
+	}
+}
+
+func (t *shell) startWatcher() {
+	if t.opts.Start == nil {
+		return
+	}
+	t.wg.Add(1)
+	go func() {
+		defer t.wg.Done()
+		t.opts.Start(t.ctx)
+	}()
+}
+
+// wait stops everything Run started and waits for it, up to a bound so a
+// stuck watcher cannot keep a quitting app alive.
+func (t *shell) wait() {
+	t.cancel()
+	done := make(chan struct{})
+	go func() { t.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(startStopWait):
+		t.log.Warn("watcher did not stop in time; exiting anyway", "waited", startStopWait)
+	}
+}
+
+func (t *shell) runHeadless() error {
+	t.startWatcher()
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sig)
+	<-sig
+	t.wait()
+	return nil
+}
+
+func (t *shell) onReady() {
+	systray.SetTitle("trustwatch")
+	if t.opts.LoginItem != nil {
+		on, err := t.opts.LoginItem.Enabled()
+		if err != nil {
+			t.log.Warn("cannot read the login item", "err", err)
+		}
+		t.login = on
+	}
+	// The first menu is drawn here, synchronously: the host's first
+	// GetLayout waits until onReady returns.
+	t.render()
+	t.startWatcher()
+	t.wg.Add(3)
+	go t.receive()
+	go t.dispatch()
+	go t.renderLoop()
+	go t.checkHost()
+
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	t.wg.Add(1)
+	go func() {
+		defer t.wg.Done()
+		defer signal.Stop(sig)
+		select {
+		case <-sig:
+			systray.Quit()
+		case <-t.ctx.Done():
+		}
+	}()
+}
+
+func (t *shell) onExit() { t.cancel() }
+
+// checkHost logs, once, why there is no icon when nothing on the session
+// bus hosts StatusNotifierItems. Notifications keep working.
+func (t *shell) checkHost() {
+	if why := trayHostMissing(); why != "" {
+		t.log.Warn("no tray icon: " + why + "; notifications still work")
+	}
+}
+
+// receive takes snapshots from the controller, never blocking it (the
+// channel is latest-value), and asks for a redraw.
+func (t *shell) receive() {
+	defer t.wg.Done()
+	ch, stop := t.opts.Controller.Subscribe()
+	defer stop()
+	for {
+		select {
+		case <-t.ctx.Done():
+			return
+		case s, ok := <-ch:
+			if !ok {
+				return
+			}
+			t.mu.Lock()
+			t.snap = s
+			t.mu.Unlock()
+			t.poke()
+		}
+	}
+}
+
+func (t *shell) poke() {
+	select {
+	case t.redraw <- struct{}{}:
+	default: // a redraw is already pending; it will see the newest state
+	}
+}
+
+func (t *shell) renderLoop() {
+	defer t.wg.Done()
+	for {
+		select {
+		case <-t.ctx.Done():
+			return
+		case <-t.redraw:
+		}
+		t.render()
+		select { // coalesce bursts
+		case <-t.ctx.Done():
+			return
+		case <-time.After(minRebuild):
+		}
+	}
+}
+
+// render brings icon, tooltip and menu up to date with the latest
+// snapshot, touching systray only for what changed.
+func (t *shell) render() {
+	t.mu.Lock()
+	snap, login := t.snap, t.login
+	t.mu.Unlock()
+
+	items := Build(snap, login)
+	if t.opts.LoginItem == nil {
+		items = WithoutLogin(items)
+	}
+	if lv := LevelOf(snap); lv != t.level {
+		setIcon(lv)
+		t.level = lv
+	}
+	if tip := Tooltip(snap); tip != t.tooltip {
+		systray.SetTooltip(tip)
+		t.tooltip = tip
+	}
+	if t.drawn && reflect.DeepEqual(items, t.items) {
+		return
+	}
+	// Rebuild from scratch, as tailscale's tray does: systray items cannot
+	// be reordered, and ResetMenu closes every old ClickedCh, which ends
+	// their forwarders.
+	if t.drawn {
+		systray.ResetMenu()
+	}
+	for _, it := range items {
+		t.add(nil, it)
+	}
+	t.items, t.drawn = items, true
+}
+
+func (t *shell) add(parent *systray.MenuItem, it Item) {
+	if it.Separator {
+		if parent == nil {
+			systray.AddSeparator()
+		} else {
+			parent.AddSeparator()
+		}
+		return
+	}
+	var mi *systray.MenuItem
+	switch {
+	case parent == nil && it.Checkbox:
+		mi = systray.AddMenuItemCheckbox(it.Title, it.Tooltip, it.Checked)
+	case parent == nil:
+		mi = systray.AddMenuItem(it.Title, it.Tooltip)
+	case it.Checkbox:
+		mi = parent.AddSubMenuItemCheckbox(it.Title, it.Tooltip, it.Checked)
+	default:
+		mi = parent.AddSubMenuItem(it.Title, it.Tooltip)
+	}
+	if it.Disabled {
+		mi.Disable()
+	}
+	for _, c := range it.Children {
+		t.add(mi, c)
+	}
+	if it.Action.Op != OpNone {
+		go forward(mi.ClickedCh, it.Action, t.clicks, t.log)
+	}
+}
+
+// forward is the always-running receiver for one item (systray drops a
+// click when nobody receives). It ends when ResetMenu closes the channel.
+func forward(ch <-chan struct{}, a Action, out chan<- Action, lg *slog.Logger) {
+	for range ch {
+		select {
+		case out <- a:
+		default:
+			lg.Warn("click dropped: too many pending", "op", a.Op.String())
+		}
+	}
+}
+
+// dispatch runs clicks one at a time, so two quick "Fix trust" clicks
+// cannot interleave.
+func (t *shell) dispatch() {
+	defer t.wg.Done()
+	for {
+		select {
+		case <-t.ctx.Done():
+			return
+		case a := <-t.clicks:
+			t.do(a)
+		}
+	}
+}
+
+func (t *shell) do(a Action) {
+	t.log.Info("menu click", "op", a.Op.String(), "device", a.Key, "anchor", a.Anchor)
+	switch a.Op {
+	case OpFixTrust:
+		t.mu.Lock()
+		d, ok := t.snap.Device(a.Key)
+		t.mu.Unlock()
+		if !ok {
+			t.tell("iPhone not connected", "That iPhone was unplugged. Plug it in again, then use Fix trust.", "step-1")
+			return
+		}
+		// decide on the state now, not the one the menu was drawn from
+		f := FixAction(d.State)
+		if f.CallFixTrust {
+			t.opts.Controller.FixTrust(a.Key)
+		}
+		if f.Title != "" {
+			t.tell(f.Title, f.Body, f.Anchor)
+		}
+		if f.OpenGuide != "" {
+			t.openGuide(f.OpenGuide)
+		}
+	case OpShowGuide:
+		t.openGuide(a.Anchor)
+	case OpForget:
+		t.mu.Lock()
+		d, ok := t.snap.Device(a.Key)
+		t.mu.Unlock()
+		if !ok {
+			return
+		}
+		t.opts.Controller.Forget(a.Key)
+		t.tell("Pairing forgotten", d.DisplayName()+" will ask to trust this computer the next time it is plugged in.", "step-3")
+	case OpToggleLogin:
+		t.toggleLogin()
+	case OpAbout:
+		v := t.opts.Version
+		if v == "" {
+			v = "(development build)"
+		}
+		t.tell("trustwatch "+v, "Watches iPhone connections and tells you why one cannot sync, and what to do about it.", "")
+	case OpQuit:
+		systray.Quit()
+	}
+}
+
+func (t *shell) toggleLogin() {
+	li := t.opts.LoginItem
+	if li == nil {
+		return
+	}
+	on, err := li.Enabled()
+	if err == nil {
+		err = li.SetEnabled(!on)
+	}
+	if err != nil {
+		t.log.Warn("cannot change Open at login", "err", err)
+		t.tell("Could not change Open at login", err.Error(), "")
+	}
+	if now, rerr := li.Enabled(); rerr == nil {
+		on = now
+	}
+	t.mu.Lock()
+	t.login = on
+	t.mu.Unlock()
+	t.poke()
+}
+
+// tell and openGuide run off the dispatcher: a notification server or a
+// browser that is slow to start must not hold up the next click.
+func (t *shell) tell(title, body, anchor string) {
+	if t.opts.Tell == nil {
+		t.log.Info("notification (no notifier)", "title", title)
+		return
+	}
+	t.wg.Add(1)
+	go func() {
+		defer t.wg.Done()
+		t.opts.Tell(title, body, anchor)
+	}()
+}
+
+func (t *shell) openGuide(anchor string) {
+	if t.opts.OpenGuide == nil {
+		return
+	}
+	t.wg.Add(1)
+	go func() {
+		defer t.wg.Done()
+		if err := t.opts.OpenGuide(anchor); err != nil {
+			t.log.Warn("cannot open the guide", "anchor", anchor, "err", err)
+			t.tell("Could not open the guide", fmt.Sprintf("Run \"trustwatch guide %s --print\" to read it in a terminal.", anchor), "")
+		}
+	}()
+}

@@ -1,0 +1,39 @@
+package tray
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/trustwatch/trustwatch/watcher/engine"
+)
+
+// Controller is the watcher as the tray sees it.
+type Controller interface {
+	// Subscribe gives the latest snapshot on a capacity-1, coalescing
+	// channel, and a function that ends the subscription.
+	Subscribe() (<-chan engine.Snapshot, func())
+	// FixTrust clears a stale pair record and sends one Pair so the Trust
+	// prompt shows; pairing completes after the user taps Trust.
+	FixTrust(key string)
+	// Forget unpairs and deletes this host's pair record.
+	Forget(key string)
+}
+
+// LoginItem is the "Open at login" switch.
+type LoginItem interface {
+	Enabled() (bool, error)
+	SetEnabled(bool) error
+}
+
+// Options wires the tray to the rest of trustwatch.
+type Options struct {
+	Controller Controller
+	Tell       func(title, body, anchor string) // a notification
+	OpenGuide  func(anchor string) error
+	LoginItem  LoginItem // nil: no "Open at login" item
+	// Start is called once from onReady in its own goroutine: it starts the
+	// watcher and notifier and should return when ctx is done.
+	Start   func(ctx context.Context)
+	Logger  *slog.Logger
+	Version string
+}
