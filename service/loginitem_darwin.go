@@ -1,0 +1,135 @@
+package service
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"unicode/utf8"
+
+	ksvc "github.com/kardianos/service"
+)
+
+// macOS: a per-user LaunchAgent written through kardianos/service with our
+// own plist (see launchagent.go). start/stop act on the process directly:
+// launchctl from a non-GUI context (ssh, a script) would load the agent into
+// the wrong session.
+
+type osEnv struct{}
+
+func defaultOSEnv() osEnv { return osEnv{} }
+
+func hasSystemdUserManager(*env) bool { return false }
+
+func (e *env) plistPath() string {
+	return filepath.Join(e.home, "Library", "LaunchAgents", launchAgentLabel+".plist")
+}
+
+func (e *env) install() (string, error) {
+	exe, err := e.loginExe()
+	if err != nil {
+		return "", err
+	}
+	if !utf8.ValidString(exe) {
+		return "", fmt.Errorf("executable path %q is not valid UTF-8", exe)
+	}
+	if h, err := os.UserHomeDir(); err != nil || h != e.home {
+		return "", fmt.Errorf("LaunchAgent: $HOME (%s) is not %s", h, e.home)
+	}
+	warn := tempWarning(exe)
+	path := e.plistPath()
+	want := launchAgentPlist(exe, e.darwinLogDir())
+	if cur, err := os.ReadFile(path); err == nil {
+		if string(cur) == want {
+			return joinLines(warn, "already installed: LaunchAgent "+path), nil
+		}
+		// kardianos refuses to overwrite; the old plist is for another binary.
+		if err := os.Remove(path); err != nil {
+			return "", err
+		}
+	}
+	if err := os.MkdirAll(e.darwinLogDir(), 0o700); err != nil {
+		return "", err
+	}
+	svc, err := ksvc.New(nopProgram{}, &ksvc.Config{
+		Name:        launchAgentLabel,
+		DisplayName: Name,
+		Description: "trustwatch tray",
+		Executable:  exe,
+		Option: ksvc.KeyValue{
+			"UserService":   true,
+			"RunAtLoad":     true,
+			"KeepAlive":     false,
+			"LogDirectory":  e.darwinLogDir(),
+			"LaunchdConfig": want,
+		},
+	})
+	if err != nil {
+		return "", err
+	}
+	if err := withTimeout(commandTimeout, "writing the LaunchAgent", svc.Install); err != nil {
+		return "", err
+	}
+	return joinLines(warn, fmt.Sprintf("installed LaunchAgent %s (starts at your next login; `trustwatch service start` starts it now)", path)), nil
+}
+
+// nopProgram satisfies kardianos's Interface; we never Run through it.
+type nopProgram struct{}
+
+func (nopProgram) Start(ksvc.Service) error { return nil }
+func (nopProgram) Stop(ksvc.Service) error  { return nil }
+
+// uninstall deletes the plist itself: kardianos's Uninstall first runs
+// `launchctl unload`, which would kill the tray the user is clicking in.
+func (e *env) uninstall() (string, error) {
+	err := os.Remove(e.plistPath())
+	if errors.Is(err, os.ErrNotExist) {
+		return "not installed; nothing to remove", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return "removed LaunchAgent " + e.plistPath() + "\n(a running tray keeps running; `trustwatch service stop` stops it)", nil
+}
+
+func (e *env) status() (Status, error) {
+	exe, err := e.exe()
+	if err != nil {
+		return Status{}, err
+	}
+	st := Status{Mechanism: MechLaunchAgent, Location: e.plistPath()}
+	if cur, err := os.ReadFile(e.plistPath()); err == nil {
+		st.Installed, st.Enabled = true, true
+		st.Command = exe
+		st.Stale = string(cur) != launchAgentPlist(exe, e.darwinLogDir())
+		if st.Stale {
+			st.Command = "(another program; see " + e.plistPath() + ")"
+		}
+	}
+	in, err := e.probeLock()
+	if err != nil {
+		st.RunDetail = err.Error()
+	} else if in.running {
+		st.Running, st.RunDetail = true, fmt.Sprintf("pid %d", in.pid)
+	}
+	return st, nil
+}
+
+func (e *env) start() (string, error) {
+	in, err := e.probeLock()
+	if err != nil {
+		return "", err
+	}
+	if in.running {
+		return fmt.Sprintf("trustwatch is already running (pid %d)", in.pid), nil
+	}
+	return e.launchTray()
+}
+
+func (e *env) stop() (string, error) {
+	msg, err := e.stopInstance()
+	if err == nil && msg == "" {
+		msg = "trustwatch is not running"
+	}
+	return msg, err
+}

@@ -1,0 +1,61 @@
+package service
+
+import (
+	"fmt"
+	"time"
+)
+
+// startWait and stopWait bound how long start/stop wait for the tray to take
+// or drop the single-instance lock.
+const (
+	startWait = 5 * time.Second
+	stopWait  = 5 * time.Second
+)
+
+// launchTray starts the tray (the executable with no verb) detached from this
+// process and waits until it holds the single-instance lock.
+func (e *env) launchTray() (string, error) {
+	exe, err := e.loginExe()
+	if err != nil {
+		return "", err
+	}
+	pid, exited, err := spawnDetached(exe)
+	if err != nil {
+		return "", fmt.Errorf("starting %s: %w", exe, err)
+	}
+	deadline := time.Now().Add(startWait)
+	for time.Now().Before(deadline) {
+		if in, err := e.probeLock(); err == nil && in.running {
+			return fmt.Sprintf("started trustwatch (pid %d)", pid), nil
+		}
+		select {
+		case werr := <-exited:
+			return "", fmt.Errorf("%s exited at once (%v); run it in a terminal to see why", exe, werr)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return "", fmt.Errorf("%s (pid %d) started but did not take the single-instance lock within %s; see its log (%s)", exe, pid, startWait, LogLocation())
+}
+
+// stopInstance asks the tray that holds the lock to quit and waits for it.
+func (e *env) stopInstance() (string, error) {
+	in, err := e.probeLock()
+	if err != nil {
+		return "", err
+	}
+	if !in.running {
+		return "", nil
+	}
+	if in.pid <= 0 {
+		return "", fmt.Errorf("a trustwatch tray is running, but its process id is unknown; quit it from its menu")
+	}
+	if err := terminate(in.pid); err != nil {
+		return "", fmt.Errorf("stopping pid %d: %w", in.pid, err)
+	}
+	if after, err := e.waitInstance(false, stopWait); err != nil {
+		return "", err
+	} else if after.running {
+		return "", fmt.Errorf("trustwatch (pid %d) did not exit within %s", in.pid, stopWait)
+	}
+	return fmt.Sprintf("stopped trustwatch (pid %d)", in.pid), nil
+}
