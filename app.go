@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime"
+
+	"github.com/trustwatch/trustwatch/guide"
+	"github.com/trustwatch/trustwatch/icons"
+	"github.com/trustwatch/trustwatch/notify"
+	"github.com/trustwatch/trustwatch/service"
+	"github.com/trustwatch/trustwatch/tray"
+	"github.com/trustwatch/trustwatch/watcher"
+	"github.com/trustwatch/trustwatch/watcher/engine"
+	"github.com/trustwatch/trustwatch/watcher/usbmux"
+)
+
+func runGuide(args []string, stdout, stderr io.Writer) int { return guide.Main(args, stdout, stderr) }
+func runService(args []string, stdout, stderr io.Writer) int {
+	return service.Main(args, stdout, stderr)
+}
+func logLocation() string { return service.LogLocation() }
+
+func trayAvailability() string {
+	switch runtime.GOOS {
+	case "linux", "freebsd", "openbsd", "netbsd":
+		return "StatusNotifierItem over D-Bus (needs a tray host; GNOME needs the AppIndicator extension)"
+	case "darwin":
+		return "menu bar (Cocoa; cgo builds only)"
+	default:
+		return "notification area"
+	}
+}
+
+// runTray is the main job: tray, notifications and watcher.
+func runTray(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("", "[--allow-root]", stdout)
+	allowRoot := fs.Bool("allow-root", false, "run the tray as root anyway (tests, CI)")
+	if code, ok := parseFlags(fs, args, stderr); !ok {
+		return code
+	}
+	if !noArgs(fs, stderr) {
+		return exitUsage
+	}
+	addr, err := usbmux.AddressFromEnv()
+	if err != nil {
+		fmt.Fprintf(stderr, "trustwatch: %v\n", err)
+		return exitUsage
+	}
+	usbSrc, _ := usbSource()
+	return startApp(appConfig{addr: addr, usb: usbSrc, allowRoot: *allowRoot, stderr: stderr})
+}
+
+type appConfig struct {
+	addr      usbmux.Address
+	usb       watcher.USBSource
+	allowRoot bool
+	stderr    io.Writer
+	// story, when set, runs beside the watcher (the demo's script).
+	story func(ctx context.Context)
+	// instanceLock is false for the demo, which may run beside the real tray.
+	instanceLock bool
+}
+
+// startApp wires watcher → notifier and tray, and blocks until Quit.
+func startApp(c appConfig) int {
+	if !c.allowRoot {
+		if err := service.RefuseRoot(); err != nil {
+			fmt.Fprintf(c.stderr, "trustwatch: %v\n", err)
+			return exitFailure
+		}
+	}
+	if c.instanceLock || c.story == nil {
+		release, err := service.AcquireInstanceLock()
+		if errors.Is(err, service.ErrAlreadyRunning) {
+			fmt.Fprintln(c.stderr, "trustwatch is already running")
+			return exitFailure
+		} else if err != nil {
+			fmt.Fprintf(c.stderr, "trustwatch: %v\n", err)
+			return exitFailure
+		}
+		defer release()
+	}
+	log, where, err := service.SetupLogging(false)
+	if err != nil {
+		log = slog.New(slog.NewTextHandler(c.stderr, nil))
+		log.Warn("logging to stderr", "err", err)
+	}
+	log.Info("trustwatch starting", "version", version, "usbmuxd", c.addr.String(), "log", where)
+
+	w := watcher.New(watcher.Config{
+		Address: c.addr,
+		Engine:  engine.Config{AllowPair: true, Follow: true, CompletePairing: true},
+		USB:     c.usb,
+		Logger:  log,
+	})
+	n := notify.New(notify.Options{AppName: "trustwatch", Icon: icons.AppPNG(), OpenGuide: guide.Open, Logger: log})
+	defer n.Close()
+	err = tray.Run(tray.Options{
+		Controller: w,
+		Tell:       n.Tell,
+		OpenGuide:  guide.Open,
+		LoginItem:  loginItem{},
+		Logger:     log,
+		Version:    version,
+		Start: func(ctx context.Context) {
+			snaps, stop := w.Subscribe()
+			defer stop()
+			go n.Run(ctx, snaps)
+			if c.story != nil {
+				go c.story(ctx)
+			}
+			if err := w.Run(ctx); err != nil {
+				log.Error("watcher stopped", "err", err)
+			}
+		},
+	})
+	if err != nil {
+		fmt.Fprintf(c.stderr, "trustwatch: %v\n", err)
+		return exitFailure
+	}
+	return exitOK
+}
+
+// loginItem is the tray's "Open at login" checkbox.
+type loginItem struct{}
+
+func (loginItem) Enabled() (bool, error) { return service.LoginItemEnabled() }
+func (loginItem) SetEnabled(on bool) error {
+	return service.SetLoginItem(on)
+}

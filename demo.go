@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/trustwatch/trustwatch/internal/sim"
+	"github.com/trustwatch/trustwatch/watcher/engine"
+	"github.com/trustwatch/trustwatch/watcher/usbmux"
+)
+
+// runDemo plays a short story with the real tray, engine and notifications
+// against the built-in simulator. It never touches the real usbmuxd.
+func runDemo(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("demo", "[--allow-root] [--speed N]", stdout)
+	allowRoot := fs.Bool("allow-root", false, "run as root anyway (tests, CI)")
+	speed := fs.Float64("speed", 1, "play the story N times faster")
+	if code, ok := parseFlags(fs, args, stderr); !ok {
+		return code
+	}
+	if !noArgs(fs, stderr) {
+		return exitUsage
+	}
+	if *speed <= 0 {
+		fmt.Fprintln(stderr, "trustwatch demo: --speed must be positive")
+		return exitUsage
+	}
+	s, err := sim.Start(sim.Options{})
+	if err != nil {
+		fmt.Fprintf(stderr, "trustwatch demo: starting the simulator: %v\n", err)
+		return exitFailure
+	}
+	defer s.Close()
+	addr, err := usbmux.ParseAddress(s.Address())
+	if err != nil {
+		fmt.Fprintf(stderr, "trustwatch demo: %v\n", err)
+		return exitFailure
+	}
+	fmt.Fprintf(stdout, "trustwatch demo: simulated usbmuxd at %s (the real one is not touched)\n", s.Address())
+	usb := &demoUSB{events: make(chan engine.Event, 4)}
+	return startApp(appConfig{
+		addr: addr, usb: usb, allowRoot: *allowRoot, stderr: stderr,
+		story: func(ctx context.Context) { playStory(ctx, s, usb, *speed, stdout) },
+	})
+}
+
+// demoUSB stands in for the USB bus so the demo can show a phone that
+// charges but never gets a data link.
+type demoUSB struct{ events chan engine.Event }
+
+func (u *demoUSB) Watch(ctx context.Context, out chan<- engine.Event) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev := <-u.events:
+			select {
+			case out <- ev:
+			case <-ctx.Done():
+				return nil
+			}
+		}
+	}
+}
+
+// playStory: Anna's phone is plugged in locked and untrusted, gets
+// unlocked, shows the Trust prompt, Trust is tapped, and it is ready. Then
+// Ben's phone charges on a cable without data, and Chris taps "Don't Trust".
+func playStory(ctx context.Context, s *sim.Server, usb *demoUSB, speed float64, out io.Writer) {
+	step := func(after time.Duration, say string, do func()) bool {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(time.Duration(float64(after) / speed)):
+		}
+		fmt.Fprintln(out, "demo:", say)
+		do()
+		return true
+	}
+	var anna *sim.Device
+	_ = step(time.Second, "Anna plugs in her iPhone; it is locked and has never trusted this computer", func() {
+		anna = s.AddDevice(sim.DeviceConfig{Name: "Anna's iPhone", Locked: true})
+	}) &&
+		step(6*time.Second, "Anna unlocks it; the Trust prompt appears", func() { anna.Unlock() }) &&
+		step(6*time.Second, "Anna taps Trust and enters her passcode", func() { anna.TapTrust() }) &&
+		step(6*time.Second, "Ben plugs his iPhone into a charge-only cable", func() {
+			usb.events <- engine.USBAdded{Device: engine.USBDevice{Bus: 3, Address: 7, ProductID: 0x12a8, SpeedMbps: 480, Kind: engine.USBMobile}}
+		}) &&
+		step(8*time.Second, "Chris plugs in his iPhone, on which \"Don't Trust\" was tapped", func() {
+			s.AddDevice(sim.DeviceConfig{Name: "Chris's iPhone", Denied: true})
+		}) &&
+		step(time.Second, "the story is over; explore the tray menu, then Quit", func() {})
+}

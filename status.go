@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/trustwatch/trustwatch/watcher"
+	"github.com/trustwatch/trustwatch/watcher/engine"
+	"github.com/trustwatch/trustwatch/watcher/usbmux"
+)
+
+func runStatus(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("status", "[--json] [--no-pair] [--timeout DUR]", stdout)
+	asJSON := fs.Bool("json", false, "print one JSON object (the contract's format)")
+	noPair := fs.Bool("no-pair", false, "send no Pair request; devices without a pairing are 'untrusted'")
+	timeout := fs.Duration("timeout", 10*time.Second, "give up on devices without a final state after this long")
+	if code, ok := parseFlags(fs, args, stderr); !ok {
+		return code
+	}
+	if !noArgs(fs, stderr) {
+		return exitUsage
+	}
+	if *timeout <= 0 {
+		fmt.Fprintln(stderr, "trustwatch status: --timeout must be positive")
+		return exitUsage
+	}
+	addr, err := usbmux.AddressFromEnv()
+	if err != nil {
+		fmt.Fprintf(stderr, "trustwatch status: %v\n", err)
+		return exitUsage
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	snap := diagnoseOnce(ctx, addr, !*noPair, *timeout)
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		if err := enc.Encode(snap); err != nil {
+			fmt.Fprintf(stderr, "trustwatch status: %v\n", err)
+			return exitFailure
+		}
+	} else {
+		printStatus(stdout, stderr, snap)
+	}
+	if !snap.Usbmux.Reachable {
+		return exitUnreachable
+	}
+	return exitOK
+}
+
+// diagnoseOnce runs a watcher until usbmuxd has answered (or refused) and
+// every device has a final state, or until timeout.
+func diagnoseOnce(ctx context.Context, addr usbmux.Address, allowPair bool, timeout time.Duration) engine.Snapshot {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	usbSrc, usbReady := usbSource()
+	w := watcher.New(watcher.Config{
+		Address: addr,
+		Engine:  engine.Config{AllowPair: allowPair},
+		USB:     usbSrc,
+	})
+	snaps, unsubscribe := w.Subscribe()
+	defer unsubscribe()
+	done := make(chan struct{})
+	go func() { defer close(done); _ = w.Run(ctx) }()
+	var last engine.Snapshot
+	for {
+		select {
+		case s, ok := <-snaps:
+			if !ok {
+				return finalize(last, timeout)
+			}
+			last = s
+			if muxAnswered(s) && usbReady() && s.AllFinal() {
+				cancel()
+				<-done
+				return last
+			}
+		case <-ctx.Done():
+			<-done
+			return finalize(w.Snapshot(), timeout)
+		}
+	}
+}
+
+// muxAnswered: a snapshot reflects a usbmuxd answer (listing or refusal).
+func muxAnswered(s engine.Snapshot) bool { return s.Usbmux.Reachable || s.Usbmux.Error != "" }
+
+// finalize turns what is still in progress at the deadline into errors:
+// probing is never status's final answer.
+func finalize(s engine.Snapshot, timeout time.Duration) engine.Snapshot {
+	if s.Devices == nil {
+		s.Devices = []engine.Device{}
+	}
+	if !muxAnswered(s) {
+		s.Usbmux.Error = fmt.Sprintf("no answer from usbmuxd within %s", timeout)
+	}
+	for i, d := range s.Devices {
+		if !d.State.Final() {
+			d.State, d.Guide = engine.StateError, engine.StateError.Anchor()
+			d.Summary = engine.StateError.Summary()
+			d.Detail = fmt.Sprintf("no answer from the device within %s", timeout)
+			s.Devices[i] = d
+		}
+	}
+	return s
+}
+
+func printStatus(stdout, stderr io.Writer, s engine.Snapshot) {
+	if !s.Usbmux.Reachable {
+		fmt.Fprintf(stderr, "usbmuxd is not reachable at %s: %s\n", s.Usbmux.Address, s.Usbmux.Error)
+	}
+	if len(s.Devices) == 0 {
+		fmt.Fprintln(stdout, "No iPhone connected.")
+		return
+	}
+	for _, d := range s.Devices {
+		line := fmt.Sprintf("%s  %s  %s", d.DisplayName(), d.State, d.Summary)
+		if d.Detail != "" {
+			line += " (" + d.Detail + ")"
+		}
+		fmt.Fprintln(stdout, line)
+	}
+}

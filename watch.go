@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/trustwatch/trustwatch/watcher"
+	"github.com/trustwatch/trustwatch/watcher/engine"
+	"github.com/trustwatch/trustwatch/watcher/usbmux"
+)
+
+func runWatch(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("watch", "[--json]", stdout)
+	asJSON := fs.Bool("json", false, "one JSON object per line, per state change")
+	noPair := fs.Bool("no-pair", false, "send no Pair request on attach")
+	if code, ok := parseFlags(fs, args, stderr); !ok {
+		return code
+	}
+	if !noArgs(fs, stderr) {
+		return exitUsage
+	}
+	addr, err := usbmux.AddressFromEnv()
+	if err != nil {
+		fmt.Fprintf(stderr, "trustwatch watch: %v\n", err)
+		return exitUsage
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	usbSrc, _ := usbSource()
+	print := printChangeText
+	if *asJSON {
+		print = printChangeJSON
+	}
+	w := watcher.New(watcher.Config{
+		Address: addr,
+		Engine:  engine.Config{AllowPair: !*noPair, Follow: true, CompletePairing: true},
+		USB:     usbSrc,
+		Logger:  stderrLogger(stderr),
+		OnOutput: func(out engine.Output, snap engine.Snapshot) {
+			print(stdout, out, snap, time.Now())
+		},
+	})
+	_ = w.Run(ctx)
+	return exitOK
+}
+
+// changeLine is one line of `watch --json` (contract field order).
+type changeLine struct {
+	Time     string       `json:"time"`
+	UDID     string       `json:"udid"`
+	Name     string       `json:"name"`
+	State    engine.State `json:"state,omitempty"`
+	Previous engine.State `json:"previous"`
+	Guide    string       `json:"guide"`
+	Summary  string       `json:"summary"`
+	Detail   string       `json:"detail"`
+	// Detached marks a device that went away (no state of its own).
+	Detached bool `json:"detached,omitempty"`
+}
+
+type muxLine struct {
+	Time   string `json:"time"`
+	Usbmux struct {
+		Reachable bool   `json:"reachable"`
+		Error     string `json:"error"`
+	} `json:"usbmux"`
+}
+
+func stamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000Z") }
+
+func printChangeJSON(w io.Writer, out engine.Output, snap engine.Snapshot, now time.Time) {
+	enc := json.NewEncoder(w)
+	if out.MuxChanged {
+		var l muxLine
+		l.Time, l.Usbmux.Reachable, l.Usbmux.Error = stamp(now), snap.Usbmux.Reachable, snap.Usbmux.Error
+		_ = enc.Encode(l)
+	}
+	for _, c := range out.Changes {
+		d := c.Device
+		l := changeLine{Time: stamp(now), UDID: d.UDID, Name: d.Name, Previous: c.Previous}
+		if c.Removed {
+			l.Detached = true
+		} else {
+			l.State, l.Guide, l.Summary, l.Detail = d.State, d.Guide, d.Summary, d.Detail
+		}
+		_ = enc.Encode(l)
+	}
+}
+
+func printChangeText(w io.Writer, out engine.Output, snap engine.Snapshot, now time.Time) {
+	ts := now.Format("15:04:05")
+	if out.MuxChanged {
+		if snap.Usbmux.Reachable {
+			fmt.Fprintf(w, "%s usbmuxd reachable at %s\n", ts, snap.Usbmux.Address)
+		} else {
+			fmt.Fprintf(w, "%s usbmuxd unreachable: %s\n", ts, snap.Usbmux.Error)
+		}
+	}
+	for _, c := range out.Changes {
+		d := c.Device
+		if c.Removed {
+			fmt.Fprintf(w, "%s %s: unplugged\n", ts, d.DisplayName())
+			continue
+		}
+		line := fmt.Sprintf("%s %s: %s", ts, d.DisplayName(), d.State)
+		if d.State.Final() {
+			line += " — " + d.Summary
+		}
+		if d.Detail != "" {
+			line += " (" + d.Detail + ")"
+		}
+		fmt.Fprintln(w, line)
+	}
+}

@@ -1,0 +1,460 @@
+package watcher
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/trustwatch/trustwatch/watcher/engine"
+	"github.com/trustwatch/trustwatch/watcher/lockdown"
+	"github.com/trustwatch/trustwatch/watcher/usbmux"
+)
+
+const (
+	lockdownPort = 62078
+	// trustPoll is how often ReadPairRecord is polled while waiting for the
+	// Trust tap (usbmuxd only, shows nothing on the phone): at most 1 Hz.
+	trustPoll = time.Second
+	// unlockPoll is how often a locked, untrusted phone is asked (without
+	// Pair) whether it can show the Trust prompt yet.
+	unlockPoll = time.Second
+	// completeGrace lets another pairer (Linux usbmuxd's preflight) finish
+	// first, so the phone does not get two host records for one tap.
+	completeGrace = 300 * time.Millisecond
+)
+
+// executor carries out engine commands: one goroutine per running command,
+// at most one running command per device (a newer one cancels the older).
+type executor struct {
+	addr   usbmux.Address
+	budget time.Duration
+	follow bool // may write pair records (watch, tray)
+	post   func(context.Context, engine.Event)
+
+	mu      sync.Mutex
+	running map[string]context.CancelFunc
+	pending map[string]*lockdown.PairRecord // the record of the Pair we sent, per device
+	wg      sync.WaitGroup
+}
+
+func newExecutor(cfg Config, post func(context.Context, engine.Event)) *executor {
+	return &executor{
+		addr: cfg.Address, budget: cfg.ProbeBudget, follow: cfg.Engine.CompletePairing, post: post,
+		running: map[string]context.CancelFunc{}, pending: map[string]*lockdown.PairRecord{},
+	}
+}
+
+// run starts c; it never blocks the engine's loop.
+func (x *executor) run(ctx context.Context, c engine.Command) {
+	if cancel, ok := c.(engine.Cancel); ok {
+		x.mu.Lock()
+		if stop := x.running[cancel.Key]; stop != nil {
+			stop()
+			delete(x.running, cancel.Key)
+		}
+		delete(x.pending, cancel.Key)
+		x.mu.Unlock()
+		return
+	}
+	t := target(c)
+	cctx, stop := context.WithCancel(ctx)
+	x.mu.Lock()
+	if old := x.running[t.Key]; old != nil {
+		old()
+	}
+	x.running[t.Key] = stop
+	x.mu.Unlock()
+	x.wg.Add(1)
+	go func() {
+		defer x.wg.Done()
+		defer stop()
+		ev := x.do(cctx, c)
+		if ev != nil && cctx.Err() == nil {
+			x.post(cctx, ev)
+		}
+	}()
+}
+
+// stop waits for every command goroutine; ctx has been cancelled by then.
+func (x *executor) stop() { x.wg.Wait() }
+
+func target(c engine.Command) engine.Target {
+	switch c := c.(type) {
+	case engine.Probe:
+		return c.Target
+	case engine.SendPair:
+		return c.Target
+	case engine.CompletePair:
+		return c.Target
+	case engine.Unpair:
+		return c.Target
+	case engine.AwaitTrust:
+		return c.Target
+	case engine.AwaitUnlock:
+		return c.Target
+	}
+	panic(fmt.Sprintf("watcher: unknown command %T", c))
+}
+
+func (x *executor) do(ctx context.Context, c engine.Command) engine.Event {
+	done := func(t engine.Target, r engine.ProbeResult) engine.Event {
+		return engine.ProbeDone{Key: t.Key, Epoch: t.Epoch, Result: r}
+	}
+	switch c := c.(type) {
+	case engine.Probe:
+		return done(c.Target, x.probe(ctx, c.Target, c.Pair))
+	case engine.SendPair:
+		return done(c.Target, x.sendPair(ctx, c.Target, c.ClearStale))
+	case engine.CompletePair:
+		return done(c.Target, x.completePair(ctx, c.Target))
+	case engine.Unpair:
+		return done(c.Target, x.unpair(ctx, c.Target))
+	case engine.AwaitTrust:
+		return x.awaitTrust(ctx, c.Target)
+	case engine.AwaitUnlock:
+		return x.awaitUnlock(ctx, c.Target)
+	}
+	return nil
+}
+
+// lockdown opens a lockdown connection through usbmuxd.
+func (x *executor) lockdown(ctx context.Context, t engine.Target) (*lockdown.Conn, error) {
+	conn, err := usbmux.Connect(ctx, x.addr, t.DeviceID, lockdownPort)
+	if err != nil {
+		return nil, err
+	}
+	return lockdown.New(conn, "trustwatch"), nil
+}
+
+// probe diagnoses a device: with a host record through a TLS session,
+// without one through at most one Pair (policy permitting).
+func (x *executor) probe(ctx context.Context, t engine.Target, policy engine.PairPolicy) engine.ProbeResult {
+	ctx, cancel := context.WithTimeout(ctx, x.budget)
+	defer cancel()
+	raw, recErr := usbmux.ReadPairRecord(ctx, x.addr, t.UDID)
+	if recErr != nil && !errors.Is(recErr, usbmux.ErrNoPairRecord) {
+		return failed(recErr, "reading the pair record from usbmuxd")
+	}
+	ld, err := x.lockdown(ctx, t)
+	if err != nil {
+		return failed(err, "connecting to lockdownd")
+	}
+	defer ld.Close()
+	var r engine.ProbeResult
+	info, err := ld.DeviceInfo(ctx)
+	if err != nil {
+		return failed(err, "reading the device's name")
+	}
+	r.Name, r.ProductType, r.IOSVersion = info.Name, info.ProductType, info.ProductVersion
+	if recErr != nil { // no record: this computer is not trusted
+		if policy == engine.PairNever {
+			r.State = engine.StateUntrusted
+			return r
+		}
+		x.pair(ctx, t, ld, &r)
+		return r
+	}
+	rec, err := lockdown.ParsePairRecord(raw)
+	if err != nil {
+		r.State, r.Detail = engine.StateTrustRevoked, "the stored pair record is unreadable: "+err.Error()
+		return r
+	}
+	x.session(ctx, ld, rec, &r)
+	return r
+}
+
+// session starts a lockdown session with the host record and reads the lock state.
+func (x *executor) session(ctx context.Context, ld *lockdown.Conn, rec *lockdown.PairRecord, r *engine.ProbeResult) {
+	id, err := ld.StartSession(ctx, rec)
+	switch {
+	case err == nil:
+	case errors.Is(err, lockdown.ErrInvalidHostID):
+		r.State, r.Detail = engine.StateTrustRevoked, "the iPhone does not know this computer's pairing (InvalidHostID)"
+		return
+	case errors.Is(err, lockdown.ErrTLS):
+		r.State, r.Detail = engine.StateTrustRevoked, "the iPhone rejected this computer's pair record (TLS handshake failed)"
+		return
+	case errors.Is(err, lockdown.ErrPasswordProtected), errors.Is(err, lockdown.ErrEscrowLocked):
+		r.State = engine.StateLockedSinceRestart
+		return
+	default:
+		*r = failedInto(*r, err, "starting a lockdown session")
+		return
+	}
+	locked, err := ld.PasswordProtected(ctx)
+	switch {
+	case err != nil:
+		r.State, r.Detail = engine.StateReady, "lock state unknown: "+err.Error()
+	case locked:
+		r.State = engine.StateLocked
+	default:
+		r.State = engine.StateReady
+	}
+	_ = ld.StopSession(ctx, id)
+}
+
+// pair sends one Pair with this device's pending record (made on first use)
+// and reads the phone's answer into r.
+func (x *executor) pair(ctx context.Context, t engine.Target, ld *lockdown.Conn, r *engine.ProbeResult) {
+	rec, err := x.pendingRecord(ctx, t, ld)
+	if err != nil {
+		*r = failedInto(*r, err, "preparing a pair request")
+		return
+	}
+	escrow, err := ld.Pair(ctx, rec)
+	switch {
+	case err == nil:
+		// Accepted without a dialog (the phone already trusted this host).
+		rec.EscrowBag = escrow
+		if !x.follow {
+			r.State, r.Detail = engine.StateReady, "paired; status does not save pair records"
+			return
+		}
+		if err := x.save(ctx, t, rec); err != nil {
+			*r = failedInto(*r, err, "saving the pair record")
+			return
+		}
+		r.State = engine.StateReady
+	case errors.Is(err, lockdown.ErrPairingDialogResponsePending):
+		r.State, r.PairReached, r.OurPair = engine.StateTrustPending, true, true
+	case errors.Is(err, lockdown.ErrUserDeniedPairing):
+		r.State, r.PairReached = engine.StateTrustDenied, true
+	case errors.Is(err, lockdown.ErrPasswordProtected):
+		r.State = engine.StateUntrustedLocked
+	default:
+		*r = failedInto(*r, err, "asking the iPhone to pair")
+	}
+}
+
+func (x *executor) pendingRecord(ctx context.Context, t engine.Target, ld *lockdown.Conn) (*lockdown.PairRecord, error) {
+	x.mu.Lock()
+	rec := x.pending[t.Key]
+	x.mu.Unlock()
+	if rec != nil {
+		return rec, nil
+	}
+	pub, err := ld.GetValue(ctx, "", "DevicePublicKey")
+	if err != nil {
+		return nil, err
+	}
+	pem, ok := pub.([]byte)
+	if !ok {
+		return nil, fmt.Errorf("DevicePublicKey is %T, not data", pub)
+	}
+	buid, err := usbmux.ReadBUID(ctx, x.addr)
+	if err != nil {
+		return nil, err
+	}
+	if rec, err = lockdown.NewPairRecord(pem, buid); err != nil {
+		return nil, err
+	}
+	if wifi, err := ld.GetValue(ctx, "", "WiFiAddress"); err == nil {
+		rec.WiFiMACAddress, _ = wifi.(string)
+	}
+	x.mu.Lock()
+	x.pending[t.Key] = rec
+	x.mu.Unlock()
+	return rec, nil
+}
+
+// save stores an approved pairing in usbmuxd, with DeviceID so that every
+// Listen client (iTunes, Finder, libimobiledevice) hears Paired.
+func (x *executor) save(ctx context.Context, t engine.Target, rec *lockdown.PairRecord) error {
+	data, err := rec.Marshal()
+	if err != nil {
+		return err
+	}
+	if err := usbmux.SavePairRecord(ctx, x.addr, t.UDID, t.DeviceID, data); err != nil {
+		return err
+	}
+	x.mu.Lock()
+	delete(x.pending, t.Key)
+	x.mu.Unlock()
+	return nil
+}
+
+// sendPair is the user's Fix trust (or the unlock of a locked, untrusted
+// phone): clear a stale record if asked, then one Pair.
+func (x *executor) sendPair(ctx context.Context, t engine.Target, clearStale bool) engine.ProbeResult {
+	ctx, cancel := context.WithTimeout(ctx, x.budget)
+	defer cancel()
+	if clearStale {
+		if err := usbmux.DeletePairRecord(ctx, x.addr, t.UDID); err != nil && !errors.Is(err, usbmux.ErrNoPairRecord) {
+			return failed(err, "removing the stale pair record")
+		}
+		x.mu.Lock()
+		delete(x.pending, t.Key)
+		x.mu.Unlock()
+	}
+	ld, err := x.lockdown(ctx, t)
+	if err != nil {
+		return failed(err, "connecting to lockdownd")
+	}
+	defer ld.Close()
+	var r engine.ProbeResult
+	x.pair(ctx, t, ld, &r)
+	return r
+}
+
+// completePair finishes the pairing the user approved: the same record
+// again, saved through usbmuxd, then a normal probe.
+func (x *executor) completePair(ctx context.Context, t engine.Target) engine.ProbeResult {
+	select { // if another pairer saves a record meanwhile, use that one
+	case <-ctx.Done():
+		return engine.ProbeResult{}
+	case <-time.After(completeGrace):
+	}
+	pctx, cancel := context.WithTimeout(ctx, x.budget)
+	_, err := usbmux.ReadPairRecord(pctx, x.addr, t.UDID)
+	cancel()
+	if err == nil {
+		return x.probe(ctx, t, engine.PairNever)
+	}
+	x.mu.Lock()
+	rec := x.pending[t.Key]
+	x.mu.Unlock()
+	if rec == nil {
+		return x.probe(ctx, t, engine.PairNever)
+	}
+	pctx, cancel = context.WithTimeout(ctx, x.budget)
+	defer cancel()
+	ld, err := x.lockdown(pctx, t)
+	if err != nil {
+		return failed(err, "connecting to lockdownd")
+	}
+	var r engine.ProbeResult
+	x.pair(pctx, t, ld, &r)
+	ld.Close()
+	if r.State != engine.StateReady {
+		return r
+	}
+	return x.probe(ctx, t, engine.PairNever)
+}
+
+// unpair forgets the pairing on the phone (best effort) and in usbmuxd.
+func (x *executor) unpair(ctx context.Context, t engine.Target) engine.ProbeResult {
+	pctx, cancel := context.WithTimeout(ctx, x.budget)
+	defer cancel()
+	raw, err := usbmux.ReadPairRecord(pctx, x.addr, t.UDID)
+	if err == nil {
+		if rec, perr := lockdown.ParsePairRecord(raw); perr == nil {
+			if ld, lerr := x.lockdown(pctx, t); lerr == nil {
+				_ = ld.Unpair(pctx, rec) // the phone may have forgotten us already
+				ld.Close()
+			}
+		}
+		if err := usbmux.DeletePairRecord(pctx, x.addr, t.UDID); err != nil && !errors.Is(err, usbmux.ErrNoPairRecord) {
+			return failed(err, "deleting the pair record")
+		}
+	}
+	x.mu.Lock()
+	delete(x.pending, t.Key)
+	x.mu.Unlock()
+	return x.probe(ctx, t, engine.PairNever)
+}
+
+// awaitTrust waits, without sending Pair, for the Trust tap: relayed
+// request_pair from the phone, or a record appearing in usbmuxd.
+func (x *executor) awaitTrust(ctx context.Context, t engine.Target) engine.Event {
+	seen := func(via engine.TrustSignal) engine.Event {
+		return engine.TrustSeen{Key: t.Key, Epoch: t.Epoch, Via: via}
+	}
+	relayed := make(chan struct{}, 1)
+	if stream := x.observeRequestPair(ctx, t); stream != nil {
+		defer stream.Close()
+		go func() {
+			for {
+				name, err := stream.Next(ctx)
+				if err != nil {
+					return
+				}
+				if name == lockdown.RequestPair {
+					relayed <- struct{}{}
+					return
+				}
+			}
+		}()
+	}
+	tick := time.NewTicker(trustPoll)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-relayed:
+			return seen(engine.ViaRequestPair)
+		case <-tick.C:
+			rctx, cancel := context.WithTimeout(ctx, x.budget)
+			_, err := usbmux.ReadPairRecord(rctx, x.addr, t.UDID)
+			cancel()
+			if err == nil {
+				return seen(engine.ViaRecord)
+			}
+		}
+	}
+}
+
+// observeRequestPair subscribes to request_pair through the phone's
+// insecure_notification_proxy (no pairing needed). nil when unavailable.
+func (x *executor) observeRequestPair(ctx context.Context, t engine.Target) *lockdown.NotificationStream {
+	sctx, cancel := context.WithTimeout(ctx, x.budget)
+	defer cancel()
+	conn, err := x.startService(sctx, t, lockdown.InsecureNotificationProxy)
+	if err != nil {
+		return nil
+	}
+	stream, err := lockdown.ObserveNotifications(sctx, conn, lockdown.RequestPair)
+	if err != nil {
+		conn.Close()
+		return nil
+	}
+	return stream
+}
+
+// startService starts a session-less service and connects to it.
+func (x *executor) startService(ctx context.Context, t engine.Target, name string) (net.Conn, error) {
+	ld, err := x.lockdown(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	port, _, err := ld.StartService(ctx, name)
+	ld.Close()
+	if err != nil {
+		return nil, err
+	}
+	return usbmux.Connect(ctx, x.addr, t.DeviceID, port)
+}
+
+// awaitUnlock polls, without Pair, until a locked and untrusted phone
+// accepts a session-less service again (it refuses with PasswordProtected
+// while locked).
+func (x *executor) awaitUnlock(ctx context.Context, t engine.Target) engine.Event {
+	tick := time.NewTicker(unlockPoll)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+		sctx, cancel := context.WithTimeout(ctx, x.budget)
+		conn, err := x.startService(sctx, t, lockdown.InsecureNotificationProxy)
+		cancel()
+		if err == nil {
+			conn.Close()
+			return engine.Unlocked{Key: t.Key, Epoch: t.Epoch}
+		}
+	}
+}
+
+func failed(err error, doing string) engine.ProbeResult {
+	return failedInto(engine.ProbeResult{}, err, doing)
+}
+
+func failedInto(r engine.ProbeResult, err error, doing string) engine.ProbeResult {
+	r.State, r.Detail = engine.StateError, doing+": "+err.Error()
+	return r
+}

@@ -1,0 +1,217 @@
+// Package watcher runs trustwatch's diagnosis: it feeds usbmuxd and USB
+// events into the pure engine from one goroutine, carries out the engine's
+// commands through the lockdown executor, and hands snapshots to the shells
+// (CLI, notifier, tray).
+package watcher
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/trustwatch/trustwatch/watcher/engine"
+	"github.com/trustwatch/trustwatch/watcher/usbmux"
+)
+
+// Config wires a Watcher.
+type Config struct {
+	Address usbmux.Address
+	Engine  engine.Config
+	// ProbeBudget bounds one whole lockdown probe (default 5 s).
+	ProbeBudget time.Duration
+	// USB, when set, feeds USB hotplug events (nil: usbmuxd only).
+	USB USBSource
+	// OnOutput, when set, sees every engine output in order, with the
+	// snapshot after it, on the event loop (keep it quick: it blocks the loop).
+	OnOutput func(engine.Output, engine.Snapshot)
+	Logger   *slog.Logger
+	// Now is the clock (tests may inject one); default time.Now.
+	Now func() time.Time
+}
+
+// USBSource is the USB hotplug watcher (watcher/usb in cgo builds).
+type USBSource interface {
+	Watch(ctx context.Context, out chan<- engine.Event) error
+}
+
+// Watcher owns one engine and everything that feeds it.
+type Watcher struct {
+	cfg    Config
+	events chan engine.Event
+	exec   *executor
+
+	mu     sync.Mutex
+	snap   engine.Snapshot
+	subs   map[chan engine.Snapshot]struct{}
+	closed bool
+}
+
+// New prepares a watcher; Run starts it.
+func New(cfg Config) *Watcher {
+	if cfg.ProbeBudget <= 0 {
+		cfg.ProbeBudget = 5 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	w := &Watcher{
+		cfg:    cfg,
+		events: make(chan engine.Event, 256),
+		subs:   map[chan engine.Snapshot]struct{}{},
+	}
+	w.snap = engine.Snapshot{Usbmux: engine.Usbmux{Address: cfg.Address.String()}, Devices: []engine.Device{}}
+	w.exec = newExecutor(cfg, w.post)
+	return w
+}
+
+// Run blocks until ctx ends. Every goroutine it started has ended when it
+// returns.
+func (w *Watcher) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() {
+		cancel()
+		w.exec.stop()
+		wg.Wait()
+		w.mu.Lock()
+		w.closed = true
+		for ch := range w.subs {
+			close(ch)
+		}
+		w.subs = nil
+		w.mu.Unlock()
+	}()
+	wg.Add(1)
+	go func() { defer wg.Done(); w.watchUsbmux(ctx) }()
+	if w.cfg.USB != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := w.cfg.USB.Watch(ctx, w.events); err != nil && ctx.Err() == nil {
+				w.cfg.Logger.Warn("USB watcher stopped; diagnosing from usbmuxd alone", "err", err)
+			}
+		}()
+	}
+	return w.loop(ctx)
+}
+
+// loop is the one goroutine that owns the engine.
+func (w *Watcher) loop(ctx context.Context) error {
+	eng := engine.New(w.cfg.Engine)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
+	for {
+		var ev engine.Event
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev = <-w.events:
+		case <-timer.C:
+			ev = engine.Tick{}
+		}
+		now := w.cfg.Now()
+		out := eng.Handle(ev, now)
+		for _, c := range out.Commands {
+			w.exec.run(ctx, c)
+		}
+		snap := eng.Snapshot(now)
+		if snap.Usbmux.Address == "" {
+			snap.Usbmux.Address = w.cfg.Address.String()
+		}
+		if w.cfg.OnOutput != nil && (len(out.Changes) > 0 || out.MuxChanged) {
+			w.cfg.OnOutput(out, snap)
+		}
+		w.publish(snap, len(out.Changes) > 0 || out.MuxChanged || changedInfo(w.Snapshot(), snap))
+		// Only wake when the engine has a deadline: no idle ticking.
+		timer.Stop()
+		if at, ok := eng.NextDeadline(); ok {
+			timer.Reset(max(at.Sub(w.cfg.Now()), 0))
+		}
+	}
+}
+
+// changedInfo notices changes that are not state changes (a name learned,
+// USB facts added) so the tray shows them too.
+func changedInfo(a, b engine.Snapshot) bool {
+	if len(a.Devices) != len(b.Devices) {
+		return true
+	}
+	for i := range a.Devices {
+		x, y := a.Devices[i], b.Devices[i]
+		if x.Key != y.Key || x.Name != y.Name || x.Detail != y.Detail || x.LinkSpeed != y.LinkSpeed || (x.USB == nil) != (y.USB == nil) {
+			return true
+		}
+	}
+	return false
+}
+
+// post delivers an event to the loop; it never blocks past ctx.
+func (w *Watcher) post(ctx context.Context, ev engine.Event) {
+	select {
+	case w.events <- ev:
+	case <-ctx.Done():
+	}
+}
+
+func (w *Watcher) publish(s engine.Snapshot, changed bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.snap = s
+	if !changed {
+		return
+	}
+	for ch := range w.subs {
+		select { // latest value wins: drop the stale one, never block the loop
+		case <-ch:
+		default:
+		}
+		ch <- s
+	}
+}
+
+// Snapshot returns the latest picture.
+func (w *Watcher) Snapshot() engine.Snapshot {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.snap
+}
+
+// Subscribe returns a channel that always holds the newest snapshot (bursts
+// coalesce) and a function to stop. The channel closes when Run returns.
+func (w *Watcher) Subscribe() (<-chan engine.Snapshot, func()) {
+	ch := make(chan engine.Snapshot, 1)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		close(ch)
+		return ch, func() {}
+	}
+	w.subs[ch] = struct{}{}
+	ch <- w.snap
+	return ch, func() {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if _, ok := w.subs[ch]; ok {
+			delete(w.subs, ch)
+			close(ch)
+		}
+	}
+}
+
+// FixTrust asks for the Trust prompt again where the state allows it.
+func (w *Watcher) FixTrust(key string) { w.send(engine.FixTrust{Key: key}) }
+
+// Forget removes this computer's pairing with the device.
+func (w *Watcher) Forget(key string) { w.send(engine.Forget{Key: key}) }
+
+func (w *Watcher) send(ev engine.Event) {
+	select {
+	case w.events <- ev:
+	default: // the loop is swamped; a user click can be repeated
+	}
+}
