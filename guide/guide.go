@@ -1,0 +1,111 @@
+// Package guide is trustwatch's built-in guide: how to get an iPhone to trust
+// a computer, and what to do when it will not. The text is Markdown embedded
+// in the binary (content/guide.md) and rendered once into a single
+// self-contained HTML page (stylesheet and drawings inlined), so it works
+// offline and can be opened at any section through a stable anchor. The
+// same source also gives a plain-text version for `trustwatch guide --print`.
+package guide
+
+import (
+	"embed"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+)
+
+//go:embed content/guide.md content/style.css content/*.svg
+var content embed.FS
+
+// ErrUnknownAnchor is returned for an anchor the guide does not have.
+var ErrUnknownAnchor = errors.New("unknown guide anchor")
+
+// contractAnchors are the anchors the CLI/state contract promises. The
+// renderer refuses a guide that lacks any of them, so a broken edit of
+// guide.md fails the tests instead of shipping dead links.
+var contractAnchors = []string{
+	"step-1", "step-2", "step-3", "step-4", "step-5", "step-6",
+	"verify", "issue-cable", "issue-locked", "issue-permissions",
+	"issue-drivers", "issue-network-reset", "issue-not-showing", "recovery",
+}
+
+// load renders the guide the first time it is needed. The content is
+// embedded, so an error here is a defect in guide.md that the tests catch;
+// at run time the accessors degrade (an error page, an error value) rather
+// than panic.
+var load = sync.OnceValues(func() (*page, error) {
+	src, err := content.ReadFile("content/guide.md")
+	if err != nil {
+		return nil, err
+	}
+	return build(src)
+})
+
+// Anchors lists every section anchor of the guide, in page order. The
+// contract's anchors are among them; the guide has a few more (for example
+// "issue-tray" and "platforms").
+func Anchors() []string {
+	p, err := load()
+	if err != nil {
+		return nil
+	}
+	out := make([]string, len(p.sections))
+	for i, s := range p.sections {
+		out[i] = s.id
+	}
+	return out
+}
+
+// Has reports whether anchor names a section of the guide.
+func Has(anchor string) bool {
+	p, err := load()
+	if err != nil {
+		return false
+	}
+	_, ok := p.byID[anchor]
+	return ok
+}
+
+// Title is the heading of the section at anchor ("" if there is none).
+func Title(anchor string) string {
+	p, err := load()
+	if err != nil {
+		return ""
+	}
+	if i, ok := p.byID[anchor]; ok {
+		return p.sections[i].title
+	}
+	return ""
+}
+
+// HTML is the rendered page: one self-contained HTML document. The caller
+// gets its own copy.
+func HTML() []byte {
+	p, err := load()
+	if err != nil {
+		return errorPage(err)
+	}
+	return append([]byte(nil), p.html...)
+}
+
+// Text is the section at anchor as plain, readable text (headings, bullets,
+// no markup), wrapped for a terminal. The empty anchor gives the whole
+// guide. An unknown anchor gives an error wrapping ErrUnknownAnchor.
+func Text(anchor string) (string, error) {
+	p, err := load()
+	if err != nil {
+		return "", err
+	}
+	if anchor == "" {
+		return p.wholeText, nil
+	}
+	i, ok := p.byID[anchor]
+	if !ok {
+		return "", unknownAnchor(anchor)
+	}
+	return p.sections[i].text, nil
+}
+
+func unknownAnchor(anchor string) error {
+	return fmt.Errorf("%w %q; valid anchors: %s", ErrUnknownAnchor, anchor, strings.Join(Anchors(), ", "))
+}

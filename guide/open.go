@@ -1,0 +1,172 @@
+package guide
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Opener opens a URL in the user's default browser. It is a variable so
+// tests (and a future "open in the app" shell) can replace it. The default
+// is per OS: xdg-open on Linux and the BSDs, open on macOS,
+// rundll32 url.dll,FileProtocolHandler on Windows, each run directly
+// (never through a shell, so the URL is one argument whatever it holds).
+var Opener func(url string) error = defaultOpener
+
+// Open writes the guide to the user's cache directory
+// (os.UserCacheDir()/trustwatch/guide.html; rewritten only when it
+// changed) and opens it in the default browser at anchor. The empty anchor
+// opens the top of the page; an unknown one returns an error wrapping
+// ErrUnknownAnchor before anything is written.
+func Open(anchor string) error {
+	_, err := open(anchor)
+	return err
+}
+
+// URL writes the page like Open does and returns its file:// URL at anchor
+// without opening it, for shells that open links themselves (a
+// notification's action, for example).
+func URL(anchor string) (string, error) {
+	if anchor != "" && !Has(anchor) {
+		return "", unknownAnchor(anchor)
+	}
+	path, err := writePage()
+	if err != nil {
+		return "", err
+	}
+	return fileURL(path, anchor), nil
+}
+
+func open(anchor string) (string, error) {
+	u, err := URL(anchor)
+	if err != nil {
+		return "", err
+	}
+	op := Opener
+	if op == nil {
+		return u, errors.New("no way to open a browser on this system; open " + u + " yourself")
+	}
+	if err := op(u); err != nil {
+		return u, fmt.Errorf("could not open %s: %w", u, err)
+	}
+	return u, nil
+}
+
+// writePage makes sure the cache copy of the page is current and returns its
+// path. An unchanged page is not rewritten, so an open browser tab is not
+// disturbed and nothing is written on every click.
+func writePage() (string, error) {
+	p, err := load()
+	if err != nil {
+		return "", err
+	}
+	base, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("finding the cache directory for the guide: %w", err)
+	}
+	dir := filepath.Join(base, "trustwatch")
+	path := filepath.Join(dir, "guide.html")
+	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, p.html) {
+		return path, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("writing the guide: %w", err)
+	}
+	// Write beside it and rename, so a browser never reads half a page.
+	tmp, err := os.CreateTemp(dir, ".guide-*.html")
+	if err != nil {
+		return "", fmt.Errorf("writing the guide: %w", err)
+	}
+	_, werr := tmp.Write(p.html)
+	cerr := tmp.Close()
+	if werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Chmod(tmp.Name(), 0o644)
+	}
+	if werr == nil {
+		werr = os.Rename(tmp.Name(), path)
+	}
+	if werr != nil {
+		os.Remove(tmp.Name())
+		return "", fmt.Errorf("writing the guide to %s: %w", path, werr)
+	}
+	return path, nil
+}
+
+// fileURL is the file:// URL of an absolute path, with anchor as fragment.
+// Windows paths become file:///C:/…; characters such as spaces are escaped.
+func fileURL(path, anchor string) string {
+	p := filepath.ToSlash(path)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p
+	}
+	return (&url.URL{Scheme: "file", Path: p, Fragment: anchor}).String()
+}
+
+// openerWait is how long a launcher may take to report failure. Launchers
+// normally hand the URL to the browser and exit at once; one that is still
+// running after this is taken as having succeeded.
+const openerWait = 5 * time.Second
+
+// launch runs a browser launcher without a shell and reports its failure
+// (not found, non-zero exit) with what it printed.
+func launch(name string, args ...string) error {
+	bin, err := exec.LookPath(name)
+	if err != nil {
+		return fmt.Errorf("%s is not available: %w", name, err)
+	}
+	var out limitedBuffer
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout = &out
+	cmd.Stderr = &out
+	// The browser it starts may inherit our pipes; do not wait for it.
+	cmd.WaitDelay = time.Second
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("starting %s: %w", name, err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }() // also reaps a launcher that outlives openerWait
+	select {
+	case err := <-done:
+		if err != nil && !errors.Is(err, exec.ErrWaitDelay) {
+			if msg := strings.TrimSpace(out.String()); msg != "" {
+				return fmt.Errorf("%s: %w: %s", name, err, msg)
+			}
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		return nil
+	case <-time.After(openerWait):
+		return nil
+	}
+}
+
+// limitedBuffer keeps the first 2 KiB a launcher prints: enough for its
+// error message, and bounded whatever it does.
+type limitedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *limitedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if room := 2048 - b.buf.Len(); room > 0 {
+		b.buf.Write(p[:min(len(p), room)])
+	}
+	return len(p), nil
+}
+
+func (b *limitedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

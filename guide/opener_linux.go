@@ -1,0 +1,3 @@
+package guide
+
+func defaultOpener(url string) error { return launch("xdg-open", url) }

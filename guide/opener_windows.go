@@ -1,0 +1,5 @@
+package guide
+
+// url.dll's FileProtocolHandler hands the URL to the default browser, like
+// a click would, without cmd.exe's quoting rules ("start" mangles & and #).
+func defaultOpener(url string) error { return launch("rundll32", "url.dll,FileProtocolHandler", url) }
