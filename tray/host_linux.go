@@ -36,7 +36,9 @@ func trayHostMissing() string {
 		return "no system tray host on this desktop (nobody owns " + watcherName +
 			"; on GNOME, install the AppIndicator extension); the icon appears when one starts"
 	}
-	v, err := conn.Object(watcherName, "/StatusNotifierWatcher").GetProperty(watcherName + ".IsStatusNotifierHostRegistered")
+	var v dbus.Variant
+	err = conn.Object(watcherName, "/StatusNotifierWatcher").CallWithContext(ctx, "org.freedesktop.DBus.Properties.Get", 0,
+		watcherName, "IsStatusNotifierHostRegistered").Store(&v)
 	if err == nil {
 		if ok, isBool := v.Value().(bool); isBool && !ok {
 			return "a StatusNotifierWatcher runs but no tray host is registered with it"

@@ -35,15 +35,30 @@ func Run(opts Options) error {
 		return errors.New("tray: Options.Controller is nil")
 	}
 	t := newShell(opts)
+	// Signals are caught from the start, so a SIGTERM during start-up
+	// still runs the clean shutdown.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sig)
 	if err := sessionBus(); err != nil {
 		// systray v1.12.2 panics in Quit without a session bus, and could
 		// show nothing anyway: keep watching (and notifying, where that
 		// still works) without a tray until a signal ends it.
 		t.log.Warn("no tray icon: no D-Bus session bus; trustwatch keeps watching without a tray", "err", err)
-		return t.runHeadless()
+		t.startWatcher()
+		<-sig
+		t.wait()
+		return nil
 	}
 	restore := quietSystrayRegisterLog()
 	defer restore()
+	go func() {
+		select {
+		case <-sig:
+			systray.Quit()
+		case <-t.ctx.Done():
+		}
+	}()
 	systray.Run(t.onReady, t.onExit)
 	t.wait()
 	return nil
@@ -107,16 +122,6 @@ func (t *shell) wait() {
 	}
 }
 
-func (t *shell) runHeadless() error {
-	t.startWatcher()
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sig)
-	<-sig
-	t.wait()
-	return nil
-}
-
 func (t *shell) onReady() {
 	systray.SetTitle("trustwatch")
 	if t.opts.LoginItem != nil {
@@ -135,19 +140,6 @@ func (t *shell) onReady() {
 	go t.dispatch()
 	go t.renderLoop()
 	go t.checkHost()
-
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	t.wg.Add(1)
-	go func() {
-		defer t.wg.Done()
-		defer signal.Stop(sig)
-		select {
-		case <-sig:
-			systray.Quit()
-		case <-t.ctx.Done():
-		}
-	}()
 }
 
 func (t *shell) onExit() { t.cancel() }

@@ -1,0 +1,140 @@
+package tray
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/trustwatch/trustwatch/watcher/engine"
+)
+
+// wireDevice and wireMsg carry snapshots from the test to the child on
+// stdin (engine.Device's JSON omits Key).
+type wireDevice struct {
+	Key, Name, UDID string
+	State           engine.State
+	Detail          string
+}
+
+type wireMsg struct {
+	Reachable bool
+	Devices   []wireDevice
+}
+
+func (m wireMsg) snapshot() engine.Snapshot {
+	s := engine.Snapshot{Time: time.Now(), Usbmux: engine.Usbmux{Reachable: m.Reachable, Address: "unix:///test"}, Devices: []engine.Device{}}
+	for _, d := range m.Devices {
+		s.Devices = append(s.Devices, engine.Device{
+			Key: d.Key, UDID: d.UDID, Name: d.Name, State: d.State,
+			Summary: d.State.Summary(), Guide: d.State.Anchor(), Detail: d.Detail,
+		})
+	}
+	return s
+}
+
+// event is one thing the child reports on stdout.
+type event struct {
+	Ev     string `json:"ev"`
+	Key    string `json:"key,omitempty"`
+	Title  string `json:"title,omitempty"`
+	Body   string `json:"body,omitempty"`
+	Anchor string `json:"anchor,omitempty"`
+	On     bool   `json:"on,omitempty"`
+	Err    string `json:"err,omitempty"`
+}
+
+var outMu sync.Mutex
+
+func report(e event) {
+	outMu.Lock()
+	defer outMu.Unlock()
+	b, _ := json.Marshal(e)
+	fmt.Fprintf(os.Stdout, "%s\n", b)
+}
+
+// fakeController is a latest-value snapshot feed from stdin that records
+// FixTrust and Forget calls.
+type fakeController struct {
+	ch chan engine.Snapshot
+}
+
+func (f *fakeController) Subscribe() (<-chan engine.Snapshot, func()) {
+	report(event{Ev: "Subscribe"})
+	return f.ch, func() { report(event{Ev: "Unsubscribe"}) }
+}
+func (f *fakeController) FixTrust(key string) { report(event{Ev: "FixTrust", Key: key}) }
+func (f *fakeController) Forget(key string)   { report(event{Ev: "Forget", Key: key}) }
+
+func (f *fakeController) publish(s engine.Snapshot) {
+	for {
+		select {
+		case f.ch <- s:
+			return
+		default:
+		}
+		select { // drop the stale one, as the real watcher does
+		case <-f.ch:
+		default:
+		}
+	}
+}
+
+type fakeLogin struct {
+	mu sync.Mutex
+	on bool
+}
+
+func (l *fakeLogin) Enabled() (bool, error) { l.mu.Lock(); defer l.mu.Unlock(); return l.on, nil }
+func (l *fakeLogin) SetEnabled(on bool) error {
+	l.mu.Lock()
+	l.on = on
+	l.mu.Unlock()
+	report(event{Ev: "Login", On: on})
+	return nil
+}
+
+// runChild is the tray app used by the desktop tests: mode "fake" feeds
+// snapshots from stdin.
+func runChild(mode string) int {
+	lg := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	fc := &fakeController{ch: make(chan engine.Snapshot, 1)}
+	go func() {
+		sc := bufio.NewScanner(os.Stdin)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			var m wireMsg
+			if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+				report(event{Ev: "BadInput", Err: err.Error()})
+				continue
+			}
+			fc.publish(m.snapshot())
+		}
+	}()
+	opts := Options{
+		Controller: fc,
+		Tell:       func(title, body, anchor string) { report(event{Ev: "Tell", Title: title, Body: body, Anchor: anchor}) },
+		OpenGuide:  func(anchor string) error { report(event{Ev: "Guide", Anchor: anchor}); return nil },
+		LoginItem:  &fakeLogin{},
+		Start: func(ctx context.Context) {
+			report(event{Ev: "Start"})
+			<-ctx.Done()
+			report(event{Ev: "Stop"})
+		},
+		Logger:  lg,
+		Version: "v0.0.0-test",
+	}
+	if mode == "nologin" {
+		opts.LoginItem = nil
+	}
+	if err := Run(opts); err != nil {
+		lg.Error("tray.Run", "err", err)
+		return 1
+	}
+	report(event{Ev: "Exit"})
+	return 0
+}

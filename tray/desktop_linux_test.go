@@ -1,0 +1,289 @@
+package tray
+
+import (
+	"bytes"
+	"image/png"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/godbus/dbus/v5"
+
+	"github.com/trustwatch/trustwatch/icons"
+	"github.com/trustwatch/trustwatch/internal/desktoptest"
+	"github.com/trustwatch/trustwatch/watcher/engine"
+)
+
+// desktop starts a private bus, Xvfb and xfce4-panel (a real
+// StatusNotifierItem host) and returns the child environment and a
+// connection to the bus.
+func desktop(t *testing.T) ([]string, *dbus.Conn) {
+	t.Helper()
+	addr := desktoptest.StartBus(t)
+	disp := desktoptest.StartXvfb(t)
+	env := desktoptest.Env("DISPLAY="+disp, "DBUS_SESSION_BUS_ADDRESS="+addr)
+	env = desktoptest.StartPanel(t, env)
+	return env, desktoptest.Connect(t, addr)
+}
+
+// argb is what systray should publish as IconPixmap for a level.
+func argb(t *testing.T, l icons.Level) []byte {
+	t.Helper()
+	img, err := png.Decode(bytes.NewReader(icons.For(l)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := img.Bounds()
+	out := make([]byte, 0, b.Dx()*b.Dy()*4)
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, a := img.At(x, y).RGBA()
+			out = append(out, byte(a), byte(r), byte(g), byte(bl))
+		}
+	}
+	return out
+}
+
+// waitIcon waits until the item's IconPixmap is the icon for l.
+func waitIcon(t *testing.T, conn *dbus.Conn, dest string, l icons.Level, d time.Duration) time.Time {
+	t.Helper()
+	want := argb(t, l)
+	deadline := time.Now().Add(d)
+	for {
+		px, err := desktoptest.IconPixmap(conn, dest)
+		if err == nil && len(px) == 1 && bytes.Equal(px[0].ARGB, want) {
+			return time.Now()
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("IconPixmap is not the %v icon after %v (err %v)", l, d, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func allStates() wireMsg {
+	m := wireMsg{Reachable: true}
+	for _, s := range engine.AllStates {
+		m.Devices = append(m.Devices, wireDevice{Key: "key-" + string(s), UDID: "udid-" + string(s), Name: "Phone " + string(s), State: s})
+	}
+	return m
+}
+
+func TestTrayOnXfcePanel(t *testing.T) {
+	env, conn := desktop(t)
+	t0 := time.Now()
+	c := startChild(t, "fake", env)
+	dest := waitItem(t, conn, c, 10*time.Second)
+	c.expect("Start", 5*time.Second)
+	c.expect("Subscribe", 5*time.Second)
+
+	// The panel's watcher lists the item: the icon is really in the tray.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		items, err := desktoptest.SNIItems(conn)
+		if err == nil && contains(items, dest+"/StatusNotifierItem") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("item %s never registered with the panel's watcher: %v %v", dest, items, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Logf("tray registered with xfce4-panel %v after start", time.Since(t0).Round(time.Millisecond))
+
+	c.send(wireMsg{Reachable: true})
+	m := waitMenu(t, conn, dest, 5*time.Second, "no iPhone", statusIs("No iPhone connected"))
+	if m.Children[0].Enabled() {
+		t.Error("status line is clickable")
+	}
+	if got := m.Labels(); strings.Join(got[1:], "|") != "---|Open guide…|Open at login|About trustwatch|---|Quit" {
+		t.Errorf("menu with no phone: %q", got)
+	}
+	waitIcon(t, conn, dest, icons.Idle, 3*time.Second)
+
+	// One device per contract state.
+	c.send(allStates())
+	m = waitMenu(t, conn, dest, 5*time.Second, "every state", statusIs("14 iPhones connected — 12 need attention"))
+	waitIcon(t, conn, dest, icons.Problem, 3*time.Second)
+	if tip, err := desktoptest.ToolTip(conn, dest); err != nil || !strings.HasPrefix(tip, "trustwatch: 14 iPhones connected — 12 need attention\n") {
+		t.Errorf("tooltip %q, %v", tip, err)
+	}
+	for _, s := range engine.AllStates {
+		label := "Phone " + string(s) + " — " + s.Words()
+		n := m.Find(label)
+		if n == nil {
+			t.Errorf("no menu entry %q in\n%v", label, m)
+			continue
+		}
+		if (n.Find(LabelFixTrust) != nil) != offersFixTrust(s) {
+			t.Errorf("%s: Fix trust shown=%v", s, n.Find(LabelFixTrust) != nil)
+		}
+		if (n.Find(LabelForget) != nil) != trusted(s) {
+			t.Errorf("%s: Forget shown=%v", s, n.Find(LabelForget) != nil)
+		}
+		if (n.Find(LabelShowMeHow) != nil) != (s.Anchor() != "") {
+			t.Errorf("%s: Show me how shown=%v", s, n.Find(LabelShowMeHow) != nil)
+		}
+	}
+	entry := func(s engine.State) *desktoptest.MenuNode {
+		return m.Find("Phone " + string(s) + " — " + s.Words())
+	}
+	click := func(n *desktoptest.MenuNode, what string) {
+		t.Helper()
+		if n == nil {
+			t.Fatalf("no %s item in\n%v", what, m)
+		}
+		if err := desktoptest.MenuClick(conn, dest, n.ID); err != nil {
+			t.Fatalf("click %s: %v", what, err)
+		}
+	}
+
+	// Fix trust on an untrusted phone: one FixTrust, and "Tap Trust".
+	click(entry(engine.StateUntrusted).Find(LabelFixTrust), "Fix trust (untrusted)")
+	if e := c.expect("FixTrust", 3*time.Second); e.Key != "key-untrusted" {
+		t.Errorf("FixTrust(%q), want key-untrusted", e.Key)
+	}
+	if e := c.expect("Tell", 3*time.Second); e.Title != "Tap Trust on your iPhone" || e.Anchor != "step-3" {
+		t.Errorf("Tell %+v", e)
+	}
+	// trust-revoked also pairs again
+	click(entry(engine.StateTrustRevoked).Find(LabelFixTrust), "Fix trust (revoked)")
+	if e := c.expect("FixTrust", 3*time.Second); e.Key != "key-trust-revoked" {
+		t.Errorf("FixTrust(%q), want key-trust-revoked", e.Key)
+	}
+	c.expect("Tell", 3*time.Second)
+
+	// Don't Trust was tapped: advice and the guide, but no Pair.
+	click(entry(engine.StateTrustDenied).Find(LabelFixTrust), "Fix trust (denied)")
+	got := c.expectAll(3*time.Second, "Tell", "Guide")
+	if got["Guide"].Anchor != "step-2" || !strings.HasPrefix(got["Tell"].Title, "Unplug") {
+		t.Errorf("trust-denied: %+v", got)
+	}
+	// locked and untrusted: tell to unlock, no Pair
+	click(entry(engine.StateUntrustedLocked).Find(LabelFixTrust), "Fix trust (untrusted-locked)")
+	if e := c.expect("Tell", 3*time.Second); e.Title != "Unlock your iPhone" {
+		t.Errorf("untrusted-locked: Tell %+v", e)
+	}
+	// pending: the prompt is up already; the guide explains it
+	click(entry(engine.StateTrustPending).Find(LabelFixTrust), "Fix trust (pending)")
+	if e := c.expect("Guide", 3*time.Second); e.Anchor != "step-3" {
+		t.Errorf("guide opened at %q, want step-3", e.Anchor)
+	}
+	c.quiet(300*time.Millisecond, "FixTrust")
+
+	click(entry(engine.StateNoData).Find(LabelShowMeHow), "Show me how (no data)")
+	if e := c.expect("Guide", 3*time.Second); e.Anchor != "issue-cable" {
+		t.Errorf("guide opened at %q, want issue-cable", e.Anchor)
+	}
+	click(entry(engine.StateReady).FindPrefix("Forget pairing with"), "Forget (ready)")
+	if e := c.expect("Forget", 3*time.Second); e.Key != "key-ready" {
+		t.Errorf("Forget(%q), want key-ready", e.Key)
+	}
+	click(m.Find(LabelOpenGuide), "Open guide")
+	if e := c.expect("Guide", 3*time.Second); e.Anchor != "" {
+		t.Errorf("Open guide… opened %q, want the start", e.Anchor)
+	}
+
+	// Open at login: the click reaches the login item and the check shows.
+	if m.Find(LabelOpenAtLog).Toggled() {
+		t.Error("Open at login checked before it was enabled")
+	}
+	click(m.Find(LabelOpenAtLog), "Open at login")
+	if e := c.expect("Login", 3*time.Second); !e.On {
+		t.Error("Open at login click did not enable the login item")
+	}
+	waitMenu(t, conn, dest, 3*time.Second, "Open at login checked", func(m *desktoptest.MenuNode) bool {
+		n := m.Find(LabelOpenAtLog)
+		return n != nil && n.Toggled()
+	})
+
+	// Icons per level, and the usbmuxd line.
+	for _, tc := range []struct {
+		state engine.State
+		level icons.Level
+	}{{engine.StateReady, icons.OK}, {engine.StateTrustPending, icons.Attention}, {engine.StateRecovery, icons.Problem}, {engine.StateProbing, icons.Idle}} {
+		c.send(wireMsg{Reachable: true, Devices: []wireDevice{{Key: "k", Name: "Anna's iPhone", State: tc.state}}})
+		waitMenu(t, conn, dest, 3*time.Second, string(tc.state), func(m *desktoptest.MenuNode) bool {
+			return m.Find("Anna's iPhone — "+tc.state.Words()) != nil
+		})
+		waitIcon(t, conn, dest, tc.level, 3*time.Second)
+	}
+	c.send(wireMsg{Reachable: false})
+	waitMenu(t, conn, dest, 3*time.Second, "usbmuxd down", statusIs("usbmuxd is not running"))
+
+	m, err := desktoptest.MenuLayout(conn, dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	click(m.Find("Quit"), "Quit")
+	c.expect("Stop", 5*time.Second)
+	c.expect("Exit", 5*time.Second)
+	if err := c.waitExit(5 * time.Second); err != nil {
+		t.Fatalf("tray exited with %v; stderr:\n%s", err, c.Stderr())
+	}
+	if s := c.Stderr(); strings.Contains(s, "panic") || strings.Contains(s, "no tray icon") {
+		t.Errorf("unexpected stderr:\n%s", s)
+	}
+}
+
+// TestTrayWithoutHost: a session bus but no StatusNotifierWatcher (GNOME
+// without AppIndicator). The app keeps running, says once why there is no
+// icon, and its menu still works over D-Bus.
+func TestTrayWithoutHost(t *testing.T) {
+	addr := desktoptest.StartBus(t)
+	conn := desktoptest.Connect(t, addr)
+	c := startChild(t, "nologin", desktoptest.Env("DBUS_SESSION_BUS_ADDRESS="+addr, "DISPLAY="))
+	dest := waitItem(t, conn, c, 10*time.Second)
+	c.expect("Start", 5*time.Second)
+	c.send(wireMsg{Reachable: true, Devices: []wireDevice{{Key: "k1", Name: "Anna's iPhone", State: engine.StateUntrusted}}})
+	m := waitMenu(t, conn, dest, 5*time.Second, "the device", statusIs("1 iPhone connected — needs attention"))
+	if m.Find(LabelOpenAtLog) != nil {
+		t.Error("Open at login shown without a login item")
+	}
+	if err := desktoptest.MenuClick(conn, dest, m.Find(LabelFixTrust).ID); err != nil {
+		t.Fatal(err)
+	}
+	if e := c.expect("FixTrust", 3*time.Second); e.Key != "k1" {
+		t.Errorf("FixTrust(%q)", e.Key)
+	}
+	c.signal(syscall.SIGTERM)
+	c.expect("Exit", 5*time.Second)
+	if err := c.waitExit(5 * time.Second); err != nil {
+		t.Fatalf("exit: %v; stderr:\n%s", err, c.Stderr())
+	}
+	s := c.Stderr()
+	if n := linesWith(s, "no tray icon"); n != 1 {
+		t.Errorf("%d \"no tray icon\" lines, want exactly 1; stderr:\n%s", n, s)
+	}
+	if !strings.Contains(s, "org.kde.StatusNotifierWatcher") || strings.Contains(s, "failed to register") || strings.Contains(s, "panic") {
+		t.Errorf("stderr:\n%s", s)
+	}
+}
+
+// TestTrayWithoutSessionBus: no bus at all. No panic (systray v1.12.2
+// would panic in Quit); the watcher runs headless until SIGTERM.
+func TestTrayWithoutSessionBus(t *testing.T) {
+	dir := t.TempDir()
+	c := startChild(t, "fake", desktoptest.Env("DBUS_SESSION_BUS_ADDRESS=unix:path="+dir+"/no-bus", "DISPLAY=", "XDG_RUNTIME_DIR="+dir))
+	c.expect("Start", 5*time.Second)
+	c.signal(syscall.SIGTERM)
+	c.expect("Stop", 5*time.Second)
+	c.expect("Exit", 5*time.Second)
+	if err := c.waitExit(5 * time.Second); err != nil {
+		t.Fatalf("exit: %v; stderr:\n%s", err, c.Stderr())
+	}
+	s := c.Stderr()
+	if linesWith(s, "no tray icon") != 1 || !strings.Contains(s, "session bus") || strings.Contains(s, "panic") {
+		t.Errorf("stderr:\n%s", s)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,230 @@
+package tray
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/godbus/dbus/v5"
+
+	"github.com/trustwatch/trustwatch/internal/desktoptest"
+)
+
+// child is the tray app under test, in its own process.
+type child struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	events chan event
+	exited chan struct{}
+	err    error
+
+	mu     sync.Mutex
+	stderr bytes.Buffer
+}
+
+func (c *child) Stderr() string { c.mu.Lock(); defer c.mu.Unlock(); return c.stderr.String() }
+
+type lockedWriter struct{ c *child }
+
+func (w lockedWriter) Write(p []byte) (int, error) {
+	w.c.mu.Lock()
+	defer w.c.mu.Unlock()
+	return w.c.stderr.Write(p)
+}
+
+// startChild re-runs this test binary as a tray app with env.
+func startChild(t *testing.T, mode string, env []string) *child {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, "-test.run=^$")
+	cmd.Env = append(append([]string{}, env...), childEnv+"="+mode)
+	c := &child{t: t, cmd: cmd, events: make(chan event, 64), exited: make(chan struct{})}
+	cmd.Stderr = lockedWriter{c}
+	if c.stdin, err = cmd.StdinPipe(); err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			var e event
+			if json.Unmarshal(sc.Bytes(), &e) == nil {
+				c.events <- e
+			}
+		}
+		c.err = cmd.Wait()
+		close(c.exited)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-c.exited:
+			return
+		default:
+		}
+		_ = cmd.Process.Kill()
+		select {
+		case <-c.exited:
+		case <-time.After(5 * time.Second):
+			t.Errorf("tray child %d did not exit after SIGKILL", cmd.Process.Pid)
+		}
+	})
+	return c
+}
+
+func (c *child) send(m wireMsg) {
+	c.t.Helper()
+	b, _ := json.Marshal(m)
+	if _, err := c.stdin.Write(append(b, '\n')); err != nil {
+		c.t.Fatalf("write to tray child: %v; stderr:\n%s", err, c.Stderr())
+	}
+}
+
+// expect waits for the next event named ev, skipping others, and fails
+// the test after d.
+func (c *child) expect(ev string, d time.Duration) event {
+	c.t.Helper()
+	timeout := time.After(d)
+	for {
+		select {
+		case e := <-c.events:
+			if e.Ev == ev {
+				return e
+			}
+		case <-c.exited:
+			c.t.Fatalf("tray child exited (%v) while waiting for %s; stderr:\n%s", c.err, ev, c.Stderr())
+		case <-timeout:
+			c.t.Fatalf("no %s event from the tray child within %v; stderr:\n%s", ev, d, c.Stderr())
+		}
+	}
+}
+
+// expectAll waits for one event of each name, in any order.
+func (c *child) expectAll(d time.Duration, evs ...string) map[string]event {
+	c.t.Helper()
+	got := map[string]event{}
+	timeout := time.After(d)
+	for len(got) < len(evs) {
+		select {
+		case e := <-c.events:
+			for _, want := range evs {
+				if e.Ev == want {
+					if _, dup := got[want]; !dup {
+						got[want] = e
+					}
+				}
+			}
+		case <-c.exited:
+			c.t.Fatalf("tray child exited (%v) while waiting for %v; stderr:\n%s", c.err, evs, c.Stderr())
+		case <-timeout:
+			c.t.Fatalf("only %v of %v from the tray child within %v; stderr:\n%s", got, evs, d, c.Stderr())
+		}
+	}
+	return got
+}
+
+// quiet asserts that no event arrives for d (e.g. no second Pair).
+func (c *child) quiet(d time.Duration, ev string) {
+	c.t.Helper()
+	timeout := time.After(d)
+	for {
+		select {
+		case e := <-c.events:
+			if e.Ev == ev {
+				c.t.Errorf("unexpected %s event: %+v", ev, e)
+			}
+		case <-timeout:
+			return
+		}
+	}
+}
+
+func (c *child) waitExit(d time.Duration) error {
+	c.t.Helper()
+	select {
+	case <-c.exited:
+		return c.err
+	case <-time.After(d):
+		c.t.Fatalf("tray child did not exit within %v; stderr:\n%s", d, c.Stderr())
+		return nil
+	}
+}
+
+func (c *child) signal(s syscall.Signal) { _ = c.cmd.Process.Signal(s) }
+
+// itemName is the bus name fyne.io/systray requests for a process.
+func itemName(pid int) string { return fmt.Sprintf("org.kde.StatusNotifierItem-%d-1", pid) }
+
+// waitItem waits until the child's StatusNotifierItem is exported and
+// returns its unique bus name.
+func waitItem(t *testing.T, conn *dbus.Conn, c *child, d time.Duration) string {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		owner, err := desktoptest.OwnerOf(conn, itemName(c.cmd.Process.Pid))
+		if err == nil && owner != "" {
+			return owner
+		}
+		select {
+		case <-c.exited:
+			t.Fatalf("tray child exited (%v); stderr:\n%s", c.err, c.Stderr())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("tray item not on the bus after %v: %v; stderr:\n%s", d, err, c.Stderr())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// waitMenu polls the menu until ok accepts it.
+func waitMenu(t *testing.T, conn *dbus.Conn, dest string, d time.Duration, what string, ok func(*desktoptest.MenuNode) bool) *desktoptest.MenuNode {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	var last *desktoptest.MenuNode
+	var lastErr error
+	for time.Now().Before(deadline) {
+		m, err := desktoptest.MenuLayout(conn, dest)
+		if err == nil && ok(m) {
+			return m
+		}
+		last, lastErr = m, err
+		time.Sleep(30 * time.Millisecond)
+	}
+	t.Fatalf("menu never showed %s within %v (last error %v); last menu:\n%v", what, d, lastErr, last)
+	return nil
+}
+
+func statusIs(want string) func(*desktoptest.MenuNode) bool {
+	return func(m *desktoptest.MenuNode) bool {
+		return len(m.Children) > 0 && m.Children[0].Label() == want
+	}
+}
+
+func linesWith(s, substr string) int {
+	n := 0
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, substr) {
+			n++
+		}
+	}
+	return n
+}
