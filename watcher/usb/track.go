@@ -36,6 +36,8 @@ func (t *tracker) arrived(k key) { delete(t.gone, k) }
 // scan merges one enumeration. complete is false when the enumeration hit
 // an error, so absence proves nothing and no Removed is derived from it.
 func (t *tracker) scan(devs []Device, complete bool) []Event {
+	devs = append([]Device(nil), devs...)
+	sortDevices(devs)
 	var evs []Event
 	seen := make(map[key]bool, len(devs))
 	for _, d := range devs {

@@ -33,6 +33,7 @@ const (
 var tb *umockdev.Testbed
 
 func TestMain(m *testing.M) {
+	idleChildMain()
 	if !umockdev.InWrapper() {
 		msg := "*** USB tests need umockdev-wrapper: go test -tags umockdev -exec umockdev-wrapper ./watcher/usb/... (apt-get install umockdev libumockdev-dev libusb-1.0-0-dev) ***"
 		if os.Getenv("CI") == "true" {
@@ -363,4 +364,12 @@ func TestWatchCyclesNoLeaks(t *testing.T) {
 	if fd1 > fd0 {
 		t.Errorf("fds leaked: %d → %d", fd0, fd1)
 	}
+}
+
+// TestIdleWakeups measures an idle Watch with an iPhone plugged in (already
+// reported), in a child process sharing this testbed.
+func TestIdleWakeups(t *testing.T) {
+	idleWindow(t)
+	plug(t, "iphone", iphoneSP)
+	checkIdle(t, "UMOCKDEV_DIR="+tb.Root())
 }

@@ -1,0 +1,120 @@
+package usb
+
+import (
+	"fmt"
+	"testing"
+)
+
+func TestClassify(t *testing.T) {
+	cases := []struct {
+		vid, pid int
+		kind     Kind
+		ok       bool
+	}{
+		{0x05AC, 0x12A8, KindMobile, true},
+		{0x05AC, 0x1290, KindMobile, true},
+		{0x05AC, 0x12AF, KindMobile, true},
+		{0x05AC, 0x12B0, 0, false}, // HomePod
+		{0x05AC, 0x128F, 0, false},
+		{0x05AC, 0x1280, KindRecovery, true},
+		{0x05AC, 0x1283, KindRecovery, true},
+		{0x05AC, 0x1284, 0, false},
+		{0x05AC, 0x1227, KindDFU, true},
+		{0x05AC, 0x1222, KindDFU, true},
+		{0x05AC, 0x8600, 0, false}, // T2
+		{0x046D, 0x12A8, 0, false}, // not Apple
+	}
+	for _, c := range cases {
+		k, ok := Classify(c.vid, c.pid)
+		if ok != c.ok || (ok && k != c.kind) {
+			t.Errorf("Classify(%04x, %04x) = %v, %v; want %v, %v", c.vid, c.pid, k, ok, c.kind, c.ok)
+		}
+	}
+}
+
+func TestLocationID(t *testing.T) {
+	if got := (Device{Bus: 1, Address: 5}).LocationID(); got != 0x10005 {
+		t.Errorf("LocationID(1,5) = %#x", got)
+	}
+	if got := (Device{Bus: 3, Address: 127}).LocationID(); got != 3<<16|127 {
+		t.Errorf("LocationID(3,127) = %#x", got)
+	}
+}
+
+func TestPortPathAndSpeed(t *testing.T) {
+	if s := portPath(1, []int{1}); s != "1-1" {
+		t.Errorf("portPath = %q", s)
+	}
+	if s := portPath(2, []int{3, 4, 1}); s != "2-3.4.1" {
+		t.Errorf("portPath = %q", s)
+	}
+	if s := portPath(1, nil); s != "usb1" {
+		t.Errorf("portPath root = %q", s)
+	}
+	for in, want := range map[int]int{0: 0, 1: 1, 2: 12, 3: 480, 4: 5000, 5: 10000, 99: 0} {
+		if got := speedMbps(in); got != want {
+			t.Errorf("speedMbps(%d) = %d, want %d", in, got, want)
+		}
+	}
+}
+
+func TestPrintable(t *testing.T) {
+	for s, want := range map[string]bool{
+		"00008030001A2B3C4D5E6F70":        true,
+		"CPID:8030 ECID:1 SRTG:[iBoot-1]": true,
+		"":                                false,
+		"abc\x00def":                      false,
+		"caf\u00e9":                       false,
+		string(make([]byte, 300)):         false,
+	} {
+		if printable(s) != want {
+			t.Errorf("printable(%q) = %v", s, !want)
+		}
+	}
+}
+
+func dev(addr int, pid int, speed int, serial string) Device {
+	return Device{Bus: 1, Address: addr, Port: addr, Path: fmt.Sprintf("1-%d", addr), ProductID: pid, SpeedMbps: speed, Serial: serial}
+}
+
+func evs(es []Event) string {
+	s := ""
+	for _, e := range es {
+		s += fmt.Sprintf("%s:%d ", e.Kind, e.Device.Address)
+	}
+	return s
+}
+
+func TestTracker(t *testing.T) {
+	a, b := dev(5, 0x12A8, 480, "A"), dev(6, 0x1227, 480, "")
+	tr := newTracker()
+	steps := []struct {
+		name string
+		do   func() []Event
+		want string
+	}{
+		{"initial scan adds both, sorted", func() []Event { return tr.scan([]Device{b, a}, true) }, "added:5 added:6 "},
+		{"same scan again: nothing", func() []Event { return tr.scan([]Device{a, b}, true) }, ""},
+		{"serial readable later: same device", func() []Event { return tr.scan([]Device{a, dev(6, 0x1227, 480, "X")}, true) }, ""},
+		{"left removes at once", func() []Event { return tr.left(key{1, 5}) }, "removed:5 "},
+		{"left again: nothing", func() []Event { return tr.left(key{1, 5}) }, ""},
+		{"stale scan still shows it: tombstone hides it", func() []Event { return tr.scan([]Device{a, b}, true) }, ""},
+		{"scan without it clears the tombstone", func() []Event { return tr.scan([]Device{b}, true) }, ""},
+		{"replug at the same address adds again", func() []Event { return tr.scan([]Device{a, b}, true) }, "added:5 "},
+		{"incomplete scan never removes", func() []Event { return tr.scan([]Device{a}, false) }, ""},
+		{"complete scan removes the missing one", func() []Event { return tr.scan([]Device{a}, true) }, "removed:6 "},
+		{"same address, other device: remove then add", func() []Event { return tr.scan([]Device{dev(5, 0x12A8, 12, "A")}, true) }, "removed:5 added:5 "},
+		{"left then arrived at the same address before any scan", func() []Event {
+			out := tr.left(key{1, 5})
+			tr.arrived(key{1, 5})
+			return append(out, tr.scan([]Device{a}, true)...)
+		}, "removed:5 added:5 "},
+		{"left for an unknown device", func() []Event { return tr.left(key{2, 9}) }, ""},
+		{"empty complete scan removes all", func() []Event { return tr.scan(nil, true) }, "removed:5 "},
+	}
+	for _, s := range steps {
+		if got := evs(s.do()); got != s.want {
+			t.Fatalf("%s: got %q, want %q", s.name, got, s.want)
+		}
+	}
+}
