@@ -115,7 +115,7 @@ func fileURL(path, anchor string) string {
 // openerWait is how long a launcher may take to report failure. Launchers
 // normally hand the URL to the browser and exit at once; one that is still
 // running after this is taken as having succeeded.
-const openerWait = 5 * time.Second
+var openerWait = 5 * time.Second
 
 // launch runs a browser launcher without a shell and reports its failure
 // (not found, non-zero exit) with what it printed.
