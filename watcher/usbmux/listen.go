@@ -2,6 +2,7 @@ package usbmux
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"sync"
@@ -77,8 +78,12 @@ func (l *Listener) Next() (Event, error) {
 		if err != nil {
 			if l.closed.Load() {
 				l.err = ErrClosed
+			} else if errors.Is(err, ErrProtocol) {
+				l.err = fmt.Errorf("usbmux: Listen: %w", err)
 			} else {
-				l.err = classify(context.Background(), "Listen", err)
+				// Whatever broke the socket (EOF, reset; Windows errnos
+				// differ), the daemon is gone for this subscription.
+				l.err = fmt.Errorf("usbmux: Listen: %w: %w", ErrDaemonGone, err)
 			}
 			return Event{}, l.err
 		}
