@@ -106,7 +106,7 @@ func autostartEntry(exe string) string {
 	var b strings.Builder
 	b.WriteString("[Desktop Entry]\n")
 	b.WriteString("Type=Application\n")
-	b.WriteString("Version=1.5\n")
+	b.WriteString("Version=1.4\n")
 	b.WriteString("Name=trustwatch\n")
 	b.WriteString("GenericName=iPhone connection helper\n")
 	b.WriteString("Comment=Says why a plugged-in iPhone cannot sync, and what to do\n")

@@ -91,7 +91,12 @@ func (e *env) install() (string, error) {
 	if w := tempWarning(exe); w != "" {
 		notes = append(notes, w)
 	}
-	if e.systemdUser() {
+	useUnit := e.systemdUser()
+	if useUnit && !systemdExecOK(exe) {
+		useUnit = false
+		notes = append(notes, "note: systemd cannot start a program whose path has quotes or backslashes; using XDG autostart instead")
+	}
+	if useUnit {
 		msg, err := e.installUnit(exe)
 		if err == nil {
 			if _, statErr := os.Stat(e.autostartPath()); statErr == nil {

@@ -11,7 +11,7 @@ import (
 // after the desktop; this replacement fixes all three. It is written in
 // kardianos's mini template syntax ({{Key}}, {{range Key}}), not text/template.
 // ExecStart is baked in with systemd's own quoting because kardianos's
-// cmdEscape only handles spaces, not %, $, \ or quotes.
+// cmdEscape only handles spaces, not % or braces.
 
 const (
 	unitDescription = "trustwatch: says why a plugged-in iPhone cannot sync, and what to do"
@@ -62,26 +62,31 @@ func systemdUnitText(exe string) string {
 	).Replace(systemdScript(exe))
 }
 
-// systemdQuote quotes one ExecStart word: double quotes with C escapes, %%
-// for specifiers, $$ for environment expansion, and { escaped so a path can
-// never open a template action.
+// systemdExecOK reports whether systemd can start exe at all: it refuses
+// executable paths with quotes, backslashes or control characters ("Executable
+// name contains special characters"), whatever the quoting. Such a path gets
+// an XDG autostart entry instead.
+func systemdExecOK(exe string) bool {
+	for i := 0; i < len(exe); i++ {
+		if c := exe[i]; c < 0x20 || c == 0x7f || c == '\\' || c == '"' || c == '\'' {
+			return false
+		}
+	}
+	return true
+}
+
+// systemdQuote writes the executable as ExecStart's first word: in double
+// quotes (spaces), %% for specifiers, and { } as C escapes so a path can never
+// open a template action. $ stays single: systemd does not expand variables
+// in the executable path itself, only in later arguments.
 func systemdQuote(s string) string {
 	var b strings.Builder
 	b.WriteByte('"')
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '\\':
-			b.WriteString(`\\`)
-		case c == '"':
-			b.WriteString(`\"`)
-		case c == '%':
+		switch c := s[i]; c {
+		case '%':
 			b.WriteString("%%")
-		case c == '$':
-			b.WriteString("$$")
-		case c == '{' || c == '}':
-			fmt.Fprintf(&b, `\x%02x`, c)
-		case c < 0x20 || c == 0x7f:
+		case '{', '}':
 			fmt.Fprintf(&b, `\x%02x`, c)
 		default:
 			b.WriteByte(c)
