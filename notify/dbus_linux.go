@@ -63,18 +63,19 @@ type DBusBackend struct {
 	image    *dbus.Variant
 	onAction func(anchor string)
 
-	mu        sync.Mutex
-	capsKnown bool
-	actions   bool
-	owner     string            // unique name of the server, to filter signals
-	anchors   map[uint32]string // notification id → anchor
-	order     []uint32          // ids in anchors, oldest first
-	early     [][2]any          // (id, key) of ActionInvoked for unknown ids
-	byKey     map[string]uint32 // device key → its open notification, replaced in place
-	sigs      chan *dbus.Signal
-	stop      chan struct{}
-	done      chan struct{}
-	closed    bool
+	mu          sync.Mutex
+	capsKnown   bool
+	actions     bool
+	owner       string            // unique name of the server, to filter signals
+	anchors     map[uint32]string // notification id → anchor
+	order       []uint32          // ids in anchors, oldest first
+	early       [][2]any          // (id, key) of ActionInvoked for unknown ids
+	closedEarly []uint32          // NotificationClosed for ids not recorded yet
+	byKey       map[string]uint32 // device key → its open notification, replaced in place
+	sigs        chan *dbus.Signal
+	stop        chan struct{}
+	done        chan struct{}
+	closed      bool
 }
 
 // NewDBusBackend makes a backend on conn, which it never closes (the tray
@@ -193,7 +194,14 @@ func (b *DBusBackend) Send(ctx context.Context, m Message) error {
 
 func (b *DBusBackend) record(id uint32, m Message, withAction bool) {
 	b.mu.Lock()
-	if len(m.Keys) == 1 {
+	// Signals can overtake the Notify reply; a notification already
+	// closed must not be replaced later (the server would show nothing).
+	closed := false
+	if i := slices.Index(b.closedEarly, id); i >= 0 {
+		b.closedEarly = slices.Delete(b.closedEarly, i, i+1)
+		closed = true
+	}
+	if len(m.Keys) == 1 && !closed {
 		b.byKey[m.Keys[0]] = id
 	}
 	var fire []string
@@ -292,9 +300,17 @@ func (b *DBusBackend) handle(s *dbus.Signal) {
 		b.mu.Unlock()
 		b.onAction(anchor)
 	case sigClosed:
+		found := false
 		for k, v := range b.byKey {
 			if v == id {
 				delete(b.byKey, k)
+				found = true
+			}
+		}
+		if !found {
+			b.closedEarly = append(b.closedEarly, id)
+			if len(b.closedEarly) > maxEarly {
+				b.closedEarly = b.closedEarly[1:]
 			}
 		}
 		b.mu.Unlock()

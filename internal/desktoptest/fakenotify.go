@@ -63,8 +63,13 @@ func (f fakeImpl) GetCapabilities() ([]string, *dbus.Error) {
 	return slices.Clone(f.s.caps), nil
 }
 
-func (f fakeImpl) Notify(app string, replaces uint32, icon, summary, body string,
+func (f fakeImpl) Notify(msg dbus.Message, app string, replaces uint32, icon, summary, body string,
 	actions []string, hints map[string]dbus.Variant, expire int32) (uint32, *dbus.Error) {
+	// godbus re-wraps each stored variant and loses its wire signature
+	// (image-data would read "av", not "(iiibiiay)"), so keep the raw map.
+	if raw, ok := msg.Body[6].(map[string]dbus.Variant); ok {
+		hints = raw
+	}
 	f.s.mu.Lock()
 	hang := f.s.hang
 	f.s.mu.Unlock()

@@ -1,0 +1,414 @@
+package notify
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/godbus/dbus/v5"
+
+	"github.com/trustwatch/trustwatch/internal/desktoptest"
+	"github.com/trustwatch/trustwatch/watcher/engine"
+)
+
+// logRec records every slog record, at every level.
+type logRec struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (l *logRec) Enabled(context.Context, slog.Level) bool { return true }
+func (l *logRec) Handle(_ context.Context, r slog.Record) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var b strings.Builder
+	b.WriteString(r.Level.String() + " " + r.Message)
+	r.Attrs(func(a slog.Attr) bool { fmt.Fprintf(&b, " %s=%v", a.Key, a.Value); return true })
+	l.msgs = append(l.msgs, b.String())
+	return nil
+}
+func (l *logRec) WithAttrs([]slog.Attr) slog.Handler { return l }
+func (l *logRec) WithGroup(string) slog.Handler      { return l }
+func (l *logRec) lines() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.msgs)
+}
+
+func (l *logRec) waitFor(t *testing.T, substr string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		for _, m := range l.lines() {
+			if strings.Contains(m, substr) {
+				return
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("no log line containing %q within %v; log: %q", substr, timeout, l.lines())
+}
+
+func testPNG(t *testing.T) []byte {
+	img := image.NewNRGBA(image.Rect(0, 0, 4, 4))
+	for i := range 16 {
+		img.Set(i%4, i/4, color.NRGBA{R: 200, A: 255})
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+type harness struct {
+	n      *Notifier
+	log    *logRec
+	guides chan string
+	snaps  chan engine.Snapshot
+}
+
+func newHarness(t *testing.T, busAddr string, o Options) *harness {
+	t.Helper()
+	h := &harness{log: &logRec{}, guides: make(chan string, 16), snaps: make(chan engine.Snapshot)}
+	o.Conn = desktoptest.Connect(t, busAddr)
+	o.Logger = slog.New(h.log)
+	o.OpenGuide = func(anchor string) error { h.guides <- anchor; return nil }
+	h.n = New(o)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { h.n.Run(ctx, h.snaps); close(done) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		if err := h.n.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return h
+}
+
+func (h *harness) send(devs ...engine.Device) {
+	h.snaps <- engine.Snapshot{Usbmux: engine.Usbmux{Reachable: true}, Devices: devs}
+}
+
+func (h *harness) wantGuide(t *testing.T, anchor string) {
+	t.Helper()
+	select {
+	case got := <-h.guides:
+		if got != anchor {
+			t.Fatalf("guide opened at %q, want %q", got, anchor)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatalf("guide not opened (want %q)", anchor)
+	}
+}
+
+func (h *harness) waitTracked(t *testing.T, id uint32, anchor string) {
+	t.Helper()
+	b := h.n.backend.(*DBusBackend)
+	deadline := time.Now().Add(3 * time.Second)
+	for time.Now().Before(deadline) {
+		b.mu.Lock()
+		got := b.anchors[id]
+		b.mu.Unlock()
+		if got == anchor {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("id %d never tracked with anchor %q", id, anchor)
+}
+
+func anna(s engine.State) engine.Device {
+	return engine.Device{Key: "00008030-001A2B3C4D5E6F70", UDID: "00008030-001A2B3C4D5E6F70", Name: "Anna's iPhone", State: s}
+}
+
+var wantActions = []string{"default", "How to fix", "how-to-fix", "How to fix"}
+
+// The story untrusted-locked → trust-pending → ready against a server that
+// records every Notify: exact texts, actions, hints, replacement, and the
+// "How to fix" action opening the state's anchor.
+func TestTrustStoryAgainstFakeServer(t *testing.T) {
+	addr := desktoptest.StartBus(t)
+	srv := desktoptest.FakeNotificationServer(t, addr)
+	h := newHarness(t, addr, Options{Icon: testPNG(t), Window: 50 * time.Millisecond, MinInterval: 200 * time.Millisecond})
+
+	h.send(anna(engine.StateProbing))
+	h.send(anna(engine.StateUntrustedLocked))
+	c1 := srv.WaitCalls(t, 1, 3*time.Second)[0]
+	if c1.AppName != "trustwatch" || c1.Summary != "Anna's iPhone is locked" ||
+		c1.Body != "Unlock it to see the \"Trust This Computer?\" prompt." ||
+		!slices.Equal(c1.Actions, wantActions) || c1.ReplacesID != 0 || c1.Expire != -1 {
+		t.Fatalf("first Notify: %+v", c1)
+	}
+	if u := c1.Hints["urgency"].Value(); u != byte(1) {
+		t.Errorf("urgency %v", u)
+	}
+	if sig := c1.Hints["image-data"].Signature().String(); sig != "(iiibiiay)" {
+		t.Errorf("image-data signature %q", sig)
+	}
+	if err := srv.InvokeAction(c1.ID, ActionFix); err != nil {
+		t.Fatal(err)
+	}
+	h.wantGuide(t, "step-1")
+
+	time.Sleep(250 * time.Millisecond) // past MinInterval
+	h.send(anna(engine.StateTrustPending))
+	c2 := srv.WaitCalls(t, 2, 3*time.Second)[1]
+	if c2.Summary != "Anna's iPhone is asking to trust this computer" ||
+		c2.Body != "Tap Trust on the iPhone, then enter its passcode." || c2.ReplacesID != 0 {
+		t.Fatalf("second Notify (the first was closed, so no replacement): %+v", c2)
+	}
+
+	time.Sleep(250 * time.Millisecond)
+	h.send(anna(engine.StateReady))
+	c3 := srv.WaitCalls(t, 3, 3*time.Second)[2]
+	if c3.Summary != "Anna's iPhone now trusts this computer" ||
+		c3.Body != "Syncing, backups and photo import work now." || c3.ReplacesID != c2.ID {
+		t.Fatalf("third Notify (replacing the open second): %+v", c3)
+	}
+	if u := c3.Hints["urgency"].Value(); u != byte(0) {
+		t.Errorf("resolved notice urgency %v, want low", u)
+	}
+	// c3 reused c2's id; the signal must not overtake the reply that tells
+	// the backend the id now means "verify" (a test-only race: no one
+	// clicks within microseconds of a replacement).
+	h.waitTracked(t, c3.ID, "verify")
+	if err := srv.InvokeAction(c3.ID, "default"); err != nil {
+		t.Fatal(err)
+	}
+	h.wantGuide(t, "verify")
+
+	time.Sleep(300 * time.Millisecond)
+	if n := len(srv.Calls()); n != 3 {
+		t.Fatalf("%d Notify calls, want exactly 3: %+v", n, srv.Calls())
+	}
+	if lines := h.log.lines(); len(lines) != 0 {
+		t.Errorf("unexpected log lines: %q", lines)
+	}
+}
+
+// Signals from anyone but the server, with odd bodies or unknown keys, are
+// ignored and never crash the listener.
+func TestActionSignalsAreFiltered(t *testing.T) {
+	addr := desktoptest.StartBus(t)
+	srv := desktoptest.FakeNotificationServer(t, addr)
+	h := newHarness(t, addr, Options{})
+	h.n.Tell("Tap Trust on your iPhone", "Then enter its passcode.", "step-3")
+	c := srv.WaitCalls(t, 1, 3*time.Second)[0]
+	if c.Summary != "Tap Trust on your iPhone" || !slices.Equal(c.Actions, wantActions) {
+		t.Fatalf("%+v", c)
+	}
+
+	stranger := desktoptest.Connect(t, addr)
+	path := dbus.ObjectPath("/org/freedesktop/Notifications")
+	iface := "org.freedesktop.Notifications"
+	must := func(err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(stranger.Emit(path, iface+".ActionInvoked", c.ID, ActionFix))       // not the server
+	must(srv.Conn().Emit(path, iface+".ActionInvoked", "x", 3))              // wrong types
+	must(srv.Conn().Emit(path, iface+".ActionInvoked", c.ID))                // short body
+	must(srv.Conn().Emit(path, iface+".ActionInvoked", c.ID, "other-key"))   // not ours
+	must(srv.Conn().Emit(path, iface+".ActionInvoked", c.ID+100, ActionFix)) // unknown id
+	must(srv.Conn().Emit(path, iface+".NotificationClosed", "bad", "bad"))
+	select {
+	case a := <-h.guides:
+		t.Fatalf("guide opened at %q by a bogus signal", a)
+	case <-time.After(300 * time.Millisecond):
+	}
+	must(srv.InvokeAction(c.ID, ActionFix))
+	h.wantGuide(t, "step-3")
+}
+
+// Ten devices changing in the same snapshot make one notification.
+func TestTenDevicesOneNotification(t *testing.T) {
+	addr := desktoptest.StartBus(t)
+	srv := desktoptest.FakeNotificationServer(t, addr)
+	h := newHarness(t, addr, Options{Window: 200 * time.Millisecond})
+	var devs []engine.Device
+	for i := range 10 {
+		devs = append(devs, engine.Device{Key: fmt.Sprintf("dev%02d", i), UDID: fmt.Sprintf("0000-%02d", i), State: engine.StateLocked})
+	}
+	h.send(devs...)
+	// A second snapshot inside the window with one more change joins it.
+	devs = append(devs, engine.Device{Key: "dev10", Name: "Late iPhone", State: engine.StateNoData})
+	h.send(devs...)
+	c := srv.WaitCalls(t, 1, 3*time.Second)[0]
+	if c.Summary != "11 iPhones need attention" || !strings.HasPrefix(c.Body, "iPhone 0000-00: locked\n") ||
+		!strings.Contains(c.Body, "…and 6 more.") {
+		t.Fatalf("%+v", c)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if n := len(srv.Calls()); n != 1 {
+		t.Fatalf("%d Notify calls, want 1", n)
+	}
+}
+
+// A device flapping for 3 fake minutes, driven through Run with an injected
+// clock: at most one notification per 30 s, never the same twice in a row.
+func TestFlappingThroughRunWithInjectedClock(t *testing.T) {
+	addr := desktoptest.StartBus(t)
+	srv := desktoptest.FakeNotificationServer(t, addr)
+	var mu sync.Mutex
+	now := t0
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	h := newHarness(t, addr, Options{Now: clock})
+	states := []engine.State{engine.StateLocked, engine.StateReady, engine.StateUnstable, engine.StateReady}
+	for i := 0; i < 360; i++ { // every 0.5 s for 180 s
+		mu.Lock()
+		now = t0.Add(time.Duration(i) * 500 * time.Millisecond)
+		mu.Unlock()
+		s := states[(i/3)%len(states)]
+		// Sent twice: when the second send returns, Run has finished
+		// handling the first at this clock reading.
+		h.send(anna(s))
+		h.send(anna(s))
+	}
+	time.Sleep(200 * time.Millisecond)
+	calls := srv.Calls()
+	// 180 s / 30 s → at most 6 (plus the first at 1 s).
+	if len(calls) < 3 || len(calls) > 7 {
+		t.Fatalf("%d notifications in 180 s of flapping: %+v", len(calls), calls)
+	}
+	for i := 1; i < len(calls); i++ {
+		if calls[i].Summary == calls[i-1].Summary {
+			t.Errorf("same notice twice in a row: %q", calls[i].Summary)
+		}
+	}
+	t.Logf("%d notifications for 360 flaps in 180 s", len(calls))
+}
+
+// No notification server: one log line, and neither Run nor Tell blocks.
+func TestNoServerOneLogLineNoBlock(t *testing.T) {
+	addr := desktoptest.StartBus(t)
+	h := newHarness(t, addr, Options{Window: 20 * time.Millisecond, MinInterval: 20 * time.Millisecond})
+	start := time.Now()
+	var slowest time.Duration
+	for i := range 50 {
+		t0 := time.Now()
+		h.n.Tell("Tap Trust on your iPhone", "", "step-3")
+		h.send(anna([]engine.State{engine.StateLocked, engine.StateTrustPending}[i%2]))
+		slowest = max(slowest, time.Since(t0))
+		time.Sleep(5 * time.Millisecond)
+	}
+	h.log.waitFor(t, "unavailable", 3*time.Second)
+	time.Sleep(300 * time.Millisecond)
+	lines := h.log.lines()
+	if len(lines) != 1 || !strings.Contains(lines[0], "org.freedesktop.Notifications") {
+		t.Fatalf("want exactly one log line naming the missing server, got %q", lines)
+	}
+	if slowest > 50*time.Millisecond {
+		t.Fatalf("a call took %v", slowest)
+	}
+	t.Logf("100 calls in %v, slowest %v; log: %s", time.Since(start), slowest, lines[0])
+}
+
+// A server that never answers: callers never wait, the queue drops with one
+// line, and sending resumes when the server does.
+func TestHungServerNeverBlocks(t *testing.T) {
+	addr := desktoptest.StartBus(t)
+	srv := desktoptest.FakeNotificationServer(t, addr)
+	release := srv.Hang()
+	h := newHarness(t, addr, Options{SendTimeout: 300 * time.Millisecond, QueueSize: 4})
+	start := time.Now()
+	for i := range 100 {
+		h.n.Tell(fmt.Sprintf("message %d", i), "", "")
+	}
+	if d := time.Since(start); d > 50*time.Millisecond {
+		t.Fatalf("100 Tell calls took %v against a hung server", d)
+	}
+	h.log.waitFor(t, "queue full", time.Second)
+	h.log.waitFor(t, "unavailable", 2*time.Second)
+	release()
+	time.Sleep(1500 * time.Millisecond) // drain what is queued (each waits at most 300 ms)
+	h.n.Tell("after", "", "")
+	h.log.waitFor(t, "work again", 3*time.Second)
+	calls := srv.WaitCalls(t, 1, 3*time.Second)
+	if calls[len(calls)-1].Summary != "after" {
+		// "after" may still be on its way; wait for it.
+		deadline := time.Now().Add(3 * time.Second)
+		for time.Now().Before(deadline) && srv.Calls()[len(srv.Calls())-1].Summary != "after" {
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	if got := srv.Calls(); got[len(got)-1].Summary != "after" {
+		t.Fatalf("last call %+v", got[len(got)-1])
+	}
+	closeStart := time.Now()
+	release2 := srv.Hang()
+	defer release2()
+	h.n.Tell("stuck", "", "")
+	time.Sleep(50 * time.Millisecond)
+	if err := h.n.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(closeStart); d > time.Second {
+		t.Fatalf("Close took %v with a Send in flight", d)
+	}
+}
+
+// A server without the "actions" capability gets plain notifications.
+func TestServerWithoutActions(t *testing.T) {
+	addr := desktoptest.StartBus(t)
+	srv := desktoptest.FakeNotificationServer(t, addr)
+	srv.SetCapabilities("body")
+	h := newHarness(t, addr, Options{})
+	h.n.Tell("Tap Trust on your iPhone", "Then enter its passcode.", "step-3")
+	c := srv.WaitCalls(t, 1, 3*time.Second)[0]
+	if len(c.Actions) != 0 || c.Summary != "Tap Trust on your iPhone" {
+		t.Fatalf("%+v", c)
+	}
+}
+
+// dunst under Xvfb on a private bus: a real server accepts our Notify with
+// actions and the icon.
+func TestDunstAcceptsOurNotifications(t *testing.T) {
+	addr := desktoptest.StartBus(t)
+	display := desktoptest.StartXvfb(t)
+	desktoptest.StartDunst(t, desktoptest.Env("DISPLAY="+display, "DBUS_SESSION_BUS_ADDRESS="+addr))
+	conn := desktoptest.Connect(t, addr)
+
+	b := NewDBusBackend(conn, DBusConfig{AppName: "trustwatch", Icon: testPNG(t), OnAction: func(string) {}})
+	defer b.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	actions, err := b.capabilities(ctx)
+	if err != nil || !actions {
+		t.Fatalf("dunst capabilities: actions=%v err=%v", actions, err)
+	}
+	for _, s := range []engine.State{engine.StateUntrustedLocked, engine.StateTrustPending} {
+		tx, _ := TextFor(s)
+		title, body := tx.Render("Anna's iPhone")
+		m := Message{Title: title, Body: body, Anchor: tx.Anchor, Urgency: UrgencyNormal, Keys: []string{"k"}}
+		if err := b.Send(ctx, m); err != nil {
+			t.Fatalf("dunst refused %s: %v", s, err)
+		}
+	}
+	b.mu.Lock()
+	tracked, replaced := len(b.anchors), b.byKey["k"]
+	b.mu.Unlock()
+	if tracked != 1 || replaced == 0 {
+		t.Fatalf("dunst ids: %d tracked, key → %d (the second should replace the first)", tracked, replaced)
+	}
+
+	// And through the whole Notifier: no warning logged.
+	h := newHarness(t, addr, Options{Icon: testPNG(t)})
+	h.n.Tell("Tap Trust on your iPhone", "Then enter its passcode.", "step-3")
+	time.Sleep(500 * time.Millisecond)
+	if l := h.log.lines(); len(l) != 0 {
+		t.Fatalf("log: %q", l)
+	}
+}
