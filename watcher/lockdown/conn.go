@@ -29,10 +29,6 @@ const (
 
 var pastTime = time.Unix(1, 0)
 
-// errSessionEnded marks a Conn whose TLS session was stopped: lockdownd then
-// expects a TLS shutdown and plaintext, which we do not implement.
-var errSessionEnded = errors.New("lockdown: the SSL session was stopped; open a new connection for further requests")
-
 // Conn is one lockdownd connection (a raw pipe from usbmux.Connect to port
 // 62078). Requests are serialised; Close may be called from any goroutine
 // and unblocks a pending request.
@@ -359,24 +355,34 @@ func (c *Conn) classifyHandshake(ctx context.Context, err error) error {
 	return fmt.Errorf("lockdown: StartSession: %w: %w", ErrTLS, err)
 }
 
-// StopSession ends the session. After an SSL session the Conn carries no
-// further requests (lockdownd expects a TLS shutdown we do not perform);
-// Close it.
+// StopSession ends the session. After an SSL session it sends TLS
+// close_notify and continues in plaintext, as libimobiledevice does
+// (lockdownd drops TLS without a close_notify of its own).
 func (c *Conn) StopSession(ctx context.Context, sessionID string) error {
 	if sessionID == "" {
 		return errors.New("lockdown: StopSession: empty session ID")
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	_, err := c.requestLocked(ctx, map[string]any{"Request": "StopSession", "SessionID": sessionID})
-	if err != nil {
+	if _, err := c.requestLocked(ctx, map[string]any{"Request": "StopSession", "SessionID": sessionID}); err != nil {
 		return err
 	}
-	if c.session == sessionID {
-		c.session = ""
-		if c.ssl {
-			c.broken = errSessionEnded
-		}
+	if c.session != sessionID {
+		return nil
+	}
+	c.session = ""
+	if !c.ssl {
+		return nil
+	}
+	tc, _ := c.rw.(*tls.Conn)
+	c.rw, c.ssl = c.raw, false
+	if tc == nil {
+		return nil
+	}
+	err := c.withDeadline(ctx, tc.CloseWrite)
+	if err != nil {
+		c.broken = c.classify(ctx, "StopSession", err)
+		return c.broken
 	}
 	return nil
 }

@@ -8,6 +8,8 @@ import (
 	"crypto/x509"
 	"encoding/binary"
 	"encoding/pem"
+	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -105,6 +107,22 @@ func (d *device) serve(t *testing.T, c net.Conn) {
 			}
 			if err := writeFrame(c, reply); err != nil {
 				return
+			}
+			if tc, ok := c.(*tls.Conn); ok && req["Request"] == "StopSession" {
+				// Back to plaintext; the client's close_notify record
+				// (5-byte header + body) comes first.
+				raw := tc.NetConn()
+				var hdr [5]byte
+				if _, err := io.ReadFull(raw, hdr[:]); err != nil || hdr[0] != 0x15 {
+					d.mu.Lock()
+					d.tlsErr = fmt.Errorf("no close_notify after StopSession: % x %v", hdr, err)
+					d.mu.Unlock()
+					return
+				}
+				if _, err := io.CopyN(io.Discard, raw, int64(binary.BigEndian.Uint16(hdr[3:]))); err != nil {
+					return
+				}
+				c = raw
 			}
 			if startTLS {
 				tc := tls.Server(c, d.tls)
