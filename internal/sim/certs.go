@@ -147,3 +147,18 @@ func signedBy(leaf, root *x509.Certificate) error {
 	}
 	return root.CheckSignature(leaf.SignatureAlgorithm, leaf.RawTBSCertificate, leaf.Signature)
 }
+
+func pemDecode(b []byte) ([]byte, []byte) {
+	blk, rest := pem.Decode(b)
+	if blk == nil {
+		return nil, rest
+	}
+	return blk.Bytes, rest
+}
+
+func parsePKCS1Public(der []byte) (*rsa.PublicKey, error) {
+	if der == nil {
+		return nil, errors.New("no PEM block")
+	}
+	return x509.ParsePKCS1PublicKey(der)
+}
