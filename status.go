@@ -68,22 +68,26 @@ func diagnoseOnce(ctx context.Context, addr usbmux.Address, allowPair bool, time
 	defer unsubscribe()
 	done := make(chan struct{})
 	go func() { defer close(done); _ = w.Run(ctx) }()
-	var last engine.Snapshot
+	// Snapshots arrive on changes; the short tick also notices the USB
+	// layer finishing its first listing, which changes no state.
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
 	for {
 		select {
-		case s, ok := <-snaps:
+		case _, ok := <-snaps:
 			if !ok {
-				return finalize(last, timeout)
-			}
-			last = s
-			if muxAnswered(s) && usbReady() && s.AllFinal() {
-				cancel()
 				<-done
-				return last
+				return finalize(w.Snapshot(), timeout)
 			}
+		case <-tick.C:
 		case <-ctx.Done():
 			<-done
 			return finalize(w.Snapshot(), timeout)
+		}
+		if s := w.Snapshot(); muxAnswered(s) && usbReady() && s.AllFinal() {
+			cancel()
+			<-done
+			return finalize(s, timeout)
 		}
 	}
 }

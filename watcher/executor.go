@@ -37,6 +37,9 @@ type executor struct {
 	mu      sync.Mutex
 	running map[string]context.CancelFunc
 	pending map[string]*lockdown.PairRecord // the record of the Pair we sent, per device
+	// observers hold request_pair subscriptions opened before a Pair, so a
+	// quick Trust tap cannot slip between the Pair and AwaitTrust.
+	observers map[string]*lockdown.NotificationStream
 	wg      sync.WaitGroup
 }
 
@@ -44,6 +47,7 @@ func newExecutor(cfg Config, post func(context.Context, engine.Event)) *executor
 	return &executor{
 		addr: cfg.Address, budget: cfg.ProbeBudget, follow: cfg.Engine.CompletePairing, post: post,
 		running: map[string]context.CancelFunc{}, pending: map[string]*lockdown.PairRecord{},
+		observers: map[string]*lockdown.NotificationStream{},
 	}
 }
 
@@ -57,6 +61,7 @@ func (x *executor) run(ctx context.Context, c engine.Command) {
 		}
 		delete(x.pending, cancel.Key)
 		x.mu.Unlock()
+		x.swapObserver(cancel.Key, nil)
 		return
 	}
 	t := target(c)
@@ -204,6 +209,15 @@ func (x *executor) pair(ctx context.Context, t engine.Target, ld *lockdown.Conn,
 		*r = failedInto(*r, err, "preparing a pair request")
 		return
 	}
+	var observer *lockdown.NotificationStream
+	if x.follow {
+		observer = x.observeRequestPair(ctx, t)
+	}
+	defer func() {
+		if observer != nil {
+			observer.Close()
+		}
+	}()
 	escrow, err := ld.Pair(ctx, rec)
 	switch {
 	case err == nil:
@@ -220,6 +234,8 @@ func (x *executor) pair(ctx context.Context, t engine.Target, ld *lockdown.Conn,
 		r.State = engine.StateReady
 	case errors.Is(err, lockdown.ErrPairingDialogResponsePending):
 		r.State, r.PairReached, r.OurPair = engine.StateTrustPending, true, true
+		x.swapObserver(t.Key, observer)
+		observer = nil
 	case errors.Is(err, lockdown.ErrUserDeniedPairing):
 		r.State, r.PairReached = engine.StateTrustDenied, true
 	case errors.Is(err, lockdown.ErrPasswordProtected):
@@ -363,7 +379,11 @@ func (x *executor) awaitTrust(ctx context.Context, t engine.Target) engine.Event
 		return engine.TrustSeen{Key: t.Key, Epoch: t.Epoch, Via: via}
 	}
 	relayed := make(chan struct{}, 1)
-	if stream := x.observeRequestPair(ctx, t); stream != nil {
+	stream := x.takeObserver(t.Key)
+	if stream == nil {
+		stream = x.observeRequestPair(ctx, t)
+	}
+	if stream != nil {
 		defer stream.Close()
 		go func() {
 			for {
@@ -395,6 +415,30 @@ func (x *executor) awaitTrust(ctx context.Context, t engine.Target) engine.Event
 			}
 		}
 	}
+}
+
+// swapObserver keeps s as the device's request_pair subscription, closing
+// any previous one (nil just closes).
+func (x *executor) swapObserver(key string, s *lockdown.NotificationStream) {
+	x.mu.Lock()
+	old := x.observers[key]
+	if s != nil {
+		x.observers[key] = s
+	} else {
+		delete(x.observers, key)
+	}
+	x.mu.Unlock()
+	if old != nil && old != s {
+		old.Close()
+	}
+}
+
+func (x *executor) takeObserver(key string) *lockdown.NotificationStream {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	s := x.observers[key]
+	delete(x.observers, key)
+	return s
 }
 
 // observeRequestPair subscribes to request_pair through the phone's
