@@ -40,7 +40,7 @@ type executor struct {
 	// observers hold request_pair subscriptions opened before a Pair, so a
 	// quick Trust tap cannot slip between the Pair and AwaitTrust.
 	observers map[string]*lockdown.NotificationStream
-	wg      sync.WaitGroup
+	wg        sync.WaitGroup
 }
 
 func newExecutor(cfg Config, post func(context.Context, engine.Event)) *executor {
