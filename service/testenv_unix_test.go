@@ -5,6 +5,7 @@ package service
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 )
 
@@ -42,3 +43,13 @@ func testEnv(t *testing.T) (*env, []string) {
 	}
 	return e, vars
 }
+
+// expectedLogPath is where a helper with vars should log.
+func expectedLogPath(vars []string) string {
+	if isDarwin {
+		return filepath.Join(envValue(vars, "HOME"), "Library", "Logs", "trustwatch", "trustwatch.log")
+	}
+	return filepath.Join(envValue(vars, "XDG_STATE_HOME"), "trustwatch", "trustwatch.log")
+}
+
+var isDarwin = runtime.GOOS == "darwin"

@@ -56,3 +56,8 @@ func deleteRegTree(root registry.Key, path string) {
 	}
 	_ = registry.DeleteKey(root, path)
 }
+
+// expectedLogPath is where a helper with vars should log.
+func expectedLogPath(vars []string) string {
+	return filepath.Join(envValue(vars, "LOCALAPPDATA"), "trustwatch", "trustwatch.log")
+}
