@@ -98,9 +98,15 @@ func (l *fakeLogin) SetEnabled(on bool) error {
 	return nil
 }
 
-// runChild is the tray app used by the desktop tests: mode "fake" feeds
-// snapshots from stdin.
+// childModes are extra child modes registered by per-OS test files.
+var childModes = map[string]func() int{}
+
+// runChild is the tray app used by the desktop tests: modes "fake" and
+// "nologin" feed snapshots from stdin; others come from childModes.
 func runChild(mode string) int {
+	if f, ok := childModes[mode]; ok {
+		return f()
+	}
 	lg := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	fc := &fakeController{ch: make(chan engine.Snapshot, 1)}
 	go func() {

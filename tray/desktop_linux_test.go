@@ -195,7 +195,7 @@ func TestTrayOnXfcePanel(t *testing.T) {
 	}
 	waitMenu(t, conn, dest, 3*time.Second, "Open at login checked", func(m *desktoptest.MenuNode) bool {
 		n := m.Find(LabelOpenAtLog)
-		return n != nil && n.Toggled()
+		return complete(m) && n != nil && n.Toggled()
 	})
 
 	// Icons per level, and the usbmuxd line.
@@ -205,7 +205,7 @@ func TestTrayOnXfcePanel(t *testing.T) {
 	}{{engine.StateReady, icons.OK}, {engine.StateTrustPending, icons.Attention}, {engine.StateRecovery, icons.Problem}, {engine.StateProbing, icons.Idle}} {
 		c.send(wireMsg{Reachable: true, Devices: []wireDevice{{Key: "k", Name: "Anna's iPhone", State: tc.state}}})
 		waitMenu(t, conn, dest, 3*time.Second, string(tc.state), func(m *desktoptest.MenuNode) bool {
-			return m.Find("Anna's iPhone — "+tc.state.Words()) != nil
+			return complete(m) && m.Find("Anna's iPhone — "+tc.state.Words()) != nil
 		})
 		waitIcon(t, conn, dest, tc.level, 3*time.Second)
 	}

@@ -110,6 +110,18 @@ func (c *child) expect(ev string, d time.Duration) event {
 				return e
 			}
 		case <-c.exited:
+			// the reader closes exited after the last event: drain first
+			for {
+				select {
+				case e := <-c.events:
+					if e.Ev == ev {
+						return e
+					}
+					continue
+				default:
+				}
+				break
+			}
 			c.t.Fatalf("tray child exited (%v) while waiting for %s; stderr:\n%s", c.err, ev, c.Stderr())
 		case <-timeout:
 			c.t.Fatalf("no %s event from the tray child within %v; stderr:\n%s", ev, d, c.Stderr())
@@ -213,10 +225,18 @@ func waitMenu(t *testing.T, conn *dbus.Conn, dest string, d time.Duration, what 
 	return nil
 }
 
+// statusIs accepts a complete menu (the tray adds items in order, Quit
+// last, so a read during a rebuild can see only the first few) whose
+// status line is want.
 func statusIs(want string) func(*desktoptest.MenuNode) bool {
 	return func(m *desktoptest.MenuNode) bool {
-		return len(m.Children) > 0 && m.Children[0].Label() == want
+		return complete(m) && m.Children[0].Label() == want
 	}
+}
+
+func complete(m *desktoptest.MenuNode) bool {
+	n := len(m.Children)
+	return n > 0 && m.Children[n-1].Label() == QuitLabel("linux")
 }
 
 func linesWith(s, substr string) int {

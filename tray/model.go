@@ -258,8 +258,8 @@ func tooltip(snap engine.Snapshot, goos string) string {
 }
 
 // LevelOf is the tray icon for a snapshot: the worst device decides. A
-// phone still being diagnosed shows the neutral icon, not a premature
-// check mark; no phone is idle even when usbmuxd is down, because on
+// phone seen for the first time and still being diagnosed shows the
+// neutral icon, not a premature check mark; no phone is idle even when usbmuxd is down, because on
 // Linux usbmuxd only runs while a phone is plugged in.
 func LevelOf(snap engine.Snapshot) icons.Level {
 	if len(snap.Devices) == 0 {
@@ -267,10 +267,16 @@ func LevelOf(snap engine.Snapshot) icons.Level {
 	}
 	worst, checking := 0, false
 	for _, d := range snap.Devices {
-		if !d.State.Final() {
+		st := d.State
+		if !st.Final() && d.Previous.Final() {
+			// a re-check (after Fix trust, a Trust tap, an unlock) keeps
+			// the last answer's icon instead of flashing the neutral one
+			st = d.Previous
+		}
+		if !st.Final() {
 			checking = true
 		}
-		if s := d.State.Severity(); s > worst {
+		if s := st.Severity(); s > worst {
 			worst = s
 		}
 	}

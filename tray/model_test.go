@@ -214,6 +214,9 @@ func TestLevelOf(t *testing.T) {
 		{"unstable + pending", snap(true, dev("a", "", engine.StateUnstable), dev("b", "", engine.StateTrustPending)), icons.Problem},
 		{"recovery", snap(true, dev("a", "", engine.StateRecovery)), icons.Problem},
 		{"error", snap(true, dev("a", "", engine.StateError)), icons.Problem},
+		{"re-check after revoked keeps attention", snap(true, withPrev(dev("a", "", engine.StateProbing), engine.StateTrustRevoked)), icons.Attention},
+		{"re-check after ready keeps ok", snap(true, withPrev(dev("a", "", engine.StateProbing), engine.StateReady)), icons.OK},
+		{"re-check after no-data keeps problem", snap(true, withPrev(dev("a", "", engine.StateProbing), engine.StateNoData)), icons.Problem},
 		{"unknown state string", snap(true, dev("a", "", engine.State("bogus"))), icons.Problem},
 	} {
 		if got := LevelOf(tc.snap); got != tc.want {
@@ -221,6 +224,8 @@ func TestLevelOf(t *testing.T) {
 		}
 	}
 }
+
+func withPrev(d engine.Device, p engine.State) engine.Device { d.Previous = p; return d }
 
 func TestFixAction(t *testing.T) {
 	for _, s := range engine.AllStates {

@@ -210,6 +210,7 @@ func (t *shell) render() {
 		items = WithoutLogin(items)
 	}
 	if lv := LevelOf(snap); lv != t.level {
+		t.log.Debug("tray icon", "level", lv.String(), "status", items[0].Title)
 		setIcon(lv)
 		t.level = lv
 	}
