@@ -101,6 +101,7 @@ func start(t testing.TB, cmd *exec.Cmd) *proc {
 	if cmd.Stderr == nil {
 		cmd.Stderr = p.stderr
 	}
+	dieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", cmd.Path, err)
 	}

@@ -1,8 +1,13 @@
 package desktoptest
 
 import (
+	"bufio"
 	"context"
+	"fmt"
+	"os"
 	"os/exec"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -87,5 +92,61 @@ func TestXvfbAndDunst(t *testing.T) {
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("notify-send against dunst: %v: %s", err, out)
 		}
+	}
+}
+
+// A test binary killed with SIGKILL (no cleanups) takes its bus with it.
+func TestChildrenDieWithTheTestBinary(t *testing.T) {
+	if os.Getenv("DESKTOPTEST_CHILD") == "1" {
+		addr := StartBus(t)
+		fmt.Println("ADDR", addr)
+		time.Sleep(time.Minute) // killed long before
+		return
+	}
+	Need(t, "dbus-daemon", "dbus")
+	if runtime.GOOS != "linux" {
+		t.Skip("Pdeathsig is Linux-only")
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestChildrenDieWithTheTestBinary$", "-test.v")
+	cmd.Env = Env("DESKTOPTEST_CHILD=1")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	defer cmd.Process.Kill()
+	sc := bufio.NewScanner(out)
+	var addr string
+	deadline := time.AfterFunc(10*time.Second, func() { cmd.Process.Kill() })
+	defer deadline.Stop()
+	for sc.Scan() {
+		if a, ok := strings.CutPrefix(sc.Text(), "ADDR "); ok {
+			addr = a
+			break
+		}
+	}
+	if addr == "" {
+		t.Fatal("child printed no bus address")
+	}
+	conn := Connect(t, addr)
+	if ok, err := HasOwner(conn, "org.freedesktop.DBus"); err != nil || !ok {
+		t.Fatalf("bus not up: %v", err)
+	}
+	conn.Close()
+	cmd.Process.Kill()
+	cmd.Wait()
+	for i := 0; ; i++ {
+		c, err := dbus.Connect(addr)
+		if err != nil {
+			return // the daemon is gone
+		}
+		c.Close()
+		if i == 100 {
+			t.Fatal("the bus outlived the killed test binary by 5 s")
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
