@@ -51,6 +51,8 @@ func startChild(t *testing.T, mode string, env []string) *child {
 	}
 	cmd := exec.Command(exe, "-test.run=^$")
 	cmd.Env = append(append([]string{}, env...), childEnv+"="+mode)
+	// killed with the test binary if it dies without cleanups (timeout)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	c := &child{t: t, cmd: cmd, events: make(chan event, 64), exited: make(chan struct{})}
 	cmd.Stderr = lockedWriter{c}
 	if c.stdin, err = cmd.StdinPipe(); err != nil {
