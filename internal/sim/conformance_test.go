@@ -40,7 +40,9 @@ func runTool(t *testing.T, s *Server, args ...string) toolResult {
 	// dir; point it somewhere private so runs do not see each other.
 	cmd.Env = append(cmd.Env, "HOME="+t.TempDir(), "XDG_CONFIG_HOME="+t.TempDir())
 	cmd.WaitDelay = 2 * time.Second
+	began := time.Now()
 	out, err := cmd.CombinedOutput()
+	took := time.Since(began)
 	if ctx.Err() != nil {
 		t.Fatalf("%s timed out: %s", strings.Join(args, " "), out)
 	}
@@ -50,7 +52,7 @@ func runTool(t *testing.T, s *Server, args ...string) toolResult {
 	} else if err != nil {
 		t.Fatalf("%s: %v", strings.Join(args, " "), err)
 	}
-	t.Logf("$ %s  (exit %d)\n%s", strings.Join(args, " "), code, out)
+	t.Logf("$ %s  (exit %d, %v)\n%s", strings.Join(args, " "), code, took.Round(time.Millisecond), out)
 	return toolResult{string(out), code}
 }
 
@@ -171,7 +173,17 @@ func TestConformanceLibimobiledevice(t *testing.T) {
 			t.Errorf("shows %d flashes %d pairs %d; want 1 1 2", st.DialogShows, st.DialogFlashes, st.PairRequests)
 		}
 		d.TapTrust()
+		lm := dialMux(t, s)
+		lm.send(map[string]any{"MessageType": "Listen"})
+		lm.read(time.Second) // Result
+		lm.read(time.Second) // Attached
 		mustContain(t, runTool(t, s, "idevicepair", "pair"), "SUCCESS: Paired with device "+d.UDID(), 0)
+		// libimobiledevice saves with DeviceID, so Listen clients hear Paired.
+		if _, ev, err := lm.read(2 * time.Second); err != nil || str(ev, "MessageType") != "Paired" {
+			t.Errorf("want a Paired event after idevicepair pair, got %v %v", ev, err)
+		} else if id, _ := num(ev, "DeviceID"); int(id) != d.DeviceID() {
+			t.Errorf("Paired for DeviceID %d, want %d", id, d.DeviceID())
+		}
 		rec, ok := s.PairRecord(d.UDID())
 		if !ok {
 			t.Fatal("idevicepair pair left no record in the sim's usbmuxd")
