@@ -115,7 +115,6 @@ func autostartEntry(exe string) string {
 	b.WriteString("TryExec=" + desktopString(exe) + "\n")
 	b.WriteString("Icon=phone\n")
 	b.WriteString("Terminal=false\n")
-	b.WriteString("NoDisplay=true\n")
 	b.WriteString("X-GNOME-Autostart-enabled=true\n")
 	b.WriteString("X-trustwatch-LoginItem=true\n")
 	return b.String()

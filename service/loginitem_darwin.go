@@ -89,7 +89,11 @@ func (e *env) uninstall() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return "removed LaunchAgent " + e.plistPath() + "\n(a running tray keeps running; `trustwatch service stop` stops it)", nil
+	msg := "removed LaunchAgent " + e.plistPath()
+	if in, _ := e.probeLock(); in.running {
+		msg += "\n(the running tray keeps running; `trustwatch service stop` stops it)"
+	}
+	return msg, nil
 }
 
 func (e *env) status() (Status, error) {

@@ -152,11 +152,15 @@ func (e *env) installUnit(exe string) (string, error) {
 // removeUnit disables and deletes the unit, through kardianos when the user
 // manager answers and by hand otherwise.
 func (e *env) removeUnit(exe string) error {
-	if svc, err := e.kardianosUnit(exe); err == nil {
-		_ = withTimeout(commandTimeout, "systemctl --user disable", svc.Uninstall)
+	svc, err := e.kardianosUnit(exe)
+	if err == nil {
+		err = withTimeout(commandTimeout, "systemctl --user disable", svc.Uninstall)
 	}
-	// systemctl disable also works without a running manager (offline).
-	_, _, _ = e.systemctlUser("disable", unitName)
+	if err != nil {
+		// No manager to talk to: systemctl disables offline too, and the
+		// files go by hand below.
+		_, _, _ = e.systemctlUser("disable", unitName)
+	}
 	e.cleanUnitFiles()
 	if _, err := os.Lstat(e.unitPath()); err == nil {
 		return fmt.Errorf("could not remove %s", e.unitPath())
@@ -217,7 +221,10 @@ func (e *env) uninstall() (string, error) {
 	if len(done) == 0 {
 		return "not installed; nothing to remove", nil
 	}
-	return joinLines(done...) + "\n(a running tray keeps running; `trustwatch service stop` stops it)", nil
+	if in, _ := e.probeLock(); in.running {
+		done = append(done, "(the running tray keeps running; `trustwatch service stop` stops it)")
+	}
+	return joinLines(done...), nil
 }
 
 func (e *env) status() (Status, error) {

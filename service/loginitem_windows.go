@@ -167,7 +167,10 @@ func (e *env) uninstall() (string, error) {
 	if len(done) == 0 {
 		return "not installed; nothing to remove", nil
 	}
-	return joinLines(done...) + "\n(a running tray keeps running; `trustwatch service stop` stops it)", nil
+	if in, _ := e.probeLock(); in.running {
+		done = append(done, "(the running tray keeps running; `trustwatch service stop` stops it)")
+	}
+	return joinLines(done...), nil
 }
 
 func (e *env) status() (Status, error) {

@@ -95,6 +95,15 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "trustwatch service: missing verb (install, uninstall, start, stop or status); see trustwatch service --help")
 		return 2
 	}
+	// --allow-root may come before the verb too (the main binary's habit).
+	var leadingAllowRoot bool
+	for len(args) > 0 && (args[0] == "--allow-root" || args[0] == "-allow-root") {
+		leadingAllowRoot, args = true, args[1:]
+	}
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, "trustwatch service: missing verb (install, uninstall, start, stop or status); see trustwatch service --help")
+		return 2
+	}
 	verb := args[0]
 	if verb == "-h" || verb == "--help" || verb == "help" {
 		fmt.Fprint(stdout, usageText)
@@ -136,7 +145,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "trustwatch service %s: %v\n", verb, err)
 		return 1
 	}
-	return e.main(verb, *allowRoot, asJSON != nil && *asJSON, stdout, stderr)
+	return e.main(verb, *allowRoot || leadingAllowRoot, asJSON != nil && *asJSON, stdout, stderr)
 }
 
 // main runs one verb against e; split from Main so tests can inject e.
