@@ -2,7 +2,6 @@ package sim
 
 import (
 	"crypto/tls"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -158,10 +157,10 @@ func (l *testLockdown) getValue(key string) (any, string) {
 
 // hostRecord is a parsed host-side pair record.
 type hostRecord struct {
-	HostID, SystemBUID                                string
-	HostCertificate, HostPrivateKey, RootCertificate  []byte
-	DeviceCertificate, RootPrivateKey, EscrowBag      []byte
-	WiFiMACAddress                                    string
+	HostID, SystemBUID                               string
+	HostCertificate, HostPrivateKey, RootCertificate []byte
+	DeviceCertificate, RootPrivateKey, EscrowBag     []byte
+	WiFiMACAddress                                   string
 }
 
 func parseRecord(t *testing.T, b []byte) hostRecord {
@@ -267,5 +266,3 @@ func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
 }
-
-var _ = binary.BigEndian
