@@ -1,7 +1,3 @@
-// Package service is trustwatch's place in the user's session: the login item
-// that starts the tray at login (per OS, always per user, never as root or as
-// a Windows session-0 service), the single-instance lock, the log destination
-// and the refusal to run as root.
 package service
 
 import (

@@ -70,6 +70,11 @@ func (e *env) install() (string, error) {
 	if err := withTimeout(commandTimeout, "writing the LaunchAgent", svc.Install); err != nil {
 		return "", err
 	}
+	// kardianos finds the home folder its own way (user.Current); make sure
+	// the agent landed where status and uninstall look.
+	if cur, err := os.ReadFile(path); err != nil || string(cur) != want {
+		return "", fmt.Errorf("the LaunchAgent was not written to %s as expected (%v)", path, err)
+	}
 	return joinLines(warn, fmt.Sprintf("installed LaunchAgent %s (starts at your next login; `trustwatch service start` starts it now)", path)), nil
 }
 
