@@ -77,23 +77,30 @@ type harness struct {
 	snaps  chan engine.Snapshot
 }
 
-func newHarness(t *testing.T, busAddr string, o Options) *harness {
+// newHarnessNoRun makes a Notifier on a private bus whose guide opener
+// reports to h.guides; the caller runs it.
+func newHarnessNoRun(t *testing.T, busAddr string, o Options) *harness {
 	t.Helper()
 	h := &harness{log: &logRec{}, guides: make(chan string, 16), snaps: make(chan engine.Snapshot)}
 	o.Conn = desktoptest.Connect(t, busAddr)
 	o.Logger = slog.New(h.log)
 	o.OpenGuide = func(anchor string) error { h.guides <- anchor; return nil }
 	h.n = New(o)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { h.n.Run(ctx, h.snaps); close(done) }()
 	t.Cleanup(func() {
-		cancel()
-		<-done
 		if err := h.n.Close(); err != nil {
 			t.Errorf("Close: %v", err)
 		}
 	})
+	return h
+}
+
+func newHarness(t *testing.T, busAddr string, o Options) *harness {
+	t.Helper()
+	h := newHarnessNoRun(t, busAddr, o)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { h.n.Run(ctx, h.snaps); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
 	return h
 }
 
