@@ -376,6 +376,29 @@ func TestChromiumRendersStep6(t *testing.T) {
 		t.Errorf("colour scheme not applied: mean brightness light %.1f, dark %.1f", means["light"], means["dark"])
 	}
 
+	// The redirect page the default openers use lands on the same section.
+	stubURL, err := viaRedirect(pageURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.call(ctx, session, "Page.navigate", map[string]any{"url": stubURL}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		var at string
+		if err := b.eval(ctx, session, "document.readyState === 'complete' ? location.href : ''", &at); err != nil {
+			t.Fatal(err)
+		}
+		if at == pageURL {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("redirect page %s never reached %s (at %q)", stubURL, pageURL, at)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+
 	if os.Getenv("TRUSTWATCH_UPDATE_DOCS") == "1" {
 		for name, shot := range map[string][]byte{"guide-step-6.png": shots["light"], "guide-step-6-dark.png": shots["dark"]} {
 			dst := filepath.Join("..", "docs", name)

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"html"
 	"net/url"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -17,7 +19,9 @@ import (
 // tests (and a future "open in the app" shell) can replace it. The default
 // is per OS: xdg-open on Linux and the BSDs, open on macOS,
 // rundll32 url.dll,FileProtocolHandler on Windows, each run directly
-// (never through a shell, so the URL is one argument whatever it holds).
+// (never through a shell, so the URL is one argument whatever it holds). A
+// file URL with a #fragment goes through a redirect page (see viaRedirect)
+// so that the browser still lands on the section.
 var Opener func(url string) error = defaultOpener
 
 // Open writes the guide to the user's cache directory
@@ -71,20 +75,29 @@ func writePage() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("finding the cache directory for the guide: %w", err)
 	}
-	dir := filepath.Join(base, "trustwatch")
-	path := filepath.Join(dir, "guide.html")
-	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, p.html) {
-		return path, nil
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	path := filepath.Join(base, "trustwatch", "guide.html")
+	if err := writeIfChanged(path, p.html); err != nil {
 		return "", fmt.Errorf("writing the guide: %w", err)
 	}
-	// Write beside it and rename, so a browser never reads half a page.
+	return path, nil
+}
+
+// writeIfChanged writes data to path unless it already holds exactly that.
+// It writes beside the file and renames, so a browser never reads half a
+// page.
+func writeIfChanged(path string, data []byte) error {
+	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, data) {
+		return nil
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
 	tmp, err := os.CreateTemp(dir, ".guide-*.html")
 	if err != nil {
-		return "", fmt.Errorf("writing the guide: %w", err)
+		return err
 	}
-	_, werr := tmp.Write(p.html)
+	_, werr := tmp.Write(data)
 	cerr := tmp.Close()
 	if werr == nil {
 		werr = cerr
@@ -97,9 +110,38 @@ func writePage() (string, error) {
 	}
 	if werr != nil {
 		os.Remove(tmp.Name())
-		return "", fmt.Errorf("writing the guide to %s: %w", path, werr)
+		return fmt.Errorf("%s: %w", path, werr)
 	}
-	return path, nil
+	return nil
+}
+
+// viaRedirect makes a file:// URL with a fragment survive the trip through
+// a launcher. Launchers often drop the fragment of a file URL (xdg-open's
+// generic mode turns the URL into a path; the Windows shell does the same),
+// and the browser would open the top of the page. So for such a URL this
+// writes a tiny page beside the target that forwards to target#fragment,
+// and returns the stub's URL, which has no fragment to lose. Other URLs are
+// returned as they are.
+func viaRedirect(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "file" || u.Fragment == "" {
+		return raw, nil
+	}
+	target := path.Base(u.Path) + "#" + u.EscapedFragment()
+	stubPath := path.Join(path.Dir(u.Path), "guide-open.html")
+	local := filepath.FromSlash(stubPath)
+	if len(stubPath) > 2 && stubPath[0] == '/' && stubPath[2] == ':' {
+		local = filepath.FromSlash(stubPath[1:]) // /C:/… on Windows
+	}
+	t := html.EscapeString(target)
+	stub := "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\" />\n" +
+		"<meta http-equiv=\"refresh\" content=\"0; url=" + t + "\" />\n" +
+		"<title>trustwatch guide</title></head>\n" +
+		"<body><p><a href=\"" + t + "\">Open the trustwatch guide</a></p></body></html>\n"
+	if err := writeIfChanged(local, []byte(stub)); err != nil {
+		return "", fmt.Errorf("writing the guide's redirect page: %w", err)
+	}
+	return (&url.URL{Scheme: "file", Path: stubPath}).String(), nil
 }
 
 // fileURL is the file:// URL of an absolute path, with anchor as fragment.

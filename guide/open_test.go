@@ -177,3 +177,30 @@ func TestFileURL(t *testing.T) {
 		}
 	}
 }
+
+func TestViaRedirect(t *testing.T) {
+	dir := t.TempDir()
+	page := filepath.Join(dir, "guide.html")
+	for _, u := range []string{"https://example.com/x#y", fileURL(page, ""), "not a url\x7f"} {
+		if got, err := viaRedirect(u); err != nil || got != u {
+			t.Errorf("viaRedirect(%q) = %q, %v; want it unchanged", u, got, err)
+		}
+	}
+	got, err := viaRedirect(fileURL(page, `x"><b>`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fileURL(filepath.Join(dir, "guide-open.html"), ""); got != want {
+		t.Errorf("stub URL %q, want %q", got, want)
+	}
+	stub, err := os.ReadFile(filepath.Join(dir, "guide-open.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(stub), "<b>") || !strings.Contains(string(stub), "guide.html#x%22%3E%3Cb%3E") {
+		t.Errorf("fragment not escaped in the stub: %s", stub)
+	}
+	if _, _, _, missing := htmlIDs(t, stub); len(missing) != 0 {
+		t.Errorf("stub has headings without ids: %v", missing)
+	}
+}

@@ -1,3 +1,9 @@
 package guide
 
-func defaultOpener(url string) error { return launch("xdg-open", url) }
+func defaultOpener(url string) error {
+	u, err := viaRedirect(url)
+	if err != nil {
+		return err
+	}
+	return launch("xdg-open", u)
+}

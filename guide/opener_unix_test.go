@@ -39,7 +39,7 @@ func launcherName() string {
 // sees it, so spaces, quotes, ; and $ cannot do anything.
 func TestDefaultOpenerPassesURLAsOneArgument(t *testing.T) {
 	argsFile := fakeLauncher(t, launcherName(), "exit 0")
-	u := "file:///tmp/a%20b/guide.html#step-3;echo $HOME 'x' \"y\" `z`"
+	u := "https://example.invalid/a b?q=1;echo $HOME 'x' \"y\" `z`#step-3"
 	if err := defaultOpener(u); err != nil {
 		t.Fatal(err)
 	}
@@ -49,6 +49,25 @@ func TestDefaultOpenerPassesURLAsOneArgument(t *testing.T) {
 	}
 	if string(b) != u+"\n" {
 		t.Errorf("launcher got %q, want exactly %q", b, u+"\n")
+	}
+}
+
+// A file URL's fragment reaches the browser through the redirect page,
+// because launchers may drop it.
+func TestDefaultOpenerUsesRedirectForFragments(t *testing.T) {
+	argsFile := fakeLauncher(t, launcherName(), "exit 0")
+	dir := t.TempDir()
+	page := filepath.Join(dir, "guide.html")
+	if err := defaultOpener(fileURL(page, "step-3")); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(argsFile)
+	if want := fileURL(filepath.Join(dir, "guide-open.html"), "") + "\n"; string(b) != want {
+		t.Errorf("launcher got %q, want %q", b, want)
+	}
+	stub, err := os.ReadFile(filepath.Join(dir, "guide-open.html"))
+	if err != nil || !strings.Contains(string(stub), `content="0; url=guide.html#step-3"`) {
+		t.Errorf("redirect page %q (%v)", stub, err)
 	}
 }
 
