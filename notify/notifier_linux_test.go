@@ -8,6 +8,7 @@ import (
 	"image/color"
 	"image/png"
 	"log/slog"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -417,5 +418,73 @@ func TestDunstAcceptsOurNotifications(t *testing.T) {
 	time.Sleep(500 * time.Millisecond)
 	if l := h.log.lines(); len(l) != 0 {
 		t.Fatalf("log: %q", l)
+	}
+}
+
+// With no injected connection the notifier uses the process-wide session
+// bus: our Notify with actions when the server has them, beeep's (with
+// AppName "trustwatch", not beeep's "DefaultAppName") when it does not.
+// dbus.SessionBus() is connected once per process; no other test uses it.
+func TestDefaultBackendOnTheSessionBus(t *testing.T) {
+	addr := desktoptest.StartBus(t)
+	srv := desktoptest.FakeNotificationServer(t, addr)
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", addr)
+	icon := testPNG(t)
+
+	n := New(Options{Icon: icon, Logger: slog.New(&logRec{}), OpenGuide: func(string) error { return nil }})
+	n.Tell("with actions", "body", "step-3")
+	c := srv.WaitCalls(t, 1, 3*time.Second)[0]
+	if c.AppName != "trustwatch" || !slices.Equal(c.Actions, wantActions) {
+		t.Fatalf("%+v", c)
+	}
+	if err := n.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	srv.SetCapabilities("body")
+	lr := &logRec{}
+	n = New(Options{Icon: icon, Logger: slog.New(lr), OpenGuide: func(string) error { return nil }})
+	defer n.Close()
+	n.Tell("through beeep", "body", "step-3")
+	c = srv.WaitCalls(t, 2, 3*time.Second)[1]
+	if c.AppName != "trustwatch" || c.Summary != "through beeep" || len(c.Actions) != 0 || c.Expire != 5000 {
+		t.Fatalf("beeep call %+v", c)
+	}
+	if _, ok := c.Hints["image-data"]; !ok {
+		t.Errorf("beeep sent no icon: %+v", c.Hints)
+	}
+	if l := lr.lines(); len(l) != 0 {
+		t.Errorf("log: %q", l)
+	}
+}
+
+// Close leaves no goroutine behind (sender, signal listener).
+func TestCloseLeavesNoGoroutines(t *testing.T) {
+	addr := desktoptest.StartBus(t)
+	srv := desktoptest.FakeNotificationServer(t, addr)
+	conn := desktoptest.Connect(t, addr)
+	time.Sleep(50 * time.Millisecond)
+	before := runtime.NumGoroutine()
+	for i := range 5 {
+		n := New(Options{Conn: conn, Logger: slog.New(&logRec{}), OpenGuide: func(string) error { return nil }})
+		snaps := make(chan engine.Snapshot)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { n.Run(ctx, snaps); close(done) }()
+		n.Tell("hello", "", "step-3")
+		srv.WaitCalls(t, i+1, 3*time.Second)
+		cancel()
+		<-done
+		if err := n.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if after := runtime.NumGoroutine(); after > before {
+		buf := make([]byte, 1<<16)
+		t.Fatalf("%d goroutines before, %d after:\n%s", before, after, buf[:runtime.Stack(buf, true)])
 	}
 }
