@@ -39,6 +39,10 @@ type env struct {
 	// systemctl is the systemctl binary (tests put a fake one first on PATH).
 	systemctl string
 
+	// stopWait is how long stop waits for a polite quit before forcing
+	// (0: the default stopWait).
+	stopWait time.Duration
+
 	os osEnv // per-OS extras (Windows: registry root and key paths)
 }
 

@@ -1,3 +1,5 @@
+//go:build linux || darwin || windows
+
 package service
 
 import (
@@ -24,7 +26,9 @@ func TestMain(m *testing.M) {
 	case "hold-lock":
 		os.Exit(helperHoldLock())
 	case "tray":
-		os.Exit(helperTray())
+		os.Exit(helperTray(false))
+	case "stubborn-tray":
+		os.Exit(helperTray(true))
 	case "verb":
 		os.Exit(helperVerb())
 	case "logging":
@@ -79,8 +83,9 @@ func helperHoldLock() int {
 }
 
 // helperTray stands in for the tray: it takes the lock and quits on SIGTERM
-// (or after 30 s, so a failed test cannot leave it running).
-func helperTray() int {
+// (or after 30 s, so a failed test cannot leave it running). A stubborn one
+// ignores SIGTERM, like a hung tray.
+func helperTray(stubborn bool) int {
 	release, err := helperEnv().acquireLock()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "tray helper:", err)
@@ -88,7 +93,11 @@ func helperTray() int {
 	}
 	defer release()
 	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGTERM, os.Interrupt)
+	if stubborn {
+		signal.Ignore(syscall.SIGTERM)
+	} else {
+		signal.Notify(sig, syscall.SIGTERM, os.Interrupt)
+	}
 	select {
 	case <-sig:
 	case <-time.After(30 * time.Second):

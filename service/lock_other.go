@@ -15,7 +15,9 @@ func (e *env) probeLock() (instance, error) { return instance{}, nil }
 
 func spawnDetached(string) (int, <-chan error, error) { return 0, nil, errNotSupported }
 
-func terminate(int) error { return errNotSupported }
+func askToQuit(int) error { return errNotSupported }
+
+func forceKill(int) error { return errNotSupported }
 
 func underJournal() bool { return false }
 

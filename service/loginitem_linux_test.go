@@ -132,7 +132,7 @@ func TestAutostartRoundTrip(t *testing.T) {
 	in, _ := e.probeLock()
 	t.Cleanup(func() {
 		if in, _ := e.probeLock(); in.running && in.pid > 0 {
-			_ = terminate(in.pid)
+			_ = forceKill(in.pid)
 		}
 	})
 	if !in.running || in.pid <= 0 {
@@ -461,5 +461,33 @@ func TestUnitUnsafePathUsesAutostart(t *testing.T) {
 	}
 	if _, err := os.Stat(e.unitPath()); err == nil {
 		t.Fatal("a unit was written")
+	}
+}
+
+// A tray that ignores SIGTERM is killed after the polite wait, and stop says
+// it had to force it.
+func TestStopForcesStubbornTray(t *testing.T) {
+	e, vars := testEnv(t)
+	exe := fakeTrayIn(t, filepath.Dir(e.home), "stubborn", append(vars, "TW_SERVICE_HELPER=stubborn-tray"))
+	e.exe = func() (string, error) { return exe, nil }
+	e.stopWait = 300 * time.Millisecond
+	if out, errs, code := runVerb(t, e, "start", false); code != 0 {
+		t.Fatalf("start: %d %q %q", code, out, errs)
+	}
+	t.Cleanup(func() {
+		if in, _ := e.probeLock(); in.running && in.pid > 0 {
+			_ = forceKill(in.pid)
+		}
+	})
+	start := time.Now()
+	out, errs, code := runVerb(t, e, "stop", false)
+	if code != 0 || !strings.Contains(out, "forced") {
+		t.Fatalf("stop: %d %q %q", code, out, errs)
+	}
+	if d := time.Since(start); d < e.stopWait {
+		t.Errorf("forced after %s, before the polite wait of %s", d, e.stopWait)
+	}
+	if in, _ := e.probeLock(); in.running {
+		t.Fatal("still running")
 	}
 }

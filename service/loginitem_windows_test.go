@@ -178,7 +178,7 @@ func TestStartStopWindows(t *testing.T) {
 	}
 	t.Cleanup(func() {
 		if in, _ := e.probeLock(); in.running && in.pid > 0 {
-			_ = terminate(in.pid)
+			_ = forceKill(in.pid)
 		}
 	})
 	if _, err := e.acquireLock(); !errors.Is(err, ErrAlreadyRunning) {

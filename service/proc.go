@@ -37,7 +37,8 @@ func (e *env) launchTray() (string, error) {
 	return "", fmt.Errorf("%s (pid %d) started but did not take the single-instance lock within %s; see its log (%s)", exe, pid, startWait, LogLocation())
 }
 
-// stopInstance asks the tray that holds the lock to quit and waits for it.
+// stopInstance asks the tray that holds the lock to quit, waits for it, and
+// forces it only if it does not go.
 func (e *env) stopInstance() (string, error) {
 	in, err := e.probeLock()
 	if err != nil {
@@ -49,13 +50,33 @@ func (e *env) stopInstance() (string, error) {
 	if in.pid <= 0 {
 		return "", fmt.Errorf("a trustwatch tray is running, but its process id is unknown; quit it from its menu")
 	}
-	if err := terminate(in.pid); err != nil {
-		return "", fmt.Errorf("stopping pid %d: %w", in.pid, err)
+	wait := e.stopWait
+	if wait <= 0 {
+		wait = stopWait
 	}
-	if after, err := e.waitInstance(false, stopWait); err != nil {
+	forced := false
+	if err := askToQuit(in.pid); err != nil {
+		if kerr := forceKill(in.pid); kerr != nil {
+			return "", fmt.Errorf("stopping pid %d: %v; %v", in.pid, err, kerr)
+		}
+		forced = true
+	}
+	after, err := e.waitInstance(false, wait)
+	if err == nil && after.running && !forced {
+		if kerr := forceKill(in.pid); kerr != nil {
+			return "", fmt.Errorf("trustwatch (pid %d) did not quit within %s and could not be ended: %v", in.pid, wait, kerr)
+		}
+		forced = true
+		after, err = e.waitInstance(false, stopWait)
+	}
+	if err != nil {
 		return "", err
-	} else if after.running {
-		return "", fmt.Errorf("trustwatch (pid %d) did not exit within %s", in.pid, stopWait)
+	}
+	if after.running {
+		return "", fmt.Errorf("trustwatch (pid %d) is still running", in.pid)
+	}
+	if forced {
+		return fmt.Sprintf("stopped trustwatch (pid %d, forced)", in.pid), nil
 	}
 	return fmt.Sprintf("stopped trustwatch (pid %d)", in.pid), nil
 }

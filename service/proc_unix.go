@@ -25,7 +25,8 @@ func spawnDetached(exe string) (int, <-chan error, error) {
 	return cmd.Process.Pid, exited, nil
 }
 
-// terminate asks the process to quit (the tray handles SIGTERM like Quit).
-func terminate(pid int) error {
-	return syscall.Kill(pid, syscall.SIGTERM)
-}
+// askToQuit sends SIGTERM, which the tray handles like its Quit item.
+func askToQuit(pid int) error { return syscall.Kill(pid, syscall.SIGTERM) }
+
+// forceKill is for a tray that ignored SIGTERM.
+func forceKill(pid int) error { return syscall.Kill(pid, syscall.SIGKILL) }
