@@ -214,7 +214,7 @@ func TestSessionTLS(t *testing.T) {
 	ctx := ctxT(t, 5*time.Second)
 	sid, err := c.StartSession(ctx, id.rec)
 	if err != nil || sid != "S-1" {
-		t.Fatalf("StartSession = %q %v (device TLS error: %v)", sid, err, d.tlsErr)
+		t.Fatalf("StartSession = %q %v (device TLS error: %v)", sid, err, d.deviceErr())
 	}
 	if _, err := c.StartSession(ctx, id.rec); !errors.Is(err, ErrSessionActive) {
 		t.Fatalf("second StartSession: %v", err)
@@ -229,11 +229,11 @@ func TestSessionTLS(t *testing.T) {
 	}
 	// Back in plaintext: the fake reads this without TLS.
 	if v, err := c.GetValue(ctx, "", "DeviceName"); err != nil || v != "x" {
-		t.Fatalf("request after StopSession of an SSL session: %v %v (device: %v)", v, err, d.tlsErr)
+		t.Fatalf("request after StopSession of an SSL session: %v %v (device: %v)", v, err, d.deviceErr())
 	}
 	// A new session on the same connection works too.
 	if _, err := c.StartSession(ctx, id.rec); err != nil {
-		t.Fatalf("second session: %v (device: %v)", err, d.tlsErr)
+		t.Fatalf("second session: %v (device: %v)", err, d.deviceErr())
 	}
 }
 

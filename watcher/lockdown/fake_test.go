@@ -85,9 +85,10 @@ type device struct {
 }
 
 // serve runs the fake on the server end until the client goes away.
-func (d *device) serve(t *testing.T, c net.Conn) {
+func (d *device) serve(t *testing.T, sock net.Conn) {
 	d.wg.Add(1)
 	go func() {
+		var c net.Conn = sock // becomes the TLS layer during sessions
 		defer d.wg.Done()
 		defer c.Close()
 		for {
@@ -138,7 +139,13 @@ func (d *device) serve(t *testing.T, c net.Conn) {
 			}
 		}
 	}()
-	t.Cleanup(func() { c.Close(); d.wg.Wait() })
+	t.Cleanup(func() { sock.Close(); d.wg.Wait() })
+}
+
+func (d *device) deviceErr() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.tlsErr
 }
 
 func (d *device) requests() []map[string]any {
