@@ -78,9 +78,13 @@ func TestPrivateBusActivatesNothing(t *testing.T) {
 
 // dunst under Xvfb owns the name and answers like a real server.
 func TestXvfbAndDunst(t *testing.T) {
+	t0 := time.Now()
 	addr := StartBus(t)
+	t1 := time.Now()
 	display := StartXvfb(t)
+	t2 := time.Now()
 	StartDunst(t, Env("DISPLAY="+display, "DBUS_SESSION_BUS_ADDRESS="+addr))
+	t.Logf("bus %v, Xvfb %v, dunst %v", t1.Sub(t0), time.Since(t1)-time.Since(t2), time.Since(t2))
 	conn := Connect(t, addr)
 	ok, err := HasOwner(conn, notifName)
 	if err != nil || !ok {
