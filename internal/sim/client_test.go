@@ -15,12 +15,12 @@ import (
 // A minimal, independent usbmuxd/lockdownd client for the sim's own tests.
 
 type testMux struct {
-	t   *testing.T
+	t   testing.TB
 	c   net.Conn
 	tag uint32
 }
 
-func dialMux(t *testing.T, s *Server) *testMux {
+func dialMux(t testing.TB, s *Server) *testMux {
 	t.Helper()
 	c, err := net.DialTimeout("unix", s.SocketPath(), 2*time.Second)
 	if err != nil {
@@ -72,7 +72,7 @@ func (m *testMux) call(req map[string]any) map[string]any {
 	return d
 }
 
-func resultNumber(t *testing.T, d map[string]any) int {
+func resultNumber(t testing.TB, d map[string]any) int {
 	t.Helper()
 	if str(d, "MessageType") != "Result" {
 		t.Fatalf("not a Result: %v", d)
@@ -95,7 +95,7 @@ func (m *testMux) connect(devID, port int) (int, *testLockdown) {
 	return 0, &testLockdown{t: m.t, raw: m.c, rw: m.c}
 }
 
-func lockdownConn(t *testing.T, s *Server, d *Device) *testLockdown {
+func lockdownConn(t testing.TB, s *Server, d *Device) *testLockdown {
 	t.Helper()
 	r, l := dialMux(t, s).connect(d.DeviceID(), lockdownPort)
 	if r != 0 {
@@ -105,7 +105,7 @@ func lockdownConn(t *testing.T, s *Server, d *Device) *testLockdown {
 }
 
 type testLockdown struct {
-	t   *testing.T
+	t   testing.TB
 	raw net.Conn
 	rw  io.ReadWriter
 	tls *tls.Conn
@@ -163,7 +163,7 @@ type hostRecord struct {
 	WiFiMACAddress                                   string
 }
 
-func parseRecord(t *testing.T, b []byte) hostRecord {
+func parseRecord(t testing.TB, b []byte) hostRecord {
 	t.Helper()
 	var r hostRecord
 	if _, err := plist.Unmarshal(b, &r); err != nil {
@@ -209,7 +209,7 @@ func (l *testLockdown) enableTLS(rec hostRecord) error {
 // pairAsHost does what a pairing host does: read DevicePublicKey, create
 // certificates, send Pair. It returns the lockdown Error ("" on success)
 // and the full host record that a host would save.
-func pairAsHost(t *testing.T, l *testLockdown, host *hostIdentity, hostID string, buid string) (string, []byte) {
+func pairAsHost(t testing.TB, l *testLockdown, host *hostIdentity, hostID string, buid string) (string, []byte) {
 	t.Helper()
 	pub, e := l.getValue("DevicePublicKey")
 	if e != "" {
@@ -251,7 +251,7 @@ func pairAsHost(t *testing.T, l *testLockdown, host *hostIdentity, hostID string
 }
 
 // waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
+func waitFor(t testing.TB, what string, d time.Duration, cond func() bool) {
 	t.Helper()
 	end := time.Now().Add(d)
 	for !cond() {

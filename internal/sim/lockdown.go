@@ -312,7 +312,8 @@ func (l *ldConn) startTLS() bool {
 		d.logUnlocked("TLS handshake failed: " + err.Error())
 		return false
 	}
-	d.logUnlocked("TLS session up")
+	cs := tc.ConnectionState()
+	d.logUnlocked("TLS session up (" + tls.VersionName(cs.Version) + ", " + tls.CipherSuiteName(cs.CipherSuite) + ")")
 	l.tls, l.rw = tc, tc
 	return true
 }

@@ -877,3 +877,53 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 		t.Error("socket alive after Close")
 	}
 }
+
+func BenchmarkStart(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		s, err := Start(Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		s.AddDevice(DeviceConfig{Trusted: true})
+		s.Close()
+	}
+}
+
+func BenchmarkListDevices(b *testing.B) {
+	s, _ := Start(Options{})
+	defer s.Close()
+	s.AddDevice(DeviceConfig{})
+	c, err := net.Dial("unix", s.SocketPath())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	m := &testMux{t: b, c: c}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		m.call(map[string]any{"MessageType": "ListDevices"})
+	}
+}
+
+// BenchmarkSession measures Connect + StartSession + TLS + GetValue.
+func BenchmarkSession(b *testing.B) {
+	s, _ := Start(Options{})
+	defer s.Close()
+	d := s.AddDevice(DeviceConfig{Trusted: true})
+	raw, _ := s.PairRecord(d.UDID())
+	var rec hostRecord
+	plist.Unmarshal(raw, &rec)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		c, err := net.Dial("unix", s.SocketPath())
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, l := (&testMux{t: b, c: c}).connect(d.DeviceID(), lockdownPort)
+		if e, err := l.startSession(rec); e != "" || err != nil {
+			b.Fatal(e, err)
+		}
+		l.getValue("PasswordProtected")
+		c.Close()
+	}
+}
