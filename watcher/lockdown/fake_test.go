@@ -179,7 +179,7 @@ var (
 )
 
 // testIdentity is generated once per test binary: RSA keys are slow.
-func testIdentity(t *testing.T) identity {
+func testIdentity(t testing.TB) identity {
 	t.Helper()
 	identOnce.Do(func() {
 		k, err := rsa.GenerateKey(rand.Reader, 2048)

@@ -204,3 +204,14 @@ func TestPairRecordRedaction(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkNewPairRecord: the cost of a fresh pairing identity (two RSA-2048
+// keys); executors should make one per device and reuse it across Pair tries.
+func BenchmarkNewPairRecord(b *testing.B) {
+	id := testIdentity(b)
+	for b.Loop() {
+		if _, err := NewPairRecord(id.devPEM, "B"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -429,3 +429,22 @@ func waitFor(t *testing.T, cond func() bool, format string, args ...any) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// BenchmarkProbeReady: one full diagnosis of a trusted phone (ListDevices,
+// Connect, QueryType, GetValue, ReadPairRecord, StartSession with TLS,
+// PasswordProtected, StopSession).
+func BenchmarkProbeReady(b *testing.B) {
+	s, err := sim.Start(sim.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	addr, _ := usbmux.ParseAddress(s.Address())
+	d := s.AddDevice(sim.DeviceConfig{Trusted: true})
+	ctx := context.Background()
+	for b.Loop() {
+		if st, _, err := diagnose(ctx, addr, d.UDID(), false); err != nil || st != "ready" {
+			b.Fatal(st, err)
+		}
+	}
+}
