@@ -501,7 +501,7 @@ func (d *Device) values(inSession bool) map[string]any {
 	}
 	if inSession {
 		v["PasswordProtected"] = locked
-		v["SerialNumber"] = "F" + n[len(n)-10:]
+		v["SerialNumber"] = "F" + n[max(0, len(n)-10):]
 		v["ActivationState"] = "Activated"
 		v["BluetoothAddress"] = incMAC(d.wifi)
 		v["ModelNumber"] = "MQ9T3"

@@ -218,8 +218,9 @@ func (s *Server) SystemBUID() string { return s.systemBUID }
 func (s *Server) HostID() string { return s.hostID }
 
 // Stop simulates usbmuxd going away: listeners and every connection close,
-// the socket file disappears, devices keep their state.
-func (s *Server) Stop() {
+// the socket file disappears, devices keep their state. It always returns
+// nil (the error is there for symmetry with Restart).
+func (s *Server) Stop() error {
 	s.mu.Lock()
 	ls := s.listeners
 	s.listeners = nil
@@ -236,6 +237,7 @@ func (s *Server) Stop() {
 		l.Close()
 	}
 	s.logf("sim: usbmuxd stopped")
+	return nil
 }
 
 // Restart brings usbmuxd back on the same address(es) after Stop (it stops

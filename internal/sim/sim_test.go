@@ -927,3 +927,22 @@ func BenchmarkSession(b *testing.B) {
 		c.Close()
 	}
 }
+
+func TestOddUDIDs(t *testing.T) {
+	s := quietServer(t)
+	old := s.AddDevice(DeviceConfig{UDID: "0123456789abcdef0123456789abcdef01234567", Trusted: true})
+	tiny := s.AddDevice(DeviceConfig{UDID: "x", Trusted: true})
+	if old.UDID() != "0123456789abcdef0123456789abcdef01234567" {
+		t.Errorf("40-char UDID changed: %s", old.UDID())
+	}
+	for _, d := range []*Device{old, tiny} {
+		raw, _ := s.PairRecord(d.UDID())
+		l := lockdownConn(t, s, d)
+		if e, err := l.startSession(parseRecord(t, raw)); e != "" || err != nil {
+			t.Fatalf("%s: %s %v", d.UDID(), e, err)
+		}
+		if v, e := l.getValue(""); e != "" || v.(map[string]any)["UniqueDeviceID"] != d.UDID() {
+			t.Errorf("%s: dump %v %s", d.UDID(), v, e)
+		}
+	}
+}
