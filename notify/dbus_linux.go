@@ -69,7 +69,7 @@ type DBusBackend struct {
 	owner       string            // unique name of the server, to filter signals
 	anchors     map[uint32]string // notification id → anchor
 	order       []uint32          // ids in anchors, oldest first
-	early       [][2]any          // (id, key) of ActionInvoked for unknown ids
+	early       []uint32          // ids of ActionInvoked that overtook their Notify reply
 	closedEarly []uint32          // NotificationClosed for ids not recorded yet
 	byKey       map[string]uint32 // device key → its open notification, replaced in place
 	sigs        chan *dbus.Signal
@@ -100,17 +100,22 @@ func NewDBusBackend(conn *dbus.Conn, cfg DBusConfig) *DBusBackend {
 	return b
 }
 
+// decodePNG returns the icon's pixels as non-premultiplied RGBA with a
+// zero origin: image-data is straight (not premultiplied) alpha, and
+// esiqveland's HintImageDataRGBA takes an *image.RGBA but only reads Pix,
+// Stride and Rect.Max, so the NRGBA bytes are handed over in that wrapper.
 func decodePNG(data []byte) (*image.RGBA, error) {
 	img, err := png.Decode(bytes.NewReader(data))
 	if err != nil {
 		return nil, err
 	}
-	if r, ok := img.(*image.RGBA); ok {
-		return r, nil
+	b := img.Bounds()
+	if b.Dx() <= 0 || b.Dy() <= 0 || b.Dx() > 1024 || b.Dy() > 1024 {
+		return nil, fmt.Errorf("icon is %dx%d; want 1 to 1024 pixels a side", b.Dx(), b.Dy())
 	}
-	r := image.NewRGBA(img.Bounds())
-	draw.Draw(r, r.Bounds(), img, img.Bounds().Min, draw.Src)
-	return r, nil
+	n := image.NewNRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	draw.Draw(n, n.Bounds(), img, b.Min, draw.Src)
+	return &image.RGBA{Pix: n.Pix, Stride: n.Stride, Rect: n.Rect}, nil
 }
 
 // capabilities asks the server once whether it shows actions, and who it
@@ -214,15 +219,10 @@ func (b *DBusBackend) record(id uint32, m Message, withAction bool) {
 			delete(b.anchors, b.order[0])
 			b.order = b.order[1:]
 		}
-		kept := b.early[:0]
-		for _, e := range b.early {
-			if e[0].(uint32) == id {
-				fire = append(fire, m.Anchor)
-			} else {
-				kept = append(kept, e)
-			}
+		if i := slices.Index(b.early, id); i >= 0 {
+			b.early = slices.Delete(b.early, i, i+1)
+			fire = append(fire, m.Anchor)
 		}
-		b.early = kept
 	}
 	b.mu.Unlock()
 	for _, a := range fire {
@@ -290,7 +290,7 @@ func (b *DBusBackend) handle(s *dbus.Signal) {
 		anchor, known := b.anchors[id]
 		if !known {
 			// The reply carrying this id may not be read yet.
-			b.early = append(b.early, [2]any{id, key})
+			b.early = append(b.early, id)
 			if len(b.early) > maxEarly {
 				b.early = b.early[1:]
 			}

@@ -26,6 +26,7 @@ func testPNG(t *testing.T) []byte {
 	for i := range 16 {
 		img.Set(i%4, i/4, color.NRGBA{R: 200, A: 255})
 	}
+	img.Set(0, 0, color.NRGBA{R: 200, G: 100, A: 128}) // straight alpha must survive
 	var b bytes.Buffer
 	if err := png.Encode(&b, img); err != nil {
 		t.Fatal(err)
@@ -126,6 +127,11 @@ func TestTrustStoryAgainstFakeServer(t *testing.T) {
 	}
 	if sig := c1.Hints["image-data"].Signature().String(); sig != "(iiibiiay)" {
 		t.Errorf("image-data signature %q", sig)
+	}
+	if f, ok := c1.Hints["image-data"].Value().([]any); !ok || len(f) != 7 ||
+		f[0] != int32(4) || f[1] != int32(4) || f[2] != int32(16) || f[3] != true ||
+		!bytes.Equal(f[6].([]byte)[:8], []byte{200, 100, 0, 128, 200, 0, 0, 255}) {
+		t.Errorf("image-data %v", c1.Hints["image-data"])
 	}
 	if err := srv.InvokeAction(c1.ID, ActionFix); err != nil {
 		t.Fatal(err)
@@ -448,5 +454,20 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 	if after := runtime.NumGoroutine(); after > before {
 		buf := make([]byte, 1<<16)
 		t.Fatalf("%d goroutines before, %d after:\n%s", before, after, buf[:runtime.Stack(buf, true)])
+	}
+}
+
+// A broken icon is one clear log line, and notifications go out without it.
+func TestBadIconIsNotFatal(t *testing.T) {
+	addr := desktoptest.StartBus(t)
+	srv := desktoptest.FakeNotificationServer(t, addr)
+	h := newHarness(t, addr, Options{Icon: []byte("not a png")})
+	h.n.Tell("hello", "", "")
+	c := srv.WaitCalls(t, 1, 3*time.Second)[0]
+	if _, ok := c.Hints["image-data"]; ok || c.Summary != "hello" {
+		t.Fatalf("%+v", c)
+	}
+	if l := h.log.lines(); len(l) != 1 || !strings.Contains(l[0], "icon") {
+		t.Fatalf("log %q", l)
 	}
 }
