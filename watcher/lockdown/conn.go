@@ -222,6 +222,27 @@ func (c *Conn) GetValue(ctx context.Context, domain, key string) (any, error) {
 	return v, nil
 }
 
+// DevicePublicKey reads the phone's public key (PEM), the input to
+// NewPairRecord. It needs no session. Real phones send it as data; a string
+// is accepted too.
+func (c *Conn) DevicePublicKey(ctx context.Context) ([]byte, error) {
+	v, err := c.GetValue(ctx, "", "DevicePublicKey")
+	if err != nil {
+		return nil, err
+	}
+	switch k := v.(type) {
+	case []byte:
+		if len(k) > 0 {
+			return k, nil
+		}
+	case string:
+		if k != "" {
+			return []byte(k), nil
+		}
+	}
+	return nil, fmt.Errorf("lockdown: DevicePublicKey: %w: value is %T, want PEM data", ErrProtocol, v)
+}
+
 // Info is what an untrusted phone still tells us without a session.
 type Info struct {
 	Name           string // DeviceName

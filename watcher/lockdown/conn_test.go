@@ -106,6 +106,8 @@ func TestBasicRequests(t *testing.T) {
 				}}, false
 			case "PasswordProtected":
 				return map[string]any{"Value": true}, false
+			case "DevicePublicKey":
+				return map[string]any{"Value": "-----BEGIN RSA PUBLIC KEY-----\n"}, false
 			case "WiFiAddress":
 				return map[string]any{}, false // neither Value nor Error
 			}
@@ -138,6 +140,9 @@ func TestBasicRequests(t *testing.T) {
 	}
 	if _, err := c.GetValue(ctx, "", "Nope"); !errors.Is(err, ErrMissingValue) {
 		t.Fatalf("missing key: %v", err)
+	}
+	if k, err := c.DevicePublicKey(ctx); err != nil || !strings.HasPrefix(string(k), "-----BEGIN") {
+		t.Fatalf("DevicePublicKey as string: %q %v", k, err)
 	}
 	if _, err := c.GetValue(ctx, "", "WiFiAddress"); !errors.Is(err, ErrProtocol) {
 		t.Fatalf("empty reply: %v", err)

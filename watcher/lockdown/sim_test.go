@@ -82,13 +82,9 @@ func diagnose(ctx context.Context, addr usbmux.Address, udid string, allowPair b
 		if !allowPair {
 			return "untrusted", info, nil
 		}
-		pub, err := c.GetValue(ctx, "", "DevicePublicKey")
+		pem, err := c.DevicePublicKey(ctx)
 		if err != nil {
 			return "", info, err
-		}
-		pem, _ := pub.([]byte)
-		if s, ok := pub.(string); ok {
-			pem = []byte(s)
 		}
 		buid, err := usbmux.ReadBUID(ctx, addr)
 		if err != nil {
