@@ -148,6 +148,12 @@ func TestConformanceLibimobiledevice(t *testing.T) {
 	t.Run("untrusted-locked", func(t *testing.T) {
 		s := newServer(t)
 		d := s.AddDevice(DeviceConfig{Locked: true})
+		// An untrusted, locked phone still tells its name and model without a session.
+		mustContain(t, runTool(t, s, "ideviceinfo", "-s", "-k", "DeviceName"), "Anna's iPhone", 0)
+		mustContain(t, runTool(t, s, "ideviceinfo", "-s"), "ProductVersion: 17.5", 0)
+		if st := d.Stats(); st.PairRequests != 0 || st.StartSessions != 0 {
+			t.Errorf("ideviceinfo -s paired or started a session: %+v", st)
+		}
 		mustContain(t, runTool(t, s, "idevicepair", "pair"), "because a passcode is set", 1)
 		mustContain(t, runTool(t, s, "idevicepair", "validate"), "because a passcode is set", 1)
 		if st := d.Stats(); st.DialogShows != 0 || st.PairRequests != 2 {
