@@ -9,7 +9,6 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 )
 
@@ -126,7 +125,7 @@ func isRemoteAlert(err error) bool {
 func isDisconnect(err error) bool {
 	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
 		errors.Is(err, io.ErrClosedPipe) || errors.Is(err, net.ErrClosed) ||
-		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+		isPlatformReset(err)
 }
 
 // usable reports why no request can be sent; call with mu held.
@@ -159,6 +158,10 @@ func (c *Conn) requestLocked(ctx context.Context, req map[string]any) (map[strin
 	}
 	if err := c.usable(op); err != nil {
 		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		// Nothing sent yet: the connection stays usable.
+		return nil, c.classify(ctx, op, err)
 	}
 	frame, err := encodeFrame(req)
 	if err != nil {

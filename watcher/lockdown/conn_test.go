@@ -159,6 +159,15 @@ func TestBasicRequests(t *testing.T) {
 	if _, _, err := c.StartService(ctx, "com.example.none"); !errors.Is(err, ErrInvalidService) {
 		t.Fatalf("invalid service: %v", err)
 	}
+	// A context that is already over sends nothing and breaks nothing.
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := c.QueryType(done); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled before sending: %v", err)
+	}
+	if _, err := c.QueryType(ctx); err != nil {
+		t.Fatalf("after a cancelled request: %v", err)
+	}
 	for _, r := range d.requests() {
 		if r["Label"] != "trustwatch" {
 			t.Fatalf("request without our Label: %v", r)

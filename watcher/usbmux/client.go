@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"syscall"
 	"time"
 )
 
@@ -133,8 +132,7 @@ func classify(ctx context.Context, op string, err error) error {
 
 func isGone(err error) bool {
 	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
-		errors.Is(err, net.ErrClosed)
+		isPlatformReset(err) || errors.Is(err, net.ErrClosed)
 }
 
 // resultNumber reports the Number of a {MessageType: Result} reply.
