@@ -134,8 +134,15 @@ func runChild(mode string) int {
 		Logger:  lg,
 		Version: "v0.0.0-test",
 	}
-	if mode == "nologin" {
+	switch mode {
+	case "nologin":
 		opts.LoginItem = nil
+	case "stopping": // the watcher gives up on its own
+		opts.Start = func(ctx context.Context) {
+			report(event{Ev: "Start"})
+			time.Sleep(200 * time.Millisecond)
+			report(event{Ev: "Stop"})
+		}
 	}
 	if err := Run(opts); err != nil {
 		lg.Error("tray.Run", "err", err)

@@ -279,6 +279,25 @@ func TestTrayWithoutSessionBus(t *testing.T) {
 	}
 }
 
+// TestTrayWatcherStopped: when the watcher gives up, the menu says so
+// instead of showing a stale state.
+func TestTrayWatcherStopped(t *testing.T) {
+	addr := desktoptest.StartBus(t)
+	conn := desktoptest.Connect(t, addr)
+	c := startChild(t, "stopping", desktoptest.Env("DBUS_SESSION_BUS_ADDRESS="+addr, "DISPLAY="))
+	dest := waitItem(t, conn, c, 10*time.Second)
+	c.send(wireMsg{Reachable: true, Devices: []wireDevice{{Key: "k1", Name: "Anna's iPhone", State: engine.StateReady}}})
+	c.expect("Stop", 5*time.Second)
+	waitMenu(t, conn, dest, 5*time.Second, "the stopped line", statusIs(StoppedLine))
+	if tip, err := desktoptest.ToolTip(conn, dest); err != nil || tip != "trustwatch: "+StoppedLine {
+		t.Errorf("tooltip %q, %v", tip, err)
+	}
+	c.signal(syscall.SIGTERM)
+	if err := c.waitExit(5 * time.Second); err != nil {
+		t.Fatalf("exit: %v; stderr:\n%s", err, c.Stderr())
+	}
+}
+
 func contains(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {

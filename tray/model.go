@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"unicode"
+	"unicode/utf16"
 
 	"github.com/trustwatch/trustwatch/icons"
 	"github.com/trustwatch/trustwatch/watcher/engine"
@@ -62,6 +64,9 @@ const (
 	labelQuitWindow = "Exit"
 )
 
+// StoppedLine replaces the status line when the watcher has stopped.
+const StoppedLine = "Not watching any more: quit and start trustwatch again"
+
 // QuitLabel is "Exit" on Windows and "Quit" elsewhere, as each platform's
 // own apps say it.
 func QuitLabel(goos string) string {
@@ -87,6 +92,23 @@ func Build(snap engine.Snapshot, loginEnabled bool) []Item {
 }
 
 func build(snap engine.Snapshot, loginEnabled bool, goos string) []Item {
+	items := buildRaw(snap, loginEnabled, goos)
+	if goos == "windows" {
+		escapeAmpersands(items)
+	}
+	return items
+}
+
+// escapeAmpersands doubles "&" for Windows menus, where a single one marks
+// the next letter as the keyboard accelerator ("Anna & Ben" would lose it).
+func escapeAmpersands(items []Item) {
+	for i := range items {
+		items[i].Title = strings.ReplaceAll(items[i].Title, "&", "&&")
+		escapeAmpersands(items[i].Children)
+	}
+}
+
+func buildRaw(snap engine.Snapshot, loginEnabled bool, goos string) []Item {
 	items := []Item{{Title: statusLine(snap, goos), Disabled: true}}
 	for _, d := range snap.Devices {
 		items = append(items, deviceItem(d))
@@ -116,7 +138,27 @@ func WithoutLogin(items []Item) []Item {
 
 // DeviceTitle is a device's menu entry: "Anna's iPhone — waiting for Trust".
 func DeviceTitle(d engine.Device) string {
-	return d.DisplayName() + " — " + d.State.Words()
+	return name(d) + " — " + d.State.Words()
+}
+
+// maxName caps a phone's name in menus: the name is whatever its owner
+// typed, and a menu as wide as the screen helps nobody.
+const maxName = 40
+
+// name is the device's display name made safe for one menu line: control
+// characters (a newline in a phone name) become spaces, and it is cut to
+// maxName characters.
+func name(d engine.Device) string {
+	r := []rune(strings.Map(func(c rune) rune {
+		if unicode.IsControl(c) {
+			return ' '
+		}
+		return c
+	}, d.DisplayName()))
+	if len(r) > maxName {
+		r = append(r[:maxName-1], '…')
+	}
+	return strings.TrimSpace(string(r))
 }
 
 func deviceItem(d engine.Device) Item {
@@ -144,7 +186,7 @@ func deviceItem(d engine.Device) Item {
 		// ask for Trust again, which nobody wants by a slip of the mouse.
 		acts = append(acts, Item{Title: LabelForget, Children: []Item{
 			{Title: "The iPhone will ask to trust this computer again.", Disabled: true},
-			{Title: "Forget pairing with " + d.DisplayName(), Action: Action{Op: OpForget, Key: d.Key}},
+			{Title: "Forget pairing with " + name(d), Action: Action{Op: OpForget, Key: d.Key}},
 		}})
 	}
 	if len(acts) > 0 && len(it.Children) > 0 {
@@ -254,7 +296,43 @@ func tooltip(snap engine.Snapshot, goos string) string {
 	for _, d := range snap.Devices {
 		lines = append(lines, DeviceTitle(d))
 	}
+	if goos == "windows" {
+		return fitUTF16(lines, winTipMax)
+	}
 	return strings.Join(lines, "\n")
+}
+
+// winTipMax is the longest tooltip Windows shows: NOTIFYICONDATA.szTip
+// holds 128 UTF-16 units including the terminating NUL, and systray copies
+// without truncating, so a longer string would lose its terminator.
+const winTipMax = 127
+
+// fitUTF16 joins as many whole lines as fit in max UTF-16 units, ending
+// with "…" when lines were left out.
+func fitUTF16(lines []string, max int) string {
+	units := func(s string) int { return len(utf16.Encode([]rune(s))) }
+	out := ""
+	for i, l := range lines {
+		next := l
+		if i > 0 {
+			next = out + "\n" + l
+		}
+		if units(next) > max {
+			if i == 0 { // even the first line is too long: cut it
+				r := []rune(l)
+				for units(string(r))+1 > max {
+					r = r[:len(r)-1]
+				}
+				return string(r) + "…"
+			}
+			if units(out)+2 <= max {
+				return out + "\n…"
+			}
+			return out
+		}
+		out = next
+	}
+	return out
 }
 
 // LevelOf is the tray icon for a snapshot: the worst device decides. A

@@ -1,10 +1,12 @@
 package tray
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf16"
 
 	"github.com/trustwatch/trustwatch/icons"
 	"github.com/trustwatch/trustwatch/watcher/engine"
@@ -258,5 +260,52 @@ func TestSentences(t *testing.T) {
 	}
 	if got := sentences(""); len(got) != 0 {
 		t.Errorf("empty: %q", got)
+	}
+}
+
+func TestWindowsEscapesAndTooltip(t *testing.T) {
+	d := dev("a", "Anna & Ben's iPhone", engine.StateReady)
+	items := build(snap(true, d), false, "windows")
+	if items[1].Title != "Anna && Ben's iPhone — ready" {
+		t.Errorf("windows title %q", items[1].Title)
+	}
+	if _, ok := find(items, "Forget pairing with Anna && Ben's iPhone"); !ok {
+		t.Error("submenu titles are not escaped")
+	}
+	if l := build(snap(true, d), false, "linux"); l[1].Title != "Anna & Ben's iPhone — ready" {
+		t.Errorf("linux title %q", l[1].Title)
+	}
+	var many []engine.Device
+	for i := 0; i < 8; i++ {
+		many = append(many, dev(fmt.Sprint(i), "A rather long iPhone name number "+fmt.Sprint(i), engine.StateTrustPending))
+	}
+	tip := tooltip(snap(true, many...), "windows")
+	if n := len(utf16.Encode([]rune(tip))); n > winTipMax {
+		t.Errorf("windows tooltip is %d UTF-16 units: %q", n, tip)
+	}
+	if !strings.HasPrefix(tip, "trustwatch: 8 iPhones connected") || !strings.HasSuffix(tip, "…") {
+		t.Errorf("windows tooltip %q", tip)
+	}
+	if got := fitUTF16([]string{strings.Repeat("é", 300)}, 10); len([]rune(got)) != 10 || !strings.HasSuffix(got, "…") {
+		t.Errorf("cut first line: %q", got)
+	}
+	if got := fitUTF16([]string{"a", "b"}, 10); got != "a\nb" {
+		t.Errorf("short: %q", got)
+	}
+}
+
+func TestNamesAreSafe(t *testing.T) {
+	long := strings.Repeat("x", 100)
+	for _, tc := range []struct{ in, want string }{
+		{"Anna's iPhone", "Anna's iPhone"},
+		{"two\nlines\tand\x00nul", "two lines and nul"},
+		{long, strings.Repeat("x", maxName-1) + "…"},
+		{"", "iPhone a"},
+	} {
+		d := dev("a", tc.in, engine.StateReady)
+		d.UDID = "a"
+		if got := name(d); got != tc.want {
+			t.Errorf("name(%q) = %q, want %q", tc.in, got, tc.want)
+		}
 	}
 }

@@ -80,6 +80,7 @@ type shell struct {
 	level   icons.Level
 	tooltip string
 	drawn   bool
+	stopped bool          // Start returned before Quit
 	redraw  chan struct{} // capacity 1: "something changed, re-render"
 }
 
@@ -106,6 +107,14 @@ func (t *shell) startWatcher() {
 	go func() {
 		defer t.wg.Done()
 		t.opts.Start(t.ctx)
+		if t.ctx.Err() == nil {
+			// the menu must not keep claiming a state nobody watches
+			t.log.Error("the watcher stopped on its own; the tray no longer follows the phones")
+			t.mu.Lock()
+			t.stopped = true
+			t.mu.Unlock()
+			t.poke()
+		}
 	}()
 }
 
@@ -202,10 +211,13 @@ func (t *shell) renderLoop() {
 // snapshot, touching systray only for what changed.
 func (t *shell) render() {
 	t.mu.Lock()
-	snap, login := t.snap, t.login
+	snap, login, stopped := t.snap, t.login, t.stopped
 	t.mu.Unlock()
 
 	items := Build(snap, login)
+	if stopped {
+		items[0].Title = StoppedLine
+	}
 	if t.opts.LoginItem == nil {
 		items = WithoutLogin(items)
 	}
@@ -214,7 +226,11 @@ func (t *shell) render() {
 		setIcon(lv)
 		t.level = lv
 	}
-	if tip := Tooltip(snap); tip != t.tooltip {
+	tip := Tooltip(snap)
+	if stopped {
+		tip = "trustwatch: " + StoppedLine
+	}
+	if tip != t.tooltip {
 		systray.SetTooltip(tip)
 		t.tooltip = tip
 	}
