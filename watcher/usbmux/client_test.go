@@ -355,7 +355,7 @@ func TestSilentDaemon(t *testing.T) {
 			t.Fatalf("Listen: %v, want ErrTimeout", err)
 		}
 	}
-	if d := time.Since(start); d > 3*time.Second {
+	if d := time.Since(start); d > 6*time.Second { // ~1.8 s expected; slack for loaded CI
 		t.Fatalf("15 timed-out requests took %v", d)
 	}
 	// Cancellation (not a deadline) ends a request too.
