@@ -128,6 +128,12 @@ func (b *DBusBackend) capabilities(ctx context.Context) (actions bool, err error
 		owner = ""
 	}
 	b.mu.Lock()
+	if owner != b.owner && b.owner != "" && owner != "" {
+		// A new server instance: the old ids mean nothing to it.
+		clear(b.byKey)
+		b.closedEarly = nil
+		b.capsKnown = false
+	}
 	b.owner = owner
 	known, actions := b.capsKnown, b.actions
 	b.mu.Unlock()

@@ -471,3 +471,28 @@ func TestBadIconIsNotFatal(t *testing.T) {
 		t.Fatalf("log %q", l)
 	}
 }
+
+// A notification server that restarts: its successor gets fresh
+// notifications (no replaces_id from the old instance), and its actions work.
+func TestServerRestart(t *testing.T) {
+	addr := desktoptest.StartBus(t)
+	srv := desktoptest.FakeNotificationServer(t, addr)
+	h := newHarness(t, addr, Options{Window: 20 * time.Millisecond, MinInterval: 50 * time.Millisecond})
+	h.send(anna(engine.StateLocked))
+	srv.WaitCalls(t, 1, 3*time.Second)
+	srv.Close()
+	// Wait until the bus has dropped the old owner.
+	desktoptest.WaitForNameGone(t, addr, "org.freedesktop.Notifications", 3*time.Second)
+	srv2 := desktoptest.FakeNotificationServer(t, addr)
+	time.Sleep(100 * time.Millisecond)
+	h.send(anna(engine.StateTrustPending))
+	c := srv2.WaitCalls(t, 1, 3*time.Second)[0]
+	if c.ReplacesID != 0 || c.Summary != "Anna's iPhone is asking to trust this computer" {
+		t.Fatalf("%+v", c)
+	}
+	h.waitTracked(t, c.ID, "step-3")
+	if err := srv2.InvokeAction(c.ID, ActionFix); err != nil {
+		t.Fatal(err)
+	}
+	h.wantGuide(t, "step-3")
+}

@@ -105,3 +105,25 @@ func WaitForName(t testing.TB, addr, name string, timeout time.Duration, alive f
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// WaitForNameGone polls every 50 ms until name has no owner, or fails the
+// test after timeout.
+func WaitForNameGone(t testing.TB, addr, name string, timeout time.Duration) {
+	t.Helper()
+	conn, err := dbus.Connect(addr)
+	if err != nil {
+		t.Fatalf("connect to %s: %v", addr, err)
+	}
+	defer conn.Close()
+	deadline := time.Now().Add(timeout)
+	for {
+		ok, err := HasOwner(conn, name)
+		if err == nil && !ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s still owned after %v (err %v)", name, timeout, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -133,15 +133,7 @@ func FakeNotificationServer(t testing.TB, busAddr string) *FakeServer {
 		t.Fatalf("fake notification server: connect: %v", err)
 	}
 	s := &FakeServer{conn: conn, caps: []string{"body", "actions"}, changed: make(chan struct{})}
-	t.Cleanup(func() {
-		s.mu.Lock()
-		if s.hang != nil {
-			close(s.hang)
-			s.hang = nil
-		}
-		s.mu.Unlock()
-		conn.Close()
-	})
+	t.Cleanup(s.Close)
 	if err := conn.Export(fakeImpl{s}, notifPath, notifIface); err != nil {
 		t.Fatal(err)
 	}
@@ -154,6 +146,18 @@ func FakeNotificationServer(t testing.TB, busAddr string) *FakeServer {
 		t.Fatalf("fake notification server: cannot own %s (reply %v, err %v)", notifName, reply, err)
 	}
 	return s
+}
+
+// Close releases the name and disconnects, like a server that exits.
+// Safe to call more than once; also called at the end of the test.
+func (s *FakeServer) Close() {
+	s.mu.Lock()
+	if s.hang != nil {
+		close(s.hang)
+		s.hang = nil
+	}
+	s.mu.Unlock()
+	s.conn.Close()
 }
 
 // SetCapabilities replaces what GetCapabilities answers.
