@@ -133,17 +133,26 @@ func (t *shell) wait() {
 
 func (t *shell) onReady() {
 	systray.SetTitle("trustwatch")
-	if t.opts.LoginItem != nil {
-		on, err := t.opts.LoginItem.Enabled()
-		if err != nil {
-			t.log.Warn("cannot read the login item", "err", err)
-		}
-		t.login = on
-	}
 	// The first menu is drawn here, synchronously: the host's first
 	// GetLayout waits until onReady returns.
 	t.render()
 	t.startWatcher()
+	if li := t.opts.LoginItem; li != nil {
+		// reading it may run systemctl or touch the registry: not on the
+		// way to the first menu or the watcher
+		t.wg.Add(1)
+		go func() {
+			defer t.wg.Done()
+			on, err := li.Enabled()
+			if err != nil {
+				t.log.Warn("cannot read the login item", "err", err)
+			}
+			t.mu.Lock()
+			t.login = on
+			t.mu.Unlock()
+			t.poke()
+		}()
+	}
 	t.wg.Add(3)
 	go t.receive()
 	go t.dispatch()
