@@ -245,6 +245,24 @@ func TestConformanceLibimobiledevice(t *testing.T) {
 		_ = d
 	})
 
+	t.Run("preflight", func(t *testing.T) {
+		s, err := Start(Options{Logf: t.Logf, Preflight: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		d := s.AddDevice(DeviceConfig{})
+		// Preflight already showed the alert; a tool's Pair is a flash.
+		mustContain(t, runTool(t, s, "idevicepair", "validate"), "Please accept the trust dialog", 1)
+		if st := d.Stats(); st.DialogShows != 1 || st.DialogFlashes != 1 {
+			t.Errorf("shows %d flashes %d, want 1 1", st.DialogShows, st.DialogFlashes)
+		}
+		d.TapTrust()
+		waitFor(t, "preflight to save a record", 5*time.Second, func() bool { _, ok := s.PairRecord(d.UDID()); return ok })
+		mustContain(t, runTool(t, s, "idevicepair", "validate"), "SUCCESS: Validated pairing with device "+d.UDID(), 0)
+		mustContain(t, runTool(t, s, "ideviceinfo", "-k", "PasswordProtected"), "false", 0)
+	})
+
 	t.Run("bad-record", func(t *testing.T) {
 		s := newServer(t)
 		d := s.AddDevice(DeviceConfig{BadRecord: true})

@@ -75,8 +75,10 @@ type Device struct {
 	key        *rsa.PrivateKey // nil until first needed
 
 	// guarded by s.mu
-	attached   bool
-	epoch      int // bumped on every attach; stale connections compare it
+	attached   bool // on USB
+	visible    bool // listed by usbmuxd (differs from attached only with Preflight)
+	waiting    bool // preflight observes request_pair and will pair on Trust
+	epoch      int  // bumped on every attach; stale connections compare it
 	locked     bool
 	bfu        bool
 	hosts      map[string]*hostTrust
@@ -208,18 +210,7 @@ func (d *Device) provisionTrust() error {
 	}
 	escrow := make([]byte, 32)
 	rand.Read(escrow)
-	rec := map[string]any{
-		"DeviceCertificate": pemCert(recDevDER),
-		"HostCertificate":   pemCert(recHost.hostCert.Raw),
-		"HostPrivateKey":    pemRSAPrivate(recHost.hostKey),
-		"RootCertificate":   pemCert(recHost.rootCert.Raw),
-		"RootPrivateKey":    pemRSAPrivate(recHost.rootKey),
-		"HostID":            d.s.hostID,
-		"SystemBUID":        d.s.systemBUID,
-		"EscrowBag":         escrow,
-		"WiFiMACAddress":    d.wifi,
-	}
-	b, err := plist.MarshalIndent(rec, plist.XMLFormat, "\t")
+	b, err := d.hostRecord(recHost, recDevDER, escrow)
 	if err != nil {
 		return err
 	}
@@ -230,6 +221,21 @@ func (d *Device) provisionTrust() error {
 		d.hosts[d.s.hostID] = &hostTrust{root: host.rootCert, deviceCert: devDER, escrow: escrow}
 	}
 	return nil
+}
+
+// hostRecord renders the full host-side record usbmuxd stores.
+func (d *Device) hostRecord(h *hostIdentity, devDER, escrow []byte) ([]byte, error) {
+	return plist.MarshalIndent(map[string]any{
+		"DeviceCertificate": pemCert(devDER),
+		"HostCertificate":   pemCert(h.hostCert.Raw),
+		"HostPrivateKey":    pemRSAPrivate(h.hostKey),
+		"RootCertificate":   pemCert(h.rootCert.Raw),
+		"RootPrivateKey":    pemRSAPrivate(h.rootKey),
+		"HostID":            d.s.hostID,
+		"SystemBUID":        d.s.systemBUID,
+		"EscrowBag":         escrow,
+		"WiFiMACAddress":    d.wifi,
+	}, plist.XMLFormat, "\t")
 }
 
 // deviceKey is the phone's own RSA key, shared per UDID across servers.
@@ -283,8 +289,14 @@ func (d *Device) attach(keepDenied bool) {
 	}
 	d.stats.Attaches++
 	d.logLocked("attach")
-	for _, m := range d.attachedMsgsLocked() {
-		s.broadcastLocked(m)
+	d.visible = true
+	if s.preflight {
+		d.visible = d.preflightLocked()
+	}
+	if d.visible {
+		for _, m := range d.attachedMsgsLocked() {
+			s.broadcastLocked(m)
+		}
 	}
 }
 
@@ -300,15 +312,19 @@ func (d *Device) Detach() {
 	d.attached = false
 	d.dialog = false
 	d.acceptNext = false
+	d.waiting = false
 	d.stats.Detaches++
 	d.logLocked("detach")
 	for c := range d.conns {
 		c.Close()
 	}
 	d.services = map[int]*pendingService{}
-	s.broadcastLocked(map[string]any{"MessageType": "Detached", "DeviceID": d.id})
-	if d.netID != 0 {
-		s.broadcastLocked(map[string]any{"MessageType": "Detached", "DeviceID": d.netID})
+	if d.visible {
+		d.visible = false
+		s.broadcastLocked(map[string]any{"MessageType": "Detached", "DeviceID": d.id})
+		if d.netID != 0 {
+			s.broadcastLocked(map[string]any{"MessageType": "Detached", "DeviceID": d.netID})
+		}
 	}
 }
 
@@ -317,6 +333,14 @@ func (d *Device) Attached() bool {
 	d.s.mu.Lock()
 	defer d.s.mu.Unlock()
 	return d.attached
+}
+
+// Visible reports whether usbmuxd lists the device (with Preflight, an
+// attached phone whose preflight failed is not visible).
+func (d *Device) Visible() bool {
+	d.s.mu.Lock()
+	defer d.s.mu.Unlock()
+	return d.visible
 }
 
 func (d *Device) attachedMsgsLocked() []map[string]any {
@@ -356,7 +380,7 @@ func (d *Device) attachedMsgsLocked() []map[string]any {
 func (s *Server) attachedListLocked() []any {
 	list := []any{}
 	for _, d := range s.devices {
-		if d.attached {
+		if d.visible {
 			for _, m := range d.attachedMsgsLocked() {
 				list = append(list, m)
 			}
@@ -419,6 +443,17 @@ func (d *Device) TapTrust() {
 	d.acceptNext = true
 	d.logLocked("tap Trust")
 	d.relayLocked("com.apple.mobile.lockdown.request_pair", false)
+	if d.waiting {
+		d.waiting = false
+		s := d.s
+		if !s.closed {
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				d.preflightPair()
+			}()
+		}
+	}
 }
 
 // TapDontTrust answers the Trust alert with Don't Trust: Pair returns

@@ -307,7 +307,7 @@ func (mc *muxClient) pairRecordRequest(h muxHeader, mt string, req map[string]an
 		if hasID {
 			// usbmuxd tells Listen clients only when the saver names the device.
 			s.mu.Lock()
-			if dd := s.byID[int(devID)]; dd != nil && dd.attached {
+			if dd := s.byID[int(devID)]; dd != nil && dd.visible {
 				s.broadcastLocked(map[string]any{"MessageType": "Paired", "DeviceID": int(devID)})
 			}
 			s.mu.Unlock()
@@ -333,7 +333,7 @@ func (mc *muxClient) connect(h muxHeader, req map[string]any) bool {
 	port := int(uint16(rawPort)>>8 | uint16(rawPort)<<8)
 	s.mu.Lock()
 	d := s.byID[int(devID)]
-	if d == nil || !d.attached {
+	if d == nil || !d.visible {
 		s.mu.Unlock()
 		mc.result(h, resultBadDev)
 		return false
@@ -377,7 +377,7 @@ func (mc *muxClient) connect(h muxHeader, req map[string]any) bool {
 	}()
 	// A detach between the checks above and here must still cut the pipe.
 	s.mu.Lock()
-	gone := !d.attached || d.epoch != epoch
+	gone := !d.visible || d.epoch != epoch
 	s.mu.Unlock()
 	if gone {
 		return true

@@ -26,12 +26,20 @@ type Options struct {
 	// LockdownIdleTimeout closes a lockdown connection that sent nothing for
 	// this long, as lockdownd does after ~10 s. 0 = 10s, negative = never.
 	LockdownIdleTimeout time.Duration
+
+	// Preflight makes the daemon behave like Linux usbmuxd's preflight
+	// (protocol.md §6.1): on attach it validates the stored record, pairs
+	// untrusted phones itself (the Trust alert shows without any client),
+	// pairs again and sends Paired when the user taps Trust, and never
+	// lists a phone whose lockdownd misbehaves (usbmuxd#281).
+	Preflight bool
 }
 
 // Server is a running simulated usbmuxd.
 type Server struct {
 	logf        func(string, ...any)
 	idle        time.Duration
+	preflight   bool
 	sockPath    string
 	ownTempDir  string // removed on Close when we created it
 	tcpWant     string
@@ -59,6 +67,7 @@ func Start(opts Options) (*Server, error) {
 	s := &Server{
 		logf:        opts.Logf,
 		idle:        opts.LockdownIdleTimeout,
+		preflight:   opts.Preflight,
 		sockPath:    opts.SocketPath,
 		tcpWant:     opts.TCPAddr,
 		systemBUID:  newUUID(),

@@ -45,9 +45,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	scriptFile := fs.String("script-file", "", "read the timeline from a file")
 	stats := fs.Bool("stats", false, "print per-device counters as JSON on stdout at exit")
 	verbose := fs.Bool("v", false, "log every request to stderr")
+	preflight := fs.Bool("preflight", false, "behave like Linux usbmuxd's preflight (pairs untrusted phones itself, hides phones whose lockdownd fails)")
 	fs.Var(&devices, "device", "a device spec (repeatable): name=…,udid=…,product=…,ios=…,state=ready|locked|locked-since-restart|untrusted|untrusted-locked|trust-pending|trust-denied|trust-revoked|bad-record|no-data,fault=…,network,detached,dialog")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: twsim [--socket PATH] [--tcp ADDR] [--device SPEC]... [--script TEXT | --script-file FILE] [--stats] [-v]")
+		fmt.Fprintln(stderr, "usage: twsim [--socket PATH] [--tcp ADDR] [--device SPEC]... [--script TEXT | --script-file FILE] [--preflight] [--stats] [-v]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -90,7 +91,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	logf := func(format string, a ...any) {
 		fmt.Fprintf(stderr, time.Now().Format("15:04:05.000 ")+format+"\n", a...)
 	}
-	opts := sim.Options{SocketPath: *socket, TCPAddr: *tcp}
+	opts := sim.Options{SocketPath: *socket, TCPAddr: *tcp, Preflight: *preflight}
 	if *verbose {
 		opts.Logf = logf
 	}
