@@ -88,6 +88,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "twsim: %v\n", err)
 		return 2
 	}
+	// Catch signals before announcing "ready", so a caller that stops us
+	// right after the ready line still gets a clean exit.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	logf := func(format string, a ...any) {
 		fmt.Fprintf(stderr, time.Now().Format("15:04:05.000 ")+format+"\n", a...)
 	}
@@ -109,8 +113,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "ready %s\n", s.Address())
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	played := make(chan error, 1)
 	go func() { played <- s.Play(ctx, steps, logf) }()
 	code := 0
