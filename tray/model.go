@@ -383,12 +383,11 @@ type Fix struct {
 func FixAction(s engine.State) Fix {
 	switch s {
 	case engine.StateUntrusted, engine.StateTrustRevoked:
-		return Fix{
-			CallFixTrust: true,
-			Title:        "Tap Trust on your iPhone",
-			Body:         "Unlock the iPhone. When it asks \"Trust This Computer?\", tap Trust and enter its passcode.",
-			Anchor:       "step-3",
-		}
+		// No notification of our own: the Pair's outcome is notified as a
+		// state change ("… is asking to trust this computer — tap Trust",
+		// or "unlock it" when it turns out locked), which is never wrong
+		// and never doubles up.
+		return Fix{CallFixTrust: true}
 	case engine.StateUntrustedLocked:
 		return Fix{
 			Title:  "Unlock your iPhone",
