@@ -26,6 +26,11 @@ const (
 	completeGrace = 300 * time.Millisecond
 )
 
+// hostIdentity is this computer's pairing identity, made once per process
+// (two RSA keys, ~100 ms). Watchers that may pair start making it at once,
+// so the first untrusted phone does not wait for key generation.
+var hostIdentity = sync.OnceValues(lockdown.NewHostIdentity)
+
 // executor carries out engine commands: one goroutine per running command,
 // at most one running command per device (a newer one cancels the older).
 type executor struct {
@@ -264,7 +269,11 @@ func (x *executor) pendingRecord(ctx context.Context, t engine.Target, ld *lockd
 	if err != nil {
 		return nil, err
 	}
-	if rec, err = lockdown.NewPairRecord(pem, buid); err != nil {
+	id, err := hostIdentity()
+	if err != nil {
+		return nil, err
+	}
+	if rec, err = id.PairRecord(pem, buid); err != nil {
 		return nil, err
 	}
 	if wifi, err := ld.GetValue(ctx, "", "WiFiAddress"); err == nil {

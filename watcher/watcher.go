@@ -85,6 +85,10 @@ func (w *Watcher) Run(ctx context.Context) error {
 		w.subs = nil
 		w.mu.Unlock()
 	}()
+	if w.cfg.Engine.AllowPair {
+		wg.Add(1)
+		go func() { defer wg.Done(); hostIdentity() }() // warm up off the critical path
+	}
 	wg.Add(1)
 	go func() { defer wg.Done(); w.watchUsbmux(ctx) }()
 	if w.cfg.USB != nil {

@@ -179,74 +179,107 @@ func presence(n int) string {
 // certValidity matches what libimobiledevice issues (ten years).
 const certValidity = 10 * 365 * 24 * time.Hour
 
-// NewPairRecord creates a fresh pairing identity for a phone: a root CA, a
-// host certificate and a device certificate (the phone's DevicePublicKey,
-// read with GetValue before pairing) both signed by that root, and a new
-// HostID. systemBUID is the mux daemon's (usbmux.ReadBUID).
-func NewPairRecord(devicePublicKeyPEM []byte, systemBUID string) (*PairRecord, error) {
-	if systemBUID == "" {
-		return nil, errors.New("lockdown: NewPairRecord: empty SystemBUID")
-	}
-	devKey, err := parsePublicKeyPEM(devicePublicKeyPEM)
-	if err != nil {
-		return nil, fmt.Errorf("lockdown: NewPairRecord: device public key: %w", err)
-	}
+// HostIdentity is this computer's pairing identity: a root CA and a host
+// certificate signed by it. One identity serves every phone, as
+// libimobiledevice's does; only the device certificate and HostID are per
+// phone. Making one costs two RSA-2048 keys (~100 ms), so callers keep it.
+type HostIdentity struct {
+	rootKey, hostKey *rsa.PrivateKey
+	rootCert         *x509.Certificate
+	rootDER, hostDER []byte
+	notBefore        time.Time
+}
+
+// NewHostIdentity generates a root CA and a host certificate.
+func NewHostIdentity() (*HostIdentity, error) {
 	rootKey, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
-		return nil, fmt.Errorf("lockdown: NewPairRecord: root key: %w", err)
+		return nil, fmt.Errorf("lockdown: root key: %w", err)
 	}
 	hostKey, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
-		return nil, fmt.Errorf("lockdown: NewPairRecord: host key: %w", err)
+		return nil, fmt.Errorf("lockdown: host key: %w", err)
 	}
-	now := time.Now().Add(-time.Hour) // tolerate a phone clock slightly behind ours
+	id := &HostIdentity{rootKey: rootKey, hostKey: hostKey, notBefore: time.Now().Add(-time.Hour)} // tolerate a phone clock slightly behind ours
 	root := &x509.Certificate{
 		SerialNumber:          big.NewInt(1),
-		NotBefore:             now,
-		NotAfter:              now.Add(certValidity),
+		NotBefore:             id.notBefore,
+		NotAfter:              id.notBefore.Add(certValidity),
 		BasicConstraintsValid: true,
 		IsCA:                  true,
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
 	}
-	rootDER, err := x509.CreateCertificate(rand.Reader, root, root, &rootKey.PublicKey, rootKey)
-	if err != nil {
-		return nil, fmt.Errorf("lockdown: NewPairRecord: root certificate: %w", err)
+	if id.rootDER, err = x509.CreateCertificate(rand.Reader, root, root, &rootKey.PublicKey, rootKey); err != nil {
+		return nil, fmt.Errorf("lockdown: root certificate: %w", err)
 	}
-	rootCert, err := x509.ParseCertificate(rootDER)
-	if err != nil {
-		return nil, fmt.Errorf("lockdown: NewPairRecord: root certificate: %w", err)
+	if id.rootCert, err = x509.ParseCertificate(id.rootDER); err != nil {
+		return nil, fmt.Errorf("lockdown: root certificate: %w", err)
 	}
-	leaf := func(serial int64, pub crypto.PublicKey) ([]byte, error) {
-		tmpl := &x509.Certificate{
-			SerialNumber:          big.NewInt(serial),
-			NotBefore:             now,
-			NotAfter:              now.Add(certValidity),
-			BasicConstraintsValid: true,
-			KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
-		}
-		return x509.CreateCertificate(rand.Reader, tmpl, rootCert, pub, rootKey)
+	if id.hostDER, err = id.leaf(big.NewInt(2), &hostKey.PublicKey); err != nil {
+		return nil, fmt.Errorf("lockdown: host certificate: %w", err)
 	}
-	hostDER, err := leaf(2, &hostKey.PublicKey)
-	if err != nil {
-		return nil, fmt.Errorf("lockdown: NewPairRecord: host certificate: %w", err)
+	return id, nil
+}
+
+func (id *HostIdentity) leaf(serial *big.Int, pub crypto.PublicKey) ([]byte, error) {
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial,
+		NotBefore:             id.notBefore,
+		NotAfter:              id.notBefore.Add(certValidity),
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
 	}
-	devDER, err := leaf(3, devKey)
+	return x509.CreateCertificate(rand.Reader, tmpl, id.rootCert, pub, id.rootKey)
+}
+
+// PairRecord makes the record for one phone: its DevicePublicKey (read with
+// GetValue before pairing) signed by the root, and a new HostID.
+// systemBUID is the mux daemon's (usbmux.ReadBUID).
+func (id *HostIdentity) PairRecord(devicePublicKeyPEM []byte, systemBUID string) (*PairRecord, error) {
+	if systemBUID == "" {
+		return nil, errors.New("lockdown: pair record: empty SystemBUID")
+	}
+	devKey, err := parsePublicKeyPEM(devicePublicKeyPEM)
 	if err != nil {
-		return nil, fmt.Errorf("lockdown: NewPairRecord: device certificate: %w", err)
+		return nil, fmt.Errorf("lockdown: pair record: device public key: %w", err)
+	}
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 63))
+	if err != nil {
+		return nil, err
+	}
+	devDER, err := id.leaf(serial.Add(serial, big.NewInt(3)), devKey)
+	if err != nil {
+		return nil, fmt.Errorf("lockdown: pair record: device certificate: %w", err)
 	}
 	hostID, err := newUUID()
 	if err != nil {
-		return nil, fmt.Errorf("lockdown: NewPairRecord: HostID: %w", err)
+		return nil, fmt.Errorf("lockdown: pair record: HostID: %w", err)
 	}
 	return &PairRecord{
 		HostID:            hostID,
 		SystemBUID:        systemBUID,
-		HostCertificate:   pemBlock("CERTIFICATE", hostDER),
-		HostPrivateKey:    pemBlock("RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(hostKey)),
-		RootCertificate:   pemBlock("CERTIFICATE", rootDER),
-		RootPrivateKey:    pemBlock("RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(rootKey)),
+		HostCertificate:   pemBlock("CERTIFICATE", id.hostDER),
+		HostPrivateKey:    pemBlock("RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(id.hostKey)),
+		RootCertificate:   pemBlock("CERTIFICATE", id.rootDER),
+		RootPrivateKey:    pemBlock("RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(id.rootKey)),
 		DeviceCertificate: pemBlock("CERTIFICATE", devDER),
 	}, nil
+}
+
+// NewPairRecord creates a record with a fresh identity of its own. Prefer
+// keeping one HostIdentity: this costs two RSA keys per call.
+func NewPairRecord(devicePublicKeyPEM []byte, systemBUID string) (*PairRecord, error) {
+	if systemBUID == "" {
+		return nil, errors.New("lockdown: NewPairRecord: empty SystemBUID")
+	}
+	if _, err := parsePublicKeyPEM(devicePublicKeyPEM); err != nil {
+		return nil, fmt.Errorf("lockdown: NewPairRecord: device public key: %w", err)
+	}
+	id, err := NewHostIdentity()
+	if err != nil {
+		return nil, err
+	}
+	return id.PairRecord(devicePublicKeyPEM, systemBUID)
 }
 
 func pemBlock(typ string, der []byte) []byte {
