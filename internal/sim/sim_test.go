@@ -946,3 +946,57 @@ func TestOddUDIDs(t *testing.T) {
 		}
 	}
 }
+
+func TestLockdownMisc(t *testing.T) {
+	s, err := Start(Options{LockdownIdleTimeout: 150 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	d := s.AddDevice(DeviceConfig{Trusted: true})
+	raw, _ := s.PairRecord(d.UDID())
+	rec := parseRecord(t, raw)
+	l := lockdownConn(t, s, d)
+	if r := l.call(map[string]any{"Request": "Frobnicate"}); str(r, "Error") != "InvalidRequest" {
+		t.Errorf("unknown request: %v", r)
+	}
+	if r := l.call(map[string]any{"Request": "StopSession"}); str(r, "Error") != "SessionInactive" {
+		t.Errorf("StopSession without session: %v", r)
+	}
+	if r := l.call(map[string]any{"Request": "StartSession", "SystemBUID": rec.SystemBUID}); str(r, "Error") != "MissingHostID" {
+		t.Errorf("StartSession without HostID: %v", r)
+	}
+	if r := l.call(map[string]any{"Request": "ValidatePair", "PairRecord": map[string]any{"HostID": rec.HostID}}); str(r, "Error") != "" {
+		t.Errorf("ValidatePair known host: %v", r)
+	}
+	if r := l.call(map[string]any{"Request": "ValidatePair", "PairRecord": map[string]any{"HostID": "nope"}}); str(r, "Error") != "InvalidHostID" {
+		t.Errorf("ValidatePair unknown host: %v", r)
+	}
+	if r := l.call(map[string]any{"Request": "SetValue", "Domain": "com.apple.mobile.lockdown", "Key": "UntrustedHostBUID", "Value": "x"}); str(r, "Error") != "" {
+		t.Errorf("SetValue: %v", r)
+	}
+	if r := l.call(map[string]any{"Request": "StartService"}); str(r, "Error") != "MissingService" {
+		t.Errorf("StartService without Service: %v", r)
+	}
+	if e, err := l.startSession(rec); e != "" || err != nil {
+		t.Fatal(e, err)
+	}
+	if r := l.call(map[string]any{"Request": "StartSession", "HostID": rec.HostID}); str(r, "Error") != "SessionActive" {
+		t.Errorf("second StartSession: %v", r)
+	}
+	if r := l.call(map[string]any{"Request": "StartService", "Service": "com.apple.afc"}); str(r, "Error") != "InvalidService" {
+		t.Errorf("unsupported service: %v", r)
+	}
+	if v, e := l.getValue("PasswordProtected"); e != "" || v != false {
+		t.Errorf("PasswordProtected %v %s", v, e)
+	}
+	r := l.call(map[string]any{"Request": "GetValue", "Domain": "com.apple.mobile.battery", "Key": "BatteryCurrentCapacity"})
+	if n, ok := num(r, "Value"); !ok || n <= 0 || n > 100 {
+		t.Errorf("battery: %v", r)
+	}
+	// lockdownd drops an idle connection.
+	time.Sleep(300 * time.Millisecond)
+	if _, err := l.recv(time.Second); err == nil || isTimeout(err) {
+		t.Errorf("idle connection not closed: %v", err)
+	}
+}
