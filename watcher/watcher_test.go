@@ -2,9 +2,10 @@ package watcher
 
 import (
 	"context"
-	"runtime"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 
 	"github.com/trustwatch/trustwatch/internal/sim"
 	"github.com/trustwatch/trustwatch/watcher/engine"
@@ -19,7 +20,9 @@ type rig struct {
 	stop func()
 }
 
-func newRig(t testing.TB, cfg engine.Config) *rig {
+func newRig(t testing.TB, cfg engine.Config) *rig { return newRigBudget(t, cfg, 0) }
+
+func newRigBudget(t testing.TB, cfg engine.Config, budget time.Duration) *rig {
 	t.Helper()
 	s, err := sim.Start(sim.Options{})
 	if err != nil {
@@ -29,7 +32,7 @@ func newRig(t testing.TB, cfg engine.Config) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := New(Config{Address: addr, Engine: cfg})
+	w := New(Config{Address: addr, Engine: cfg, ProbeBudget: budget})
 	ctx, cancel := context.WithCancel(context.Background())
 	snaps, unsub := w.Subscribe()
 	done := make(chan struct{})
@@ -122,21 +125,43 @@ func TestLockedPhoneBecomesReadyWhenUnlocked(t *testing.T) {
 }
 
 func TestRunLeavesNoGoroutines(t *testing.T) {
-	before := runtime.NumGoroutine()
+	ignore := goleak.IgnoreCurrent()
 	r := newRig(t, trayCfg)
 	d := r.sim.AddDevice(sim.DeviceConfig{Locked: true}) // AwaitUnlock polling
 	r.await(d.UDID(), engine.StateUntrustedLocked, 5*time.Second)
 	p := r.sim.AddDevice(sim.DeviceConfig{})
 	r.await(p.UDID(), engine.StateTrustPending, 5*time.Second) // AwaitTrust with a live proxy stream
 	r.stop()
-	deadline := time.Now().Add(3 * time.Second)
-	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
+	goleak.VerifyNone(t, ignore)
+}
+
+// A device pulled out in the middle of a probe, a lockdown that never
+// answers, a TLS handshake that stalls: the device goes away or ends in
+// error within the budget, and nothing is left running.
+func TestTortureMidProbe(t *testing.T) {
+	ignore := goleak.IgnoreCurrent()
+	r := newRigBudget(t, trayCfg, time.Second)
+	pulled := r.sim.AddDevice(sim.DeviceConfig{Trusted: true, Fault: sim.FaultLockdownSilent})
+	stalled := r.sim.AddDevice(sim.DeviceConfig{Trusted: true, Fault: sim.FaultTLSStall})
+	time.Sleep(200 * time.Millisecond)
+	pulled.Detach()
+	key := engine.NormalizeUDID(pulled.UDID())
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		if _, ok := r.w.Snapshot().Device(key); !ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a device pulled mid-probe is still listed")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
-	if n := runtime.NumGoroutine(); n > before {
-		buf := make([]byte, 1<<16)
-		t.Fatalf("%d goroutines left (was %d):\n%s", n, before, buf[:runtime.Stack(buf, true)])
+	d := r.await(stalled.UDID(), engine.StateError, 3*time.Second)
+	if d.Detail == "" {
+		t.Error("error without detail")
 	}
+	r.stop()
+	goleak.VerifyNone(t, ignore)
 }
 
 // BenchmarkAttachToFinalState measures attach → final state per state, in
