@@ -22,9 +22,9 @@ type Figure struct {
 	Unit    string `json:"unit"`
 	// Goal is the goal as people read it ("≤ 100 ms"); Max the number the
 	// judged value must not exceed (nil: informational, no goal).
-	Goal  string   `json:"goal,omitempty"`
-	Max   *float64 `json:"max,omitempty"`
-	Judge Judge    `json:"judge,omitempty"`
+	Goal    string   `json:"goal,omitempty"`
+	GoalMax *float64 `json:"goal_max,omitempty"`
+	Judge   Judge    `json:"judge,omitempty"`
 	Summary
 	Mean float64 `json:"mean,omitempty"`
 	Note string  `json:"note,omitempty"`
@@ -41,11 +41,11 @@ func (f Figure) Judged() float64 {
 // Verdict is "met", "missed", "—" (no goal) or "no data".
 func (f Figure) Verdict() string {
 	switch {
-	case f.Max == nil:
+	case f.GoalMax == nil:
 		return "—"
 	case f.N == 0 || math.IsNaN(f.Judged()):
 		return "no data"
-	case f.Judged() <= *f.Max:
+	case f.Judged() <= *f.GoalMax:
 		return "met"
 	default:
 		return "missed"

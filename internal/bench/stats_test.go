@@ -30,3 +30,20 @@ func TestSummarizeDoesNotReorderInput(t *testing.T) {
 		t.Errorf("input reordered: %v", in)
 	}
 }
+
+func TestGist(t *testing.T) {
+	out := "ERROR: Device 00008110-00BE7C4000000001 said that the user denied the trust dialog.\nmore\n"
+	if g := gist(out, "00008110-00BE7C4000000001"); g != "ERROR: Device … said that the user denied the trust dialog." {
+		t.Errorf("gist = %q", g)
+	}
+}
+
+func TestRatioUsesMediansAndP95s(t *testing.T) {
+	f := ratio("ready", Summarize([]float64{10, 20, 30}), Summarize([]float64{100, 200, 300}))
+	if f.Median != 0.1 || f.P95 != 0.1 || f.Verdict() != "met" {
+		t.Errorf("ratio = %+v, verdict %s", f.Summary, f.Verdict())
+	}
+	if f := ratio("ready", Summarize(nil), Summarize([]float64{1})); f.Verdict() != "no data" {
+		t.Errorf("no samples: verdict %s", f.Verdict())
+	}
+}

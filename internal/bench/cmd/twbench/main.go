@@ -1,0 +1,205 @@
+// Command twbench measures trustwatch against the simulator and writes the
+// results as JSON (run) or renders docs/BENCH.md from them (report).
+//
+//	twbench run --tw /tmp/trustwatch [--quick] [--idle 60s] [--only attach,idle] --out results.json
+//	twbench report --results results.json [--fuzz fuzz.json] --out docs/BENCH.md
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"runtime/pprof"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/trustwatch/trustwatch/internal/bench"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, "usage: twbench run|report [flags] (twbench run --help)")
+		return 2
+	}
+	switch args[0] {
+	case "run":
+		return runBench(args[1:], stdout, stderr)
+	case "report":
+		return runReport(args[1:], stdout, stderr)
+	case "-h", "--help", "help":
+		fmt.Fprintln(stdout, "usage: twbench run|report [flags]")
+		return 0
+	}
+	fmt.Fprintf(stderr, "twbench: unknown command %q (want run or report)\n", args[0])
+	return 2
+}
+
+func runBench(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("twbench run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	tw := fs.String("tw", "", "the trustwatch binary to measure (required)")
+	ip := fs.String("idevicepair", "idevicepair", `idevicepair for the comparison ("" to skip)`)
+	quick := fs.Bool("quick", false, "smoke run: few repetitions, 5 s idle window")
+	idle := fs.Duration("idle", 0, "idle window (default 60s, 5s with --quick)")
+	runs := fs.Int("runs", 0, "attach and Trust-tap repetitions (0: mode default)")
+	only := fs.String("only", "", "comma-separated scenarios: "+strings.Join(bench.Scenarios, ","))
+	out := fs.String("out", "bench-results.json", "where to write the results (JSON)")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the bench process (sim + in-process watcher)")
+	verbose := fs.Bool("v", true, "progress on stderr")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "twbench run: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	if *tw == "" {
+		fmt.Fprintln(stderr, "twbench run: --tw is required (build it: go build -o /tmp/trustwatch .)")
+		return 2
+	}
+	if _, err := os.Stat(*tw); err != nil {
+		fmt.Fprintf(stderr, "twbench run: --tw: %v\n", err)
+		return 2
+	}
+	sel := map[string]bool{}
+	if *only != "" {
+		for _, s := range strings.Split(*only, ",") {
+			s = strings.TrimSpace(s)
+			if !slices.Contains(bench.Scenarios, s) {
+				fmt.Fprintf(stderr, "twbench run: unknown scenario %q (want %s)\n", s, strings.Join(bench.Scenarios, ","))
+				return 2
+			}
+			sel[s] = true
+		}
+	}
+	opt := bench.Defaults()
+	if *quick {
+		opt = bench.Quick()
+	}
+	if *idle > 0 {
+		opt.IdleWindow = *idle
+	}
+	if *runs > 0 {
+		opt.AttachRuns, opt.TrustRuns = *runs, *runs
+	}
+	opt.TW = *tw
+	if *ip != "" {
+		p, err := exec.LookPath(*ip)
+		if err != nil {
+			fmt.Fprintf(stderr, "twbench run: %v (apt-get install libimobiledevice-utils, or --idevicepair '' to skip)\n", err)
+			return 2
+		}
+		opt.IdevicePair = p
+	}
+	start := time.Now()
+	if *verbose {
+		opt.Logf = func(format string, a ...any) {
+			fmt.Fprintf(stderr, "[%6.1fs] %s\n", time.Since(start).Seconds(), fmt.Sprintf(format, a...))
+		}
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fmt.Fprintf(stderr, "twbench run: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(stderr, "twbench run: %v\n", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res := &bench.Results{Date: bench.Now(), Quick: *quick, Machine: bench.DescribeMachine(), LoadBefore: bench.LoadAverage()}
+	res.Settings = []string{
+		fmt.Sprintf("attach runs/state %d", opt.AttachRuns),
+		fmt.Sprintf("Trust runs %d", opt.TrustRuns),
+		fmt.Sprintf("idle window %v", opt.IdleWindow),
+		fmt.Sprintf("scale %d devices × %d runs", opt.ScaleDevices, opt.ScaleRuns),
+		fmt.Sprintf("flapping %d cycles × %d runs over %d phones, %v pauses", opt.FlapCycles, opt.FlapRuns, opt.FlapDevices, opt.FlapGap),
+	}
+	bench.New(opt, res).Run(ctx, sel)
+	res.LoadAfter = bench.LoadAverage()
+	if ctx.Err() != nil {
+		res.Errors = append(res.Errors, "interrupted")
+	}
+	if err := res.Save(*out); err != nil {
+		fmt.Fprintf(stderr, "twbench run: %v\n", err)
+		return 1
+	}
+	for _, f := range res.Figures {
+		fmt.Fprintf(stdout, "%-70s %10s %10s %-6s %s\n", f.Section[:2]+" "+f.Name, fmtNum(f.Median), fmtNum(f.P95), f.Unit, f.Verdict())
+	}
+	for _, e := range res.Errors {
+		fmt.Fprintf(stdout, "ERROR %s\n", e)
+	}
+	if len(res.Errors) > 0 {
+		return 1
+	}
+	return 0
+}
+
+func fmtNum(v float64) string { return fmt.Sprintf("%.3g", v) }
+
+func runReport(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("twbench report", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	in := fs.String("results", "bench-results.json", "results written by twbench run")
+	fuzz := fs.String("fuzz", "", "fuzz results (JSON array written by scripts/bench.sh)")
+	out := fs.String("out", "docs/BENCH.md", "the Markdown to write (- for stdout)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	res, err := bench.LoadResults(*in)
+	if err != nil {
+		fmt.Fprintf(stderr, "twbench report: %v\n", err)
+		return 1
+	}
+	if *fuzz != "" {
+		b, err := os.ReadFile(*fuzz)
+		if err != nil {
+			fmt.Fprintf(stderr, "twbench report: %v\n", err)
+			return 1
+		}
+		if err := json.Unmarshal(b, &res.Fuzz); err != nil {
+			fmt.Fprintf(stderr, "twbench report: %s: %v\n", *fuzz, err)
+			return 1
+		}
+	}
+	w := stdout
+	if *out != "-" {
+		f, err := os.Create(*out)
+		if err != nil {
+			fmt.Fprintf(stderr, "twbench report: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		w = f
+	}
+	if err := bench.WriteMarkdown(w, res); err != nil {
+		fmt.Fprintf(stderr, "twbench report: %v\n", err)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,142 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/trustwatch/trustwatch/internal/sim"
+)
+
+const sectionIdle = "3. Idle"
+
+// idleSeries is one process watched over a window, cut into intervals.
+type idleSeries struct {
+	rssMB, cpuPct, wakeups []float64
+	meanCPU, meanWake      float64
+	window                 time.Duration
+}
+
+// watchProc samples pid every interval for window.
+func watchProc(ctx context.Context, pid int, window, interval time.Duration, alive func() error) (idleSeries, error) {
+	var s idleSeries
+	first, err := ReadProc(pid)
+	if err != nil {
+		return s, err
+	}
+	prev := first
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	end := time.Now().Add(window)
+	for time.Now().Before(end) {
+		select {
+		case <-ctx.Done():
+			return s, ctx.Err()
+		case <-tick.C:
+		}
+		if err := alive(); err != nil {
+			return s, err
+		}
+		cur, err := ReadProc(pid)
+		if err != nil {
+			return s, err
+		}
+		dt := cur.At.Sub(prev.At).Seconds()
+		s.rssMB = append(s.rssMB, float64(cur.RSSKB)/1024)
+		s.cpuPct = append(s.cpuPct, 100*(cur.CPU-prev.CPU).Seconds()/dt)
+		s.wakeups = append(s.wakeups, float64(cur.VolCtx-prev.VolCtx)/dt)
+		prev = cur
+	}
+	total := prev.At.Sub(first.At).Seconds()
+	if total <= 0 {
+		return s, fmt.Errorf("window too short")
+	}
+	s.window = prev.At.Sub(first.At)
+	s.meanCPU = 100 * (prev.CPU - first.CPU).Seconds() / total
+	s.meanWake = float64(prev.VolCtx-first.VolCtx) / total
+	return s, nil
+}
+
+// Idle measures RSS, CPU and wakeups of `watch` and the tray, with no device
+// and with one ready device, over Options.IdleWindow.
+func (b *Bench) Idle(ctx context.Context) error {
+	udid := b.udids.New()
+	if err := WarmKeys([]string{udid}); err != nil {
+		return err
+	}
+	interval := time.Second
+	for _, kind := range []string{"watch", "tray"} {
+		for _, devices := range []int{0, 1} {
+			label := fmt.Sprintf("%s, %s", map[string]string{"watch": "`watch`", "tray": "tray"}[kind],
+				map[int]string{0: "no device", 1: "one ready device"}[devices])
+			s, err := b.idleOne(ctx, kind, devices, udid, interval)
+			if err != nil {
+				b.fail("idle "+label, err)
+				continue
+			}
+			win := fmt.Sprintf("%v window, %v intervals", s.window.Round(time.Second), interval)
+			b.add(Figure{Section: sectionIdle, Name: label + ": RSS", Unit: "MiB", Goal: "≤ 25 MiB", GoalMax: goal(25), Summary: Summarize(s.rssMB), Note: win})
+			b.add(Figure{Section: sectionIdle, Name: label + ": CPU", Unit: "%", Goal: "≤ 0.05 % (window mean)", GoalMax: goal(0.05), Judge: JudgeMean,
+				Summary: Summarize(s.cpuPct), Mean: s.meanCPU, Note: fmt.Sprintf("%.3f CPU-seconds per minute", s.meanCPU*60/100)})
+			b.add(Figure{Section: sectionIdle, Name: label + ": wakeups", Unit: "/s", Goal: "≤ 1 /s (window mean)", GoalMax: goal(1), Judge: JudgeMean,
+				Summary: Summarize(s.wakeups), Mean: s.meanWake, Note: "voluntary context switches, all threads"})
+		}
+	}
+	return nil
+}
+
+func (b *Bench) idleOne(ctx context.Context, kind string, devices int, udid string, interval time.Duration) (idleSeries, error) {
+	rig, err := StartRig()
+	if err != nil {
+		return idleSeries{}, err
+	}
+	defer rig.Close()
+	var child *Child
+	if kind == "watch" {
+		child, err = b.startWatch(rig)
+	} else {
+		var d *desktop
+		if d, err = startDesktop(); err != nil {
+			return idleSeries{}, err
+		}
+		defer d.Close()
+		child, err = b.startTray(rig, d)
+	}
+	if err != nil {
+		return idleSeries{}, err
+	}
+	defer child.Stop()
+	if devices == 1 {
+		mark := child.Mark()
+		d := rig.Add(sim.DeviceConfig{Trusted: true}, udid, func() {})
+		if kind == "watch" {
+			if _, err := child.WaitState(mark, udid, "ready", 10*time.Second); err != nil {
+				return idleSeries{}, err
+			}
+		} else if err := waitSession(d, 10*time.Second); err != nil {
+			return idleSeries{}, fmt.Errorf("tray never probed the device: %w", err)
+		}
+	}
+	// Let start-up work (first GC, lazy inits) finish before the window.
+	if err := sleep(ctx, b.opt.Settle+time.Second); err != nil {
+		return idleSeries{}, err
+	}
+	b.opt.Logf("idle: %s with %d device(s) for %v", kind, devices, b.opt.IdleWindow)
+	return watchProc(ctx, child.Pid(), b.opt.IdleWindow, interval, child.Alive)
+}
+
+// waitSession waits until a client has completed a TLS session with d: the
+// tray has no output to read, so the phone's side tells when it probed.
+func waitSession(d *sim.Device, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		st := d.Stats()
+		if st.TLSHandshakes > 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("no TLS session within %v (requests: %v)", timeout, st.Requests)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

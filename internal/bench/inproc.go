@@ -1,0 +1,112 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"runtime"
+	"time"
+
+	"github.com/trustwatch/trustwatch/watcher"
+	"github.com/trustwatch/trustwatch/watcher/engine"
+	"github.com/trustwatch/trustwatch/watcher/usbmux"
+)
+
+// inproc is the real watcher running inside the bench process, configured
+// as the tray configures it, so runtime.NumGoroutine can see its goroutines.
+type inproc struct {
+	w    *watcher.Watcher
+	stop func()
+}
+
+func startInproc(rig *Rig) (*inproc, error) {
+	addr, err := usbmux.ParseAddress(rig.Address())
+	if err != nil {
+		return nil, err
+	}
+	w := watcher.New(watcher.Config{
+		Address: addr,
+		Engine:  engine.Config{AllowPair: true, Follow: true, CompletePairing: true},
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); w.Run(ctx) }()
+	p := &inproc{w: w, stop: func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+		}
+	}}
+	// Wait for the usbmuxd connection, so a baseline includes it.
+	deadline := time.Now().Add(10 * time.Second)
+	for !w.Snapshot().Usbmux.Reachable {
+		if time.Now().After(deadline) {
+			p.stop()
+			return nil, fmt.Errorf("in-process watcher: usbmuxd not reachable: %s", w.Snapshot().Usbmux.Error)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return p, nil
+}
+
+// waitStates waits until every udid shows its wanted state and returns when
+// the last one got there.
+func (p *inproc) waitStates(want map[string]string, timeout time.Duration) (time.Time, error) {
+	snaps, unsub := p.w.Subscribe()
+	defer unsub()
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		snap := p.w.Snapshot()
+		done := 0
+		for udid, st := range want {
+			if d, ok := snap.Device(engine.NormalizeUDID(udid)); ok && string(d.State) == st {
+				done++
+			}
+		}
+		if done == len(want) {
+			return time.Now(), nil
+		}
+		select {
+		case <-snaps:
+		case <-deadline.C:
+			return time.Time{}, fmt.Errorf("in-process watcher: %d of %d devices in their state after %v", done, len(want), timeout)
+		}
+	}
+}
+
+// nonSimGoroutines counts the goroutines whose stack does not run in or
+// come from the simulator: the watcher's, plus the bench's own few, which
+// stay constant between a baseline and a later count.
+func nonSimGoroutines() int {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	count := 0
+	for _, g := range bytes.Split(buf, []byte("\n\n")) {
+		if len(g) > 0 && !bytes.Contains(g, []byte("/internal/sim.")) {
+			count++
+		}
+	}
+	return count
+}
+
+// settleGoroutines waits up to d for the non-sim goroutine count to fall to
+// at most target, and returns the last count.
+func settleGoroutines(target int, d time.Duration) int {
+	deadline := time.Now().Add(d)
+	for {
+		n := nonSimGoroutines()
+		if n <= target || time.Now().After(deadline) {
+			return n
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
