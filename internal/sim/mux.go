@@ -171,6 +171,11 @@ func (mc *muxClient) handle(h muxHeader, req map[string]any) bool {
 	s := mc.s
 	mt := str(req, "MessageType")
 	s.logf("sim: usbmuxd %s (tag %d, %s)", mt, h.Tag, mc.prog)
+	s.mu.Lock()
+	if len(s.muxStats.Requests) < 64 || s.muxStats.Requests[mt] > 0 { // bounded: clients choose the keys
+		s.muxStats.Requests[mt]++
+	}
+	s.mu.Unlock()
 	switch mt {
 	case "ListDevices":
 		s.mu.Lock()

@@ -59,6 +59,7 @@ type Server struct {
 	nextID      int
 	nextSerial  int
 	muxFault    MuxFault
+	muxStats    MuxStats
 	timers      map[*time.Timer]struct{}
 }
 
@@ -78,6 +79,7 @@ func Start(opts Options) (*Server, error) {
 		store:       map[string][]byte{},
 		nextID:      1,
 		timers:      map[*time.Timer]struct{}{},
+		muxStats:    MuxStats{Requests: map[string]int{}},
 	}
 	if s.logf == nil {
 		s.logf = func(string, ...any) {}
@@ -177,6 +179,7 @@ func (s *Server) track(c net.Conn) bool {
 		return false
 	}
 	s.conns[c] = struct{}{}
+	s.muxStats.Connections++
 	s.wg.Add(1)
 	return true
 }
@@ -275,6 +278,27 @@ func (s *Server) Close() error {
 		os.RemoveAll(s.ownTempDir)
 	}
 	return nil
+}
+
+// MuxStats counts what clients did to the daemon itself.
+type MuxStats struct {
+	Connections   int            // accepted client connections (unix and TCP)
+	Requests      map[string]int // plist requests by MessageType ("" for none)
+	ListenClients int            // Listen clients connected right now
+}
+
+// MuxStats returns a copy of the daemon's counters, e.g. to measure how
+// often a watcher polls.
+func (s *Server) MuxStats() MuxStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.muxStats
+	st.Requests = make(map[string]int, len(s.muxStats.Requests))
+	for k, v := range s.muxStats.Requests {
+		st.Requests[k] = v
+	}
+	st.ListenClients = len(s.listenersMx)
+	return st
 }
 
 // SetMuxFault makes every usbmuxd reply misbehave (MuxFaultNone restores).

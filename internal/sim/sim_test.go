@@ -110,6 +110,10 @@ func TestListDevicesAndBasics(t *testing.T) {
 	if st := a.Stats(); st.SavePairRecords != 1 {
 		t.Errorf("SavePairRecords %d", st.SavePairRecords)
 	}
+	ms := s.MuxStats()
+	if ms.Connections != 1 || ms.Requests["ReadPairRecord"] != 3 || ms.Requests["ListDevices"] != 1 || ms.Requests["Frobnicate"] != 1 || ms.ListenClients != 0 {
+		t.Errorf("MuxStats %+v", ms)
+	}
 	if got := s.Device("Ben's iPhone"); got != b {
 		t.Errorf("Device by name: %v", got)
 	}

@@ -43,7 +43,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	tcp := fs.String("tcp", "", "also listen on TCP, e.g. 127.0.0.1:27015 or 127.0.0.1:0")
 	script := fs.String("script", "", "timeline, e.g. 'after 2s unlock; await-dialog; after 1s tap-trust'")
 	scriptFile := fs.String("script-file", "", "read the timeline from a file")
-	stats := fs.Bool("stats", false, "print per-device counters as JSON on stdout at exit")
+	stats := fs.Bool("stats", false, `print counters as JSON on stdout at exit: {"usbmuxd": {...}, "devices": {UDID: {...}}}`)
 	verbose := fs.Bool("v", false, "log every request to stderr")
 	preflight := fs.Bool("preflight", false, "behave like Linux usbmuxd's preflight (pairs untrusted phones itself, hides phones whose lockdownd fails)")
 	fs.Var(&devices, "device", "a device spec (repeatable): name=…,udid=…,product=…,ios=…,state=ready|locked|locked-since-restart|untrusted|untrusted-locked|trust-pending|trust-denied|trust-revoked|bad-record|no-data,fault=…,network,detached,dialog")
@@ -131,9 +131,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	stop()
 	s.Close()
 	if *stats {
-		out := map[string]sim.Stats{}
+		out := struct {
+			Usbmuxd sim.MuxStats         `json:"usbmuxd"`
+			Devices map[string]sim.Stats `json:"devices"`
+		}{s.MuxStats(), map[string]sim.Stats{}}
 		for _, d := range s.Devices() {
-			out[d.UDID()] = d.Stats()
+			out.Devices[d.UDID()] = d.Stats()
 		}
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")

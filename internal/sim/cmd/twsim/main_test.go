@@ -34,11 +34,14 @@ func TestRunQuitAndStats(t *testing.T) {
 	if !strings.HasPrefix(lines[0], "tcp 127.0.0.1:") || lines[1] != "ready UNIX://"+sock {
 		t.Fatalf("output: %q", out.String())
 	}
-	var stats map[string]struct{ Requests []string }
-	if err := json.Unmarshal([]byte(lines[2]), &stats); err != nil || len(stats) != 2 {
+	var stats struct {
+		Usbmuxd struct{ Connections int }
+		Devices map[string]struct{ Requests []string }
+	}
+	if err := json.Unmarshal([]byte(lines[2]), &stats); err != nil || len(stats.Devices) != 2 {
 		t.Fatalf("stats: %v %q", err, lines[2])
 	}
-	if !strings.Contains(strings.Join(stats["00008030-001A2B3C4D5E6F70"].Requests, ","), "tap Don't Trust") {
+	if !strings.Contains(strings.Join(stats.Devices["00008030-001A2B3C4D5E6F70"].Requests, ","), "tap Don't Trust") {
 		t.Errorf("stats of Anna: %+v", stats)
 	}
 	if _, err := os.Stat(sock); err == nil {
