@@ -2,8 +2,9 @@
 # Runs the service package's Windows tests (HKCU Run + StartupApproved,
 # single-instance mutex, CLI) under Wine 8.
 #
-# Needs (apt, installed by scripts/test.sh, not here): wine64 gcc-mingw-w64-x86-64.
-# Without them: skipped with a message, or a failure when CI=true.
+# Needs (apt, installed by scripts/test.sh, not here): wine64 gcc-mingw-w64-x86-64,
+# and xvfb for the one test that makes real windows. Without wine64/mingw:
+# skipped with a message, or a failure when CI=true.
 #
 # It makes a fresh, private Wine prefix, installs a one-function
 # bcryptprimitives.dll shim (testdata/wine/bcryptprimitives.c; Go 1.22+ needs
@@ -31,14 +32,36 @@ if ((${#missing[@]})); then
 fi
 
 work=$(mktemp -d /tmp/trustwatch-wine.XXXXXX)
-export WINEPREFIX=$work/prefix WINEDEBUG=-all WINEARCH=win64
+export WINEPREFIX=$work/prefix WINEDEBUG=${WINE_DEBUG:--all} WINEARCH=win64
 # Never pop up Wine's Mono/Gecko installers or a display.
-export WINEDLLOVERRIDES="mscoree,mshtml=" DISPLAY=
+export WINEDLLOVERRIDES="mscoree,mshtml="
+xvfb_pid=
 cleanup() {
 	"$WINESERVER" -k >/dev/null 2>&1 || true
+	[[ -n $xvfb_pid ]] && kill "$xvfb_pid" 2>/dev/null || true
 	rm -rf "$work"
 }
 trap cleanup EXIT
+
+# A private X server: Wine's user32 needs a display to make windows (the
+# test that stops a real systray tray through WM_CLOSE). Package: xvfb.
+export DISPLAY=
+if command -v Xvfb >/dev/null 2>&1; then
+	Xvfb -displayfd 3 -screen 0 1024x768x24 -nolisten tcp 3>"$work/display" >/dev/null 2>&1 &
+	xvfb_pid=$!
+	for _ in $(seq 100); do
+		[[ -s $work/display ]] && break
+		sleep 0.05
+	done
+	if [[ -s $work/display ]]; then
+		DISPLAY=:$(tr -d '[:space:]' <"$work/display")
+		echo "test-wine.sh: Xvfb on $DISPLAY (pid $xvfb_pid)"
+	else
+		echo "test-wine.sh: Xvfb did not start" >&2
+	fi
+else
+	echo "test-wine.sh: no Xvfb (apt-get install xvfb); the systray stop test will skip, or fail with CI=true" >&2
+fi
 
 t0=$(date +%s%N)
 echo "test-wine.sh: creating Wine prefix $WINEPREFIX"

@@ -29,6 +29,8 @@ func TestMain(m *testing.M) {
 		os.Exit(helperTray(false))
 	case "stubborn-tray":
 		os.Exit(helperTray(true))
+	case "systray-tray":
+		os.Exit(helperSystrayTray())
 	case "verb":
 		os.Exit(helperVerb())
 	case "logging":

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/windows/registry"
 )
@@ -172,10 +173,12 @@ func TestStartStopWindows(t *testing.T) {
 		k, val, _ := strings.Cut(v, "=")
 		t.Setenv(k, val)
 	}
+	t0 := time.Now()
 	out, errs, code := winVerb(t, e, "start", false)
 	if code != 0 || !strings.Contains(out, "started") {
 		t.Fatalf("start: %d %q %q", code, out, errs)
 	}
+	t.Logf("start took %s", time.Since(t0))
 	t.Cleanup(func() {
 		if in, _ := e.probeLock(); in.running && in.pid > 0 {
 			_ = forceKill(in.pid)
@@ -190,10 +193,12 @@ func TestStartStopWindows(t *testing.T) {
 	if st, _ := e.status(); !st.Running || !strings.Contains(st.RunDetail, "pid") {
 		t.Errorf("status while running: %+v", st)
 	}
+	t0 = time.Now()
 	out, errs, code = winVerb(t, e, "stop", false)
 	if code != 0 || !strings.Contains(out, "stopped") {
 		t.Fatalf("stop: %d %q %q", code, out, errs)
 	}
+	t.Logf("stop took %s: %s", time.Since(t0), strings.TrimSpace(out))
 	if in, _ := e.probeLock(); in.running {
 		t.Fatal("still running after stop")
 	}

@@ -53,3 +53,6 @@ func expectedLogPath(vars []string) string {
 }
 
 var isDarwin = runtime.GOOS == "darwin"
+
+// helperSystrayTray is Windows-only (the WM_CLOSE path of `service stop`).
+func helperSystrayTray() int { return 99 }
