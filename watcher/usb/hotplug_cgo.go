@@ -129,6 +129,24 @@ static int tw_hp_drain(tw_hp *h, tw_ev *buf, int cap, int *overflow) {
 	return n;
 }
 
+// Fills buf with bus<<8|address of the Apple devices this context knows
+// (the ones whose removal it will report); returns how many, or a negative
+// libusb error. Thread-safe: libusb copies its list under a lock.
+static int tw_hp_known(tw_hp *h, int *buf, int cap) {
+	libusb_device **list;
+	ssize_t n = libusb_get_device_list(h->ctx, &list);
+	if (n < 0)
+		return (int)n;
+	int k = 0;
+	for (ssize_t i = 0; i < n && k < cap; i++) {
+		struct libusb_device_descriptor d;
+		if (libusb_get_device_descriptor(list[i], &d) == 0 && d.idVendor == 0x05AC)
+			buf[k++] = libusb_get_bus_number(list[i]) << 8 | libusb_get_device_address(list[i]);
+	}
+	libusb_free_device_list(list, 1);
+	return k;
+}
+
 // Wakes tw_hp_run from any thread. The interrupt flag stays set until the
 // event loop sees it, so a stop that races with entering
 // libusb_handle_events is not lost.
@@ -199,6 +217,20 @@ func (hp *hotplug) drain() (hints []hint, overflow bool) {
 			return hints, overflow
 		}
 	}
+}
+
+// known returns the Apple devices whose removal this context will report.
+func (hp *hotplug) known() (map[key]bool, error) {
+	var buf [256]C.int
+	n := C.tw_hp_known(hp.h, &buf[0], C.int(len(buf)))
+	if n < 0 {
+		return nil, libusbError("device list", n)
+	}
+	m := make(map[key]bool, int(n))
+	for _, v := range buf[:n] {
+		m[key{int(v) >> 8, int(v) & 0xFF}] = true
+	}
+	return m, nil
 }
 
 // stop wakes run from another goroutine; safe to call more than once.

@@ -206,11 +206,38 @@ func Watch(ctx context.Context, out chan<- Event) error {
 		return nil
 	}
 	var (
-		retry    <-chan time.Time
-		retries  int
-		awaiting = map[key]bool{}
+		retry      <-chan time.Time
+		retries    int
+		awaiting   = map[key]bool{}
+		orphanT    <-chan time.Time
+		orphanWait = orphanFirst
 	)
 	for {
+		for k := range awaiting {
+			if w.tr.has(k) {
+				delete(awaiting, k)
+			}
+		}
+		if len(awaiting) > 0 && retry == nil {
+			if retries < arrivalRetries {
+				retry = time.After(arrivalRetryDelay)
+			} else {
+				// Not an Apple device we track after all (a HomePod, a
+				// Watch charger): the callback filters by vendor only.
+				clear(awaiting)
+			}
+		}
+		// A device the scan saw but the hotplug context missed (its "add"
+		// was processed after sysfs was already gone again: a fast flap)
+		// will get no "left" event. Rescan until it is gone or known, with
+		// backoff so a stuck one cannot keep the process busy.
+		if orphanT == nil {
+			if w.orphans(hp) {
+				orphanT = time.After(orphanWait)
+			} else {
+				orphanWait = orphanFirst
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return nil
@@ -249,22 +276,38 @@ func Watch(ctx context.Context, out chan<- Event) error {
 			if !w.rescan() {
 				return nil
 			}
-		}
-		for k := range awaiting {
-			if w.tr.has(k) {
-				delete(awaiting, k)
+		case <-orphanT:
+			orphanT = nil
+			if !w.rescan() {
+				return nil
 			}
-		}
-		if len(awaiting) > 0 && retry == nil {
-			if retries < arrivalRetries {
-				retry = time.After(arrivalRetryDelay)
-			} else {
-				// Not an Apple device we track after all (a HomePod, a
-				// Watch charger): the callback filters by vendor only.
-				clear(awaiting)
-			}
+			orphanWait = min(2*orphanWait, orphanMax)
 		}
 	}
+}
+
+// Orphan rescan delays (see Watch).
+var (
+	orphanFirst = 200 * time.Millisecond
+	orphanMax   = 5 * time.Second
+)
+
+// orphans reports whether some tracked device is unknown to the hotplug
+// context (or the check failed, which is treated the same).
+func (w *watcher) orphans(hp *hotplug) bool {
+	if len(w.tr.known) == 0 {
+		return false
+	}
+	known, err := hp.known()
+	if err != nil {
+		return true
+	}
+	for k := range w.tr.known {
+		if !known[k] {
+			return true
+		}
+	}
+	return false
 }
 
 type watcher struct {

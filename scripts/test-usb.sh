@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# USB layer tests against real libusb with fake devices (umockdev).
+#
+#   scripts/test-usb.sh           # fixtures check, vet, cross-builds, umockdev tests
+#   scripts/test-usb.sh --idle    # also the 60 s idle-wakeup measurement (TW_USB_IDLE to change)
+#
+# Needs: apt-get install -y libusb-1.0-0-dev pkg-config umockdev libumockdev-dev
+# Without them it skips loudly, unless CI=true, where it fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+idle=
+for a in "$@"; do
+	case "$a" in
+	--idle) idle=1 ;;
+	-h | --help) sed -n '2,9p' "$0"; exit 0 ;;
+	*) echo "test-usb.sh: unknown argument $a" >&2; exit 2 ;;
+	esac
+done
+
+missing=()
+command -v umockdev-wrapper >/dev/null || missing+=("umockdev (umockdev-wrapper)")
+pkg-config --exists libusb-1.0 2>/dev/null || missing+=("libusb-1.0-0-dev")
+pkg-config --exists umockdev-1.0 2>/dev/null || missing+=("libumockdev-dev")
+if ((${#missing[@]})); then
+	msg="test-usb.sh: missing ${missing[*]}: apt-get install -y libusb-1.0-0-dev pkg-config umockdev libumockdev-dev"
+	if [[ "${CI:-}" == "true" ]]; then
+		echo "FAIL: $msg" >&2
+		exit 1
+	fi
+	echo "*** SKIP: $msg ***" >&2
+	exit 0
+fi
+
+step() { printf '\n== %s\n' "$*"; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+step "fixtures match their generator (testdata/usb/gen)"
+go run ./testdata/usb/gen "$tmp" >/dev/null
+for f in "$tmp"/*.umockdev; do
+	diff -u "testdata/usb/$(basename "$f")" "$f" || { echo "testdata/usb is stale: go run ./testdata/usb/gen" >&2; exit 1; }
+done
+
+step "gofmt, vet"
+bad=$(gofmt -l watcher/usb internal/umockdev testdata/usb)
+[[ -z "$bad" ]] || { echo "gofmt needed: $bad" >&2; exit 1; }
+go vet ./watcher/usb/...
+go vet -tags umockdev ./watcher/usb/... ./internal/umockdev/...
+
+step "cross-builds without cgo"
+CGO_ENABLED=0 GOOS=windows go build ./watcher/usb/...
+CGO_ENABLED=0 GOOS=darwin go vet ./watcher/usb/...
+CGO_ENABLED=0 go test -count=1 ./watcher/usb/...
+
+step "unit + host tests (cgo)"
+go test -count=1 -timeout 2m ./watcher/usb/...
+
+step "umockdev tests (real libusb, fake devices)"
+go test -tags umockdev -exec umockdev-wrapper -count=1 -timeout 3m -v ./watcher/usb/... 2>&1 |
+	tee "$tmp/umockdev.log" | grep -E '^(--- |FAIL|ok|PASS)|latency|leaked|goroutines' || true
+if ! grep -q '^ok' "$tmp/umockdev.log" || grep -q '^FAIL' "$tmp/umockdev.log"; then
+	cat "$tmp/umockdev.log" >&2
+	exit 1
+fi
+
+if [[ -n "$idle" ]]; then
+	step "idle wakeups over ${TW_USB_IDLE:=60s} (host, then umockdev with an iPhone plugged)"
+	export TW_USB_IDLE
+	go test -count=1 -timeout 10m -v -run 'TestIdleWakeups' ./watcher/usb/ | grep -E 'idle Watch|contrast|^(--- |ok|FAIL)'
+	go test -tags umockdev -exec umockdev-wrapper -count=1 -timeout 10m -v -run 'TestIdleWakeups' ./watcher/usb/ |
+		grep -E 'idle Watch|contrast|^(--- |ok|FAIL)'
+fi
+
+echo
+echo "test-usb.sh: OK"
