@@ -239,6 +239,9 @@ func (e *env) status() (Status, error) {
 	}
 	unit, unitErr := os.ReadFile(e.unitPath())
 	entry, entryErr := os.ReadFile(e.autostartPath())
+	if !useSystemd && unitErr != nil && entryErr != nil {
+		st.Note = "no systemd user manager runs here, so it would be an XDG autostart entry"
+	}
 	switch {
 	case unitErr == nil:
 		st.Installed, st.Mechanism, st.Location = true, MechSystemd, e.unitPath()
