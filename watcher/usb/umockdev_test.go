@@ -373,3 +373,37 @@ func TestIdleWakeups(t *testing.T) {
 	plug(t, "iphone", iphoneSP)
 	checkIdle(t, "UMOCKDEV_DIR="+tb.Root())
 }
+
+// Plug and unplug back to back without waiting (a flapping cable): events
+// may be coalesced or missed, but they must alternate per device and settle
+// on the truth (gone), and a later plug must still be seen.
+func TestWatchFastFlap(t *testing.T) {
+	ch, _ := watch(t)
+	expectQuiet(t, ch, 50*time.Millisecond)
+	for i := 0; i < 20; i++ {
+		plug(t, "iphone", iphoneSP)
+		unplug(t, iphoneSP)
+	}
+	var seq []EventKind
+	quiet := time.After(1500 * time.Millisecond)
+collect:
+	for {
+		select {
+		case ev := <-ch:
+			seq = append(seq, ev.Kind)
+		case <-quiet:
+			break collect
+		}
+	}
+	for i, k := range seq {
+		if want := EventKind(i % 2); k != want {
+			t.Fatalf("event %d is %v, want %v (sequence %v)", i, k, want, seq)
+		}
+	}
+	if len(seq)%2 != 0 {
+		t.Fatalf("after the flapping stopped the device is still reported present (sequence %v)", seq)
+	}
+	t.Logf("20 fast plug/unplug pairs gave %d events", len(seq))
+	plug(t, "iphone", iphoneSP)
+	expect(t, ch, Added, "1-1", 500*time.Millisecond)
+}
