@@ -39,6 +39,10 @@ type env struct {
 	// systemctl is the systemctl binary (tests put a fake one first on PATH).
 	systemctl string
 
+	// allowRoot: the user passed --allow-root; a tray launched by `start`
+	// as root gets it too, or it would refuse to run.
+	allowRoot bool
+
 	// stopWait is how long stop waits for a polite quit before forcing
 	// (0: the default stopWait).
 	stopWait time.Duration

@@ -88,6 +88,9 @@ func helperHoldLock() int {
 // (or after 30 s, so a failed test cannot leave it running). A stubborn one
 // ignores SIGTERM, like a hung tray.
 func helperTray(stubborn bool) int {
+	if f := os.Getenv("TW_TEST_ARGS_FILE"); f != "" {
+		_ = os.WriteFile(f, []byte(strings.Join(os.Args[1:], " ")+"\n"), 0o600)
+	}
 	release, err := helperEnv().acquireLock()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "tray helper:", err)

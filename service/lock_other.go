@@ -13,7 +13,7 @@ func (e *env) acquireLock() (func(), error) {
 
 func (e *env) probeLock() (instance, error) { return instance{}, nil }
 
-func spawnDetached(string) (int, <-chan error, error) { return 0, nil, errNotSupported }
+func spawnDetached(string, ...string) (int, <-chan error, error) { return 0, nil, errNotSupported }
 
 func askToQuit(int) error { return errNotSupported }
 

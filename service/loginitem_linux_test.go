@@ -43,7 +43,7 @@ func fakeTrayIn(t *testing.T, root, name string, vars []string) string {
 		k, val, _ := strings.Cut(v, "=")
 		b.WriteString("export " + k + "=" + shQuote(val) + "\n")
 	}
-	b.WriteString("exec " + shQuote(self) + "\n")
+	b.WriteString("exec " + shQuote(self) + " \"$@\"\n")
 	exe := filepath.Join(dir, "trustwatch")
 	if err := os.WriteFile(exe, []byte(b.String()), 0o755); err != nil {
 		t.Fatal(err)
@@ -489,5 +489,31 @@ func TestStopForcesStubbornTray(t *testing.T) {
 	}
 	if in, _ := e.probeLock(); in.running {
 		t.Fatal("still running")
+	}
+}
+
+// `service start --allow-root` as root hands --allow-root to the tray, which
+// would otherwise refuse to run; without root it passes nothing.
+func TestStartPassesAllowRootOnlyAsRoot(t *testing.T) {
+	for _, tc := range []struct {
+		euid int
+		want string
+	}{{0, "--allow-root"}, {1000, ""}} {
+		e, vars := testEnv(t)
+		argsFile := filepath.Join(filepath.Dir(e.home), "args")
+		exe := fakeTrayIn(t, filepath.Dir(e.home), "tw", append(vars, "TW_TEST_ARGS_FILE="+argsFile))
+		e.exe = func() (string, error) { return exe, nil }
+		e.euid = func() int { return tc.euid }
+		var out, errb bytes.Buffer
+		if code := e.main("start", true, false, &out, &errb); code != 0 {
+			t.Fatalf("start: %d %q %q", code, out.String(), errb.String())
+		}
+		b, _ := os.ReadFile(argsFile)
+		if got := strings.TrimSpace(string(b)); got != tc.want {
+			t.Errorf("euid %d: tray args %q, want %q", tc.euid, got, tc.want)
+		}
+		if _, err := e.stopInstance(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -19,7 +19,11 @@ func (e *env) launchTray() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	pid, exited, err := spawnDetached(exe)
+	var args []string
+	if e.allowRoot && e.euid() == 0 {
+		args = append(args, "--allow-root")
+	}
+	pid, exited, err := spawnDetached(exe, args...)
 	if err != nil {
 		return "", fmt.Errorf("starting %s: %w", exe, err)
 	}

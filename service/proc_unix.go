@@ -10,8 +10,8 @@ import (
 
 // spawnDetached starts exe in its own session with stdio on /dev/null, so it
 // outlives this CLI and its terminal. exited reports an early exit.
-func spawnDetached(exe string) (int, <-chan error, error) {
-	cmd := exec.Command(exe)
+func spawnDetached(exe string, args ...string) (int, <-chan error, error) {
+	cmd := exec.Command(exe, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if devnull, err := os.Open(os.DevNull); err == nil {
 		defer devnull.Close()

@@ -12,8 +12,8 @@ import (
 )
 
 // spawnDetached starts exe without a console, detached from this process.
-func spawnDetached(exe string) (int, <-chan error, error) {
-	cmd := exec.Command(exe)
+func spawnDetached(exe string, args ...string) (int, <-chan error, error) {
+	cmd := exec.Command(exe, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{
 		CreationFlags: windows.DETACHED_PROCESS | windows.CREATE_NEW_PROCESS_GROUP,
 	}

@@ -150,6 +150,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 
 // main runs one verb against e; split from Main so tests can inject e.
 func (e *env) main(verb string, allowRoot, asJSON bool, stdout, stderr io.Writer) int {
+	e.allowRoot = allowRoot
 	if verb != "status" && !allowRoot && e.euid() == 0 {
 		fmt.Fprintf(stderr, "trustwatch service %s: refusing to run as root: the login item, the tray and its notifications belong to your desktop user, and root would write root-owned files into the wrong account. Run it as yourself, without sudo (or pass --allow-root if you really mean root's own login).\n", verb)
 		return 1
