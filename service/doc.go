@@ -7,7 +7,7 @@
 //
 //   - Linux with a systemd user manager: ~/.config/systemd/user/trustwatch.service,
 //     written and enabled through kardianos/service with our own template
-//     (WantedBy=default.target, PartOf=/After=graphical-session.target,
+//     (WantedBy=default.target graphical-session.target, PartOf=/After=graphical-session.target,
 //     Restart=on-failure). Without one (or if enabling fails, or for a path
 //     systemd cannot execute): $XDG_CONFIG_HOME/autostart/trustwatch.desktop.
 //   - macOS: ~/Library/LaunchAgents/com.github.trustwatch.plist through

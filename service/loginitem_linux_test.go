@@ -233,10 +233,14 @@ func TestSystemdUnitVerifyAndEnable(t *testing.T) {
 	if target, err := os.Readlink(link); err != nil || target != e.unitPath() {
 		t.Fatalf("enable made %s -> %q (%v)", link, target, err)
 	}
+	link2 := filepath.Join(e.unitDir(), "graphical-session.target.wants", unitName)
+	if target, err := os.Readlink(link2); err != nil || target != e.unitPath() {
+		t.Fatalf("enable made %s -> %q (%v)", link2, target, err)
+	}
 	if out, _ := ctl("is-enabled", unitName); strings.TrimSpace(out) != "enabled" {
 		t.Fatalf("is-enabled = %q", out)
 	}
-	for _, want := range []string{"WantedBy=default.target", "Restart=on-failure", "PartOf=graphical-session.target", "After=graphical-session.target"} {
+	for _, want := range []string{"WantedBy=default.target graphical-session.target", "Restart=on-failure", "PartOf=graphical-session.target", "After=graphical-session.target"} {
 		if !strings.Contains(unit, want) {
 			t.Errorf("unit lacks %q", want)
 		}

@@ -44,7 +44,10 @@ func systemdScript(exe string) string {
 	b.WriteString("\n[Service]\n")
 	b.WriteString("ExecStart=" + systemdQuote(exe) + "\n")
 	b.WriteString("Restart={{Restart}}\nRestartSec=10\n")
-	b.WriteString("\n[Install]\nWantedBy=default.target\n")
+	// default.target starts it on every desktop; graphical-session.target
+	// (GNOME, Plasma) starts it again at a new desktop login after PartOf=
+	// stopped it at logout while the user manager stayed up.
+	b.WriteString("\n[Install]\nWantedBy=default.target graphical-session.target\n")
 	return b.String()
 }
 
