@@ -1,13 +1,14 @@
 package lockdown
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 
 	"howett.net/plist"
+
+	"github.com/trustwatch/trustwatch/watcher/internal/plistval"
 )
 
 // MaxFrameSize caps one lockdown or service message. The largest real
@@ -63,59 +64,14 @@ func readFrame(r io.Reader) (map[string]any, error) {
 	return decodePlist(body)
 }
 
-// decodePlist accepts an XML or binary plist with a dictionary at the top.
-// Other plist dialects (OpenStep text) are not lockdown and are rejected.
-func decodePlist(body []byte) (m map[string]any, err error) {
-	trimmed := bytes.TrimLeft(body, " \t\r\n")
-	if !bytes.HasPrefix(trimmed, []byte("bplist00")) && !bytes.HasPrefix(trimmed, []byte("<")) {
-		return nil, fmt.Errorf("%w: message is neither an XML nor a binary plist", ErrProtocol)
-	}
-	// howett.net/plist re-panics runtime errors on some malformed binary
-	// plists; a broken device must not take the tray down.
-	defer func() {
-		if r := recover(); r != nil {
-			m, err = nil, fmt.Errorf("%w: malformed plist: %v", ErrProtocol, r)
-		}
-	}()
-	var v any
-	if _, err := plist.Unmarshal(body, &v); err != nil {
-		return nil, fmt.Errorf("%w: malformed plist: %v", ErrProtocol, err)
-	}
-	m, ok := v.(map[string]any)
-	if !ok {
-		return nil, fmt.Errorf("%w: plist top level is %T, want a dictionary", ErrProtocol, v)
+// decodePlist decodes a reply body; anything that is not a plist
+// dictionary is a protocol error.
+func decodePlist(body []byte) (map[string]any, error) {
+	m, err := plistval.Dict(body)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrProtocol, err)
 	}
 	return m, nil
 }
 
-func asInt(v any) (int64, bool) {
-	switch x := v.(type) {
-	case uint64:
-		if x > 1<<63-1 {
-			return 0, false
-		}
-		return int64(x), true
-	case int64:
-		return x, true
-	case int:
-		return int64(x), true
-	case float64:
-		if x != x || x < -1<<62 || x > 1<<62 || x != float64(int64(x)) {
-			return 0, false
-		}
-		return int64(x), true
-	}
-	return 0, false
-}
-
-func asBool(v any) (bool, bool) {
-	switch x := v.(type) {
-	case bool:
-		return x, true
-	case uint64:
-		return x != 0, true
-	case int64:
-		return x != 0, true
-	}
-	return false, false
-}
+var asInt, asBool = plistval.Int, plistval.Bool

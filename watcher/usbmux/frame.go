@@ -1,13 +1,14 @@
 package usbmux
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 
 	"howett.net/plist"
+
+	"github.com/trustwatch/trustwatch/watcher/internal/plistval"
 )
 
 const (
@@ -101,63 +102,14 @@ func decodeBody(h header, body []byte) (map[string]any, error) {
 	}
 }
 
-// decodePlist accepts an XML or binary plist whose top level is a dictionary.
-func decodePlist(body []byte) (m map[string]any, err error) {
-	trimmed := bytes.TrimLeft(body, " \t\r\n\x00")
-	if !bytes.HasPrefix(trimmed, []byte("bplist00")) && !bytes.HasPrefix(trimmed, []byte("<")) {
-		return nil, fmt.Errorf("%w: body is neither an XML nor a binary plist", ErrProtocol)
-	}
-	// howett.net/plist re-panics runtime errors from malformed binary
-	// plists; a bad daemon must not crash the tray.
-	defer func() {
-		if r := recover(); r != nil {
-			m, err = nil, fmt.Errorf("%w: malformed plist: %v", ErrProtocol, r)
-		}
-	}()
-	var v any
-	if _, err := plist.Unmarshal(body, &v); err != nil {
-		return nil, fmt.Errorf("%w: malformed plist: %v", ErrProtocol, err)
-	}
-	m, ok := v.(map[string]any)
-	if !ok {
-		return nil, fmt.Errorf("%w: plist top level is %T, want a dictionary", ErrProtocol, v)
+// decodePlist decodes a reply body; anything that is not a plist
+// dictionary is a protocol error.
+func decodePlist(body []byte) (map[string]any, error) {
+	m, err := plistval.Dict(body)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrProtocol, err)
 	}
 	return m, nil
 }
 
-// asInt reads an integer from a decoded plist value, tolerating the
-// encodings daemons have used (integers, reals, decimal strings).
-func asInt(v any) (int64, bool) {
-	switch x := v.(type) {
-	case uint64:
-		if x > 1<<63-1 {
-			return 0, false
-		}
-		return int64(x), true
-	case int64:
-		return x, true
-	case int:
-		return int64(x), true
-	case uint32:
-		return int64(x), true
-	case int32:
-		return int64(x), true
-	case float64:
-		if x != x || x < -1<<62 || x > 1<<62 || x != float64(int64(x)) {
-			return 0, false
-		}
-		return int64(x), true
-	case string:
-		var n int64
-		if _, err := fmt.Sscan(x, &n); err != nil {
-			return 0, false
-		}
-		return n, true
-	}
-	return 0, false
-}
-
-func asString(v any) (string, bool) {
-	s, ok := v.(string)
-	return s, ok
-}
+var asInt, asString = plistval.Int, plistval.String
