@@ -43,7 +43,7 @@ for f in "$tmp"/*.umockdev; do
 done
 
 step "gofmt, vet"
-bad=$(gofmt -l watcher/usb internal/umockdev testdata/usb)
+bad=$(gofmt -l watcher/usb internal/umockdev internal/e2e/usb testdata/usb)
 [[ -z "$bad" ]] || { echo "gofmt needed: $bad" >&2; exit 1; }
 go vet ./watcher/usb/...
 go vet -tags umockdev ./watcher/usb/... ./internal/umockdev/...
@@ -61,6 +61,16 @@ go test -tags umockdev -exec umockdev-wrapper -count=1 -timeout 3m -v ./watcher/
 	tee "$tmp/umockdev.log" | grep -E '^(--- |FAIL|ok|PASS)|latency|leaked|goroutines' || true
 if ! grep -q '^ok' "$tmp/umockdev.log" || grep -q '^FAIL' "$tmp/umockdev.log"; then
 	cat "$tmp/umockdev.log" >&2
+	exit 1
+fi
+
+step "end to end: the trustwatch binary under umockdev with the simulator (internal/e2e/usb)"
+go vet -tags umockdev ./internal/e2e/usb/
+go build -o "$tmp/trustwatch" .
+TW_BINARY="$tmp/trustwatch" go test -tags umockdev -exec umockdev-wrapper -count=1 -timeout 3m -v ./internal/e2e/usb/ 2>&1 |
+	tee "$tmp/e2e.log" | grep -E '^(--- |    --- |FAIL|ok|PASS)' || true
+if ! grep -q '^ok' "$tmp/e2e.log" || grep -q '^FAIL' "$tmp/e2e.log"; then
+	cat "$tmp/e2e.log" >&2
 	exit 1
 fi
 
