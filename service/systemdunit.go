@@ -44,6 +44,9 @@ func systemdScript(exe string) string {
 	b.WriteString("\n[Service]\n")
 	b.WriteString("ExecStart=" + systemdQuote(exe) + "\n")
 	b.WriteString("Restart={{Restart}}\nRestartSec=10\n")
+	// Exit 1 is a deliberate refusal ("trustwatch is already running", run
+	// as root): retrying cannot help. A crash (Go exits 2) still restarts.
+	b.WriteString("RestartPreventExitStatus=1\n")
 	// default.target starts it on every desktop; graphical-session.target
 	// (GNOME, Plasma) starts it again at a new desktop login after PartOf=
 	// stopped it at logout while the user manager stayed up.
