@@ -125,6 +125,9 @@ func TestListVariants(t *testing.T) {
 			if len(devs) != 1 || devs[0] != c.want {
 				t.Fatalf("List = %+v\nwant [%+v]", devs, c.want)
 			}
+			if u := devs[0].UDID(); u != "00008030-001A2B3C4D5E6F70" && c.fixture != "iphone2" {
+				t.Errorf("UDID() = %q", u)
+			}
 			if c.fixture == "iphone" && devs[0].LocationID() != 1<<16|5 {
 				t.Errorf("LocationID = %#x, want 0x10005", devs[0].LocationID())
 			}

@@ -15,6 +15,8 @@ package usb
 import (
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 )
 
 // AppleVendorID is Apple's USB vendor ID.
@@ -176,4 +178,65 @@ func printable(s string) bool {
 		}
 	}
 	return true
+}
+
+// UDID returns the device's UDID in usbmuxd's form, when the USB serial
+// gives it without opening the device; "" otherwise.
+//
+//   - Normal mode: the serial is the UDID, without the hyphen on A12 and
+//     later ("00008030001A2B3C4D5E6F70" → "00008030-001A2B3C4D5E6F70");
+//     older 40-hex-digit UDIDs are returned as they are.
+//   - Recovery/DFU: iBoot's serial ("CPID:8030 … ECID:001A2B3C4D5E6F70 …")
+//     gives the UDID of A12-and-later chips, which is
+//     "%08X-%016X" of CPID and ECID; older chips hash theirs, so "".
+//
+// This lets a phone in Recovery be named as the phone it was.
+func (d Device) UDID() string {
+	s := d.Serial
+	if d.Kind == KindMobile {
+		switch {
+		case len(s) == 24 && isHex(s):
+			return strings.ToUpper(s[:8] + "-" + s[8:])
+		case len(s) == 40 && isHex(s):
+			return strings.ToLower(s)
+		}
+		return ""
+	}
+	var cpid, ecid uint64
+	var haveCPID, haveECID bool
+	for _, f := range strings.Fields(s) {
+		k, v, ok := strings.Cut(f, ":")
+		if !ok || v == "" || !isHex(v) || len(v) > 16 {
+			continue
+		}
+		n, err := strconv.ParseUint(v, 16, 64)
+		if err != nil {
+			continue
+		}
+		switch k {
+		case "CPID":
+			cpid, haveCPID = n, true
+		case "ECID":
+			ecid, haveECID = n, true
+		}
+	}
+	if !haveCPID || !haveECID || !newUDIDChip(cpid) {
+		return ""
+	}
+	return fmt.Sprintf("%08X-%016X", cpid, ecid)
+}
+
+// newUDIDChip: chips whose UDID is CPID-ECID (A12 0x8020 onwards, M1 Pro/Max
+// 0x600x); A7 (0x8960) and everything before A12 use a hashed UDID.
+func newUDIDChip(cpid uint64) bool {
+	return (cpid >= 0x8020 && cpid <= 0x8FFF && cpid != 0x8960) || (cpid >= 0x6000 && cpid <= 0x6FFF)
+}
+
+func isHex(s string) bool {
+	for _, r := range s {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f' || r >= 'A' && r <= 'F') {
+			return false
+		}
+	}
+	return s != ""
 }

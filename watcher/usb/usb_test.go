@@ -118,3 +118,31 @@ func TestTracker(t *testing.T) {
 		}
 	}
 }
+
+func TestUDID(t *testing.T) {
+	cases := []struct {
+		kind   Kind
+		serial string
+		want   string
+	}{
+		{KindMobile, "00008030001A2B3C4D5E6F70", "00008030-001A2B3C4D5E6F70"},
+		{KindMobile, "00008030001a2b3c4d5e6f70", "00008030-001A2B3C4D5E6F70"},
+		{KindMobile, "F1C15F36C3461BF9B24D568084D17CFB2D4243C4", "f1c15f36c3461bf9b24d568084d17cfb2d4243c4"},
+		{KindMobile, "", ""},
+		{KindMobile, "not-a-udid", ""},
+		{KindDFU, "CPID:8030 CPRV:11 CPFM:03 SCEP:01 BDID:0C ECID:001A2B3C4D5E6F70 IBFL:3C SRTG:[iBoot-4513.0.0.0.3]", "00008030-001A2B3C4D5E6F70"},
+		{KindRecovery, "CPID:8101 CPRV:11 BDID:08 ECID:000A1B2C3D4E5F60 IBFL:3D SRNM:[X]", "00008101-000A1B2C3D4E5F60"},
+		{KindRecovery, "CPID:6000 ECID:1234", "00006000-0000000000001234"},
+		{KindDFU, "CPID:8015 CPRV:11 ECID:001A2B3C4D5E6F70", ""}, // A11: hashed UDID
+		{KindDFU, "CPID:8960 ECID:001A2B3C4D5E6F70", ""},         // A7
+		{KindDFU, "CPID:8030 ECID:zz", ""},
+		{KindDFU, "CPID:8030", ""},
+		{KindDFU, "ECID:001A2B3C4D5E6F70", ""},
+		{KindDFU, "CPID:8030 ECID:00112233445566778899", ""}, // too long
+	}
+	for _, c := range cases {
+		if got := (Device{Kind: c.kind, Serial: c.serial}).UDID(); got != c.want {
+			t.Errorf("UDID(%v, %q) = %q, want %q", c.kind, c.serial, got, c.want)
+		}
+	}
+}
