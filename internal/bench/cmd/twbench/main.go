@@ -2,6 +2,7 @@
 // results as JSON (run) or renders docs/BENCH.md from them (report).
 //
 //	twbench run --tw /tmp/trustwatch [--quick] [--idle 60s] [--only attach,idle] --out results.json
+//	twbench fuzz [--fuzztime 30s] [--root .] --out fuzz.json --crashers DIR
 //	twbench report --results results.json [--fuzz fuzz.json] --out docs/BENCH.md
 package main
 
@@ -30,7 +31,7 @@ func main() {
 
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: twbench run|report [flags] (twbench run --help)")
+		fmt.Fprintln(stderr, "usage: twbench run|fuzz|report [flags] (twbench run --help)")
 		return 2
 	}
 	switch args[0] {
@@ -38,11 +39,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runBench(args[1:], stdout, stderr)
 	case "report":
 		return runReport(args[1:], stdout, stderr)
+	case "fuzz":
+		return runFuzz(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
-		fmt.Fprintln(stdout, "usage: twbench run|report [flags]")
+		fmt.Fprintln(stdout, "usage: twbench run|fuzz|report [flags]")
 		return 0
 	}
-	fmt.Fprintf(stderr, "twbench: unknown command %q (want run or report)\n", args[0])
+	fmt.Fprintf(stderr, "twbench: unknown command %q (want run, fuzz or report)\n", args[0])
 	return 2
 }
 
@@ -202,4 +205,57 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+func runFuzz(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("twbench fuzz", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	root := fs.String("root", ".", "repository root")
+	fuzztime := fs.Duration("fuzztime", 30*time.Second, "how long to fuzz each target")
+	out := fs.String("out", "fuzz-results.json", "where to write the results (JSON)")
+	crashers := fs.String("crashers", "fuzz-crashers", "where new crashers are moved to")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if *fuzztime <= 0 {
+		fmt.Fprintln(stderr, "twbench fuzz: --fuzztime must be positive")
+		return 2
+	}
+	targets, err := bench.FindFuzzTargets(*root)
+	if err != nil {
+		fmt.Fprintf(stderr, "twbench fuzz: %v\n", err)
+		return 1
+	}
+	if len(targets) == 0 {
+		fmt.Fprintln(stderr, "twbench fuzz: no fuzz targets found")
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var runs []bench.FuzzRun
+	rc := 0
+	for _, t := range targets {
+		if ctx.Err() != nil {
+			break
+		}
+		fmt.Fprintf(stderr, "fuzz %s %s for %v\n", t.Dir, t.Name, *fuzztime)
+		r := bench.RunFuzz(ctx, *root, t, *fuzztime, *crashers)
+		fmt.Fprintln(stdout, r)
+		if !r.OK {
+			rc = 1
+		}
+		runs = append(runs, r)
+	}
+	b, err := json.MarshalIndent(runs, "", "  ")
+	if err == nil {
+		err = os.WriteFile(*out, append(b, '\n'), 0o644)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "twbench fuzz: %v\n", err)
+		return 1
+	}
+	return rc
 }
