@@ -68,6 +68,9 @@ func WriteMarkdown(w io.Writer, r *Results) error {
 		if f.Section != section {
 			section = f.Section
 			p("## %s\n\n", section)
+			if section == sectionAttach {
+				b.WriteString(attachGlance(r.Figures))
+			}
 			p("| figure | unit | goal | median | p95 | n | verdict | note |\n")
 			p("|---|---|---|---:|---:|---:|---|---|\n")
 		}
@@ -153,6 +156,50 @@ const method = `- **Simulator.** Every phone is an ` + "`internal/sim`" + ` devi
   growth is measured from a settled baseline to a settled end, with every phone unplugged at both.
   "Naming one phone in 30 s" is the largest number of notifications mentioning one phone's name within
   any 30 s stretch.`
+
+// attachGlance is section 1 side by side: one row per state.
+func attachGlance(figs []Figure) string {
+	byName := map[string]Figure{}
+	var states []string
+	for _, f := range figs {
+		if f.Section != sectionAttach {
+			continue
+		}
+		byName[f.Name] = f
+		if st, rest, ok := strings.Cut(f.Name, ": "); ok && rest == "`watch --json`" {
+			states = append(states, st)
+		}
+	}
+	if len(states) == 0 {
+		return ""
+	}
+	mp := func(name string) string {
+		f, ok := byName[name]
+		if !ok || f.N == 0 {
+			return "—"
+		}
+		return num(f.Median) + " / " + num(f.P95)
+	}
+	med := func(name string) string {
+		f, ok := byName[name]
+		if !ok || f.N == 0 {
+			return "—"
+		}
+		return num(f.Median)
+	}
+	var b strings.Builder
+	b.WriteString("At a glance (median / p95; requests are medians, usbmuxd + lockdown):\n\n")
+	b.WriteString("| state | trustwatch ms | idevicepair ms | ratio | trustwatch requests | idevicepair requests |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|\n")
+	for _, st := range states {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s + %s | %s + %s |\n", st,
+			mp(st+": `watch --json`"), mp(st+": `idevicepair validate`"), mp(st+": trustwatch ÷ idevicepair"),
+			med(st+": trustwatch usbmuxd requests"), med(st+": trustwatch lockdown requests"),
+			med(st+": idevicepair usbmuxd requests"), med(st+": idevicepair lockdown requests"))
+	}
+	b.WriteString("\nEvery figure:\n\n")
+	return b.String()
+}
 
 func loadWarning(r *Results) string {
 	f := strings.Fields(r.LoadBefore + " " + r.LoadAfter)

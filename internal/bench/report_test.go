@@ -29,8 +29,9 @@ func TestMarkdownRoundTrip(t *testing.T) {
 		Date: "2026-11-27 10:00 UTC", Machine: Machine{NProc: 2, CPU: "Test CPU", RAM: "1.0 GiB", Kernel: "6.1", GoVersion: "go1.26"},
 		LoadBefore: "2.50 1.00 0.50", LoadAfter: "0.10 0.10 0.10",
 		Figures: []Figure{
-			{Section: "1. A", Name: "ready: `watch --json`", Unit: "ms", Goal: "≤ 100 ms", GoalMax: goal(100), Summary: Summarize([]float64{4, 5, 250})},
-			{Section: "1. A", Name: "pipe | in name", Unit: "req", Summary: Summarize([]float64{2}), Note: "two\nlines"},
+			{Section: sectionAttach, Name: "ready: `watch --json`", Unit: "ms", Goal: "≤ 100 ms", GoalMax: goal(100), Summary: Summarize([]float64{4, 5, 250})},
+			{Section: sectionAttach, Name: "ready: trustwatch usbmuxd requests", Unit: "req", Summary: Summarize([]float64{2})},
+			{Section: sectionAttach, Name: "pipe | in name", Unit: "req", Summary: Summarize([]float64{2}), Note: "two\nlines"},
 			{Section: "3. Idle", Name: "CPU", Unit: "%", Goal: "≤ 0.05 %", GoalMax: goal(0.05), Judge: JudgeMean, Summary: Summarize([]float64{0, 0.2}), Mean: 0.01},
 		},
 		Errors: []string{"scale: boom"},
@@ -58,7 +59,8 @@ func TestMarkdownRoundTrip(t *testing.T) {
 	for _, want := range []string{
 		"| CPU | Test CPU |",
 		"1 goals met, 1 missed, 1 scenario errors",
-		"- 1. A — ready: `watch --json`: 250 ms, goal ≤ 100 ms",
+		"- 1. Attach → final state — ready: `watch --json`: 250 ms, goal ≤ 100 ms",
+		"| ready | 5 / 250 | — | — | 2 + — | — + — |",
 		"| ready: `watch --json` | ms | ≤ 100 ms | 5 | 250 | 3 | **missed** |",
 		"pipe \\| in name",
 		"two lines",

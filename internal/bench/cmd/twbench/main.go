@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"slices"
 	"strings"
@@ -60,6 +61,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	only := fs.String("only", "", "comma-separated scenarios: "+strings.Join(bench.Scenarios, ","))
 	out := fs.String("out", "bench-results.json", "where to write the results (JSON)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the bench process (sim + in-process watcher)")
+	memprofile := fs.String("memprofile", "", "write a heap profile of the bench process at the end (after a GC)")
 	verbose := fs.Bool("v", true, "progress on stderr")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -141,6 +143,11 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	}
 	bench.New(opt, res).Run(ctx, sel)
 	res.LoadAfter = bench.LoadAverage()
+	if *memprofile != "" {
+		if err := writeHeap(*memprofile); err != nil {
+			fmt.Fprintf(stderr, "twbench run: %v\n", err)
+		}
+	}
 	if ctx.Err() != nil {
 		res.Errors = append(res.Errors, "interrupted")
 	}
@@ -158,6 +165,16 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+func writeHeap(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	runtime.GC()
+	return pprof.Lookup("heap").WriteTo(f, 0)
 }
 
 func fmtNum(v float64) string { return fmt.Sprintf("%.3g", v) }
