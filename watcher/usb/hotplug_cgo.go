@@ -91,6 +91,17 @@ static int tw_hp_open(tw_hp **out) {
 	return 0;
 }
 
+// Whether libusb can start here at all, without gousb's event goroutine
+// (whose Close waits up to 100 ms).
+static int tw_probe(void) {
+	libusb_context *ctx = NULL;
+	int r = libusb_init(&ctx);
+	if (r < 0)
+		return r;
+	libusb_exit(ctx);
+	return 0;
+}
+
 static int tw_hp_pending(tw_hp *h) {
 	pthread_mutex_lock(&h->mu);
 	int p = h->n > 0 || h->overflow;
@@ -179,6 +190,14 @@ var errNoHotplug = errors.New("usb: libusb has no hotplug support here")
 
 func libusbError(op string, rc C.int) error {
 	return fmt.Errorf("usb: %s: %s", op, C.GoString(C.libusb_error_name(rc)))
+}
+
+// probe reports whether libusb initialises on this system.
+func probe() error {
+	if rc := C.tw_probe(); rc < 0 {
+		return libusbError("libusb init", rc)
+	}
+	return nil
 }
 
 func openHotplug() (*hotplug, error) {

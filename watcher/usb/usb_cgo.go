@@ -29,11 +29,9 @@ var (
 // Available reports whether the USB layer works in this build and on this
 // system, and why not.
 func Available() (bool, string) {
-	c, err := newContext()
-	if err != nil {
+	if err := probe(); err != nil {
 		return false, err.Error()
 	}
-	closeContext(c, nil)
 	return true, ""
 }
 
