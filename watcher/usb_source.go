@@ -75,9 +75,7 @@ func usbDevice(d usb.Device) engine.USBDevice {
 	case usb.KindDFU:
 		kind = engine.USBDFU
 	}
-	serial := d.Serial
-	if kind != engine.USBMobile {
-		serial = "" // iBoot's "CPID:… ECID:…" string is not a UDID
-	}
-	return engine.USBDevice{Bus: d.Bus, Address: d.Address, ProductID: d.ProductID, SpeedMbps: d.SpeedMbps, Serial: serial, Kind: kind}
+	// UDID() also names a phone in Recovery/DFU (from iBoot's CPID and ECID
+	// on A12 and later), so it is recognised as the phone it was.
+	return engine.USBDevice{Bus: d.Bus, Address: d.Address, ProductID: d.ProductID, SpeedMbps: d.SpeedMbps, Serial: d.UDID(), Kind: kind}
 }

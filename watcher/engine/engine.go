@@ -309,6 +309,9 @@ func (e *Engine) usbAdded(u USBDevice, now time.Time) {
 	}
 	if u.Kind != USBMobile {
 		d := &dev{Device: Device{Key: usbKey(u), Connection: "usb"}, usb: &u}
+		if u.Serial != "" {
+			d.UDID = HyphenateUDID(u.Serial)
+		}
 		e.devs[d.Key] = d
 		e.setState(d, StateRecovery, recoveryDetail(u), now)
 		return
