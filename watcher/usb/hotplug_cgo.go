@@ -102,6 +102,101 @@ static int tw_probe(void) {
 	return 0;
 }
 
+// The devices trustwatch tracks (usb.Classify, kept in step by hand).
+static int tw_tracked(const struct libusb_device_descriptor *d) {
+	if (d->idVendor != 0x05AC)
+		return 0;
+	int p = d->idProduct;
+	return (p >= 0x1290 && p <= 0x12AF) || (p >= 0x1280 && p <= 0x1283) || p == 0x1227 || p == 0x1222;
+}
+
+// tw_dev_hash and the sum over devices are mirrored by devSignature in Go.
+static unsigned long long tw_dev_hash(unsigned bus, unsigned addr, unsigned pid) {
+	unsigned long long x = (unsigned long long)bus << 32 | (unsigned long long)addr << 16 | pid;
+	x += 0x9E3779B97F4A7C15ULL;
+	x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+	x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+	return x ^ (x >> 31);
+}
+
+// An order-independent signature of the tracked devices a context lists,
+// for cheap change detection while polling. On backends without hotplug,
+// libusb_get_device_list rescans the bus.
+static int tw_list_sig(libusb_context *ctx, unsigned long long *sig) {
+	libusb_device **list;
+	ssize_t n = libusb_get_device_list(ctx, &list);
+	if (n < 0)
+		return (int)n;
+	unsigned long long h = 0;
+	for (ssize_t i = 0; i < n; i++) {
+		struct libusb_device_descriptor d;
+		if (libusb_get_device_descriptor(list[i], &d) != 0 || !tw_tracked(&d))
+			continue;
+		h += tw_dev_hash(libusb_get_bus_number(list[i]), libusb_get_device_address(list[i]), d.idProduct);
+	}
+	libusb_free_device_list(list, 1);
+	*sig = h;
+	return 0;
+}
+
+// The polling fallback, run on a thread blocked in C like the hotplug loop,
+// so an idle check costs one wakeup: a goroutine woken by a Go timer to make
+// a cgo call costs several (the runtime's sysmon wakes for every cgo call).
+// libusb_handle_events on a context with nothing to handle is the portable
+// interruptible sleep.
+typedef struct {
+	libusb_context *ctx;
+	int stop;
+	int interval_ms;
+	unsigned long long last;
+	int have_last;
+} tw_poll;
+
+static int tw_poll_open(tw_poll **out, int interval_ms) {
+	tw_poll *p = calloc(1, sizeof *p);
+	if (!p)
+		return LIBUSB_ERROR_NO_MEM;
+	int r = libusb_init(&p->ctx);
+	if (r < 0) {
+		free(p);
+		return r;
+	}
+	p->interval_ms = interval_ms;
+	*out = p;
+	return 0;
+}
+
+// Returns 0 when the Apple device list changed (or the first time, or when
+// listing failed: let the caller's full scan decide), 1 when stopped.
+static int tw_poll_run(tw_poll *p) {
+	for (;;) {
+		if (__atomic_load_n(&p->stop, __ATOMIC_SEQ_CST))
+			return 1;
+		unsigned long long sig = 0;
+		int r = tw_list_sig(p->ctx, &sig);
+		if (r < 0 || !p->have_last || sig != p->last) {
+			__atomic_store_n(&p->last, sig, __ATOMIC_SEQ_CST);
+			__atomic_store_n(&p->have_last, r == 0, __ATOMIC_SEQ_CST);
+			return 0;
+		}
+		struct timeval tv = { p->interval_ms / 1000, (p->interval_ms % 1000) * 1000 };
+		libusb_handle_events_timeout_completed(p->ctx, &tv, NULL);
+	}
+}
+
+static unsigned long long tw_poll_last(tw_poll *p) { return __atomic_load_n(&p->last, __ATOMIC_SEQ_CST); }
+static int tw_poll_have(tw_poll *p) { return __atomic_load_n(&p->have_last, __ATOMIC_SEQ_CST); }
+
+static void tw_poll_stop(tw_poll *p) {
+	__atomic_store_n(&p->stop, 1, __ATOMIC_SEQ_CST);
+	libusb_interrupt_event_handler(p->ctx);
+}
+
+static void tw_poll_free(tw_poll *p) {
+	libusb_exit(p->ctx);
+	free(p);
+}
+
 static int tw_hp_pending(tw_hp *h) {
 	pthread_mutex_lock(&h->mu);
 	int p = h->n > 0 || h->overflow;
@@ -171,6 +266,7 @@ import "C"
 import (
 	"errors"
 	"fmt"
+	"time"
 	"unsafe"
 )
 
@@ -198,6 +294,39 @@ func probe() error {
 		return libusbError("libusb init", rc)
 	}
 	return nil
+}
+
+// poller is the polling fallback's C loop.
+type poller struct{ p *C.tw_poll }
+
+func openPoller(interval time.Duration) (*poller, error) {
+	var p *C.tw_poll
+	ms := max(int(interval/time.Millisecond), 1)
+	if rc := C.tw_poll_open(&p, C.int(ms)); rc < 0 {
+		return nil, libusbError("libusb init", rc)
+	}
+	return &poller{p: p}, nil
+}
+
+// run blocks until the Apple device list may have changed (false) or stop
+// was called (true).
+func (p *poller) run() (stopped bool) { return C.tw_poll_run(p.p) == 1 }
+
+// signature is the poll loop's last signature, and whether it has one (the
+// C loop stores both atomically).
+func (p *poller) signature() (uint64, bool) {
+	return uint64(C.tw_poll_last(p.p)), C.tw_poll_have(p.p) != 0
+}
+
+// stop wakes run from another goroutine; safe to call more than once.
+func (p *poller) stop() { C.tw_poll_stop(p.p) }
+
+// close frees everything; call only after run has returned.
+func (p *poller) close() {
+	if p.p != nil {
+		C.tw_poll_free(p.p)
+		p.p = nil
+	}
 }
 
 func openHotplug() (*hotplug, error) {

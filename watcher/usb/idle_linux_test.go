@@ -34,6 +34,9 @@ func idleChildMain() {
 	ctx := context.Background()
 	ch := make(chan Event, 16)
 	switch mode {
+	case "poll":
+		forcePolling = true
+		fallthrough
 	case "watch":
 		go func() {
 			if err := Watch(ctx, ch); err != nil {
@@ -212,6 +215,11 @@ func checkIdle(t *testing.T, env ...string) {
 	}
 	if r.cpuPercent() > 0.05 {
 		t.Errorf("idle Watch: CPU %.4f%% > 0.05%%", r.cpuPercent())
+	}
+	p := measureChild(t, "poll", min(window, 20*time.Second), env...)
+	t.Logf("the polling fallback (Windows), every %v: %v", pollInterval, p)
+	if p.perSecond() > 1 {
+		t.Errorf("polling fallback: %.3f wakeups/s", p.perSecond())
 	}
 	g := measureChild(t, "gousb", min(window, 10*time.Second), env...)
 	t.Logf("for contrast, a live gousb.Context: %v", g)

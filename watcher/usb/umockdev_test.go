@@ -410,3 +410,49 @@ collect:
 	plug(t, "iphone", iphoneSP)
 	expect(t, ch, Added, "1-1", 500*time.Millisecond)
 }
+
+// The C polling loop and Go must compute the same signature for the same
+// devices, or polling would rescan forever (or never).
+func TestPollSignatureMatchesScan(t *testing.T) {
+	plug(t, "iphone", iphoneSP)
+	plug(t, "dfu", dfuSP)
+	plug(t, "keyboard", kbdSP)
+	p, err := openPoller(time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.close()
+	if p.run() {
+		t.Fatal("poller stopped before stop")
+	}
+	sig, have := p.signature()
+	devs := list(t)
+	if !have || len(devs) != 2 || sig != devSignature(devs) {
+		t.Fatalf("C signature %#x (have %v) vs Go %#x over %v", sig, have, devSignature(devs), devs)
+	}
+	// stop must wake a run blocked in its (hour-long) wait.
+	done := make(chan bool)
+	go func() { done <- p.run() }()
+	time.Sleep(50 * time.Millisecond)
+	p.stop()
+	select {
+	case stopped := <-done:
+		if !stopped {
+			t.Fatal("run returned without a change and without stop")
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("stop did not wake the poll loop")
+	}
+}
+
+func TestWatchPollingCycles(t *testing.T) {
+	defer func(f bool, d time.Duration) { forcePolling, pollInterval = f, d }(forcePolling, pollInterval)
+	forcePolling, pollInterval = true, 50*time.Millisecond
+	ch, _ := watch(t)
+	for i := 0; i < 10; i++ {
+		plug(t, "iphone", iphoneSP)
+		expect(t, ch, Added, "1-1", time.Second)
+		unplug(t, iphoneSP)
+		expect(t, ch, Removed, "1-1", time.Second)
+	}
+}

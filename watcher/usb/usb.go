@@ -240,3 +240,17 @@ func isHex(s string) bool {
 	}
 	return s != ""
 }
+
+// devSignature is the order-independent signature of a device set that the
+// C polling loop computes (tw_dev_hash, summed), so the two can be compared.
+func devSignature(devs []Device) uint64 {
+	var sum uint64
+	for _, d := range devs {
+		x := uint64(d.Bus)<<32 | uint64(d.Address)<<16 | uint64(d.ProductID)
+		x += 0x9E3779B97F4A7C15
+		x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9
+		x = (x ^ (x >> 27)) * 0x94D049BB133111EB
+		sum += x ^ (x >> 31)
+	}
+	return sum
+}

@@ -14,10 +14,10 @@ import (
 
 // Tunables; tests shorten or force them.
 var (
-	// pollInterval is the rescan period where libusb has no hotplug
-	// (Windows). One scan costs a few wakeups, so 2 s stays within the
-	// idle budget of about one wakeup per second.
-	pollInterval = 2 * time.Second
+	// pollInterval is the check period where libusb has no hotplug
+	// (Windows): a change shows within this. A check that finds nothing new
+	// costs one wakeup, so 1.5 s keeps within the idle budget (≤ 1/s).
+	pollInterval = 1500 * time.Millisecond
 	// forcePolling makes Watch poll even where hotplug works.
 	forcePolling = false
 	// arrivalRetries and arrivalRetryDelay cover a device whose "arrived"
@@ -330,24 +330,66 @@ func (w *watcher) emit(evs []Event) bool {
 // rescan enumerates and emits the differences; false when ctx ended. A
 // failed enumeration is skipped: the next event or poll retries.
 func (w *watcher) rescan() bool {
-	devs, complete, err := enumerate(w.closers)
-	if err != nil {
-		return w.ctx.Err() == nil
-	}
-	return w.emit(w.tr.scan(devs, complete))
+	_, _, ok := w.rescanDevs()
+	return ok
 }
 
+// rescanDevs is rescan that also returns what the enumeration found, and
+// whether it succeeded.
+func (w *watcher) rescanDevs() (devs []Device, scanned, ok bool) {
+	devs, complete, err := enumerate(w.closers)
+	if err != nil {
+		return nil, false, w.ctx.Err() == nil
+	}
+	return devs, true, w.emit(w.tr.scan(devs, complete))
+}
+
+// poll watches without hotplug: a C loop checks the device list every
+// pollInterval on a quiet libusb context and wakes us only when it changed;
+// then the full gousb scan runs.
 func (w *watcher) poll() error {
-	t := time.NewTicker(pollInterval)
-	defer t.Stop()
-	for {
-		if !w.rescan() {
-			return nil
+	p, err := openPoller(pollInterval)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	wake := make(chan struct{}, 1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for !p.run() {
+			select {
+			case wake <- struct{}{}:
+			default:
+			}
 		}
+	}()
+	defer func() {
+		p.stop()
+		<-done
+		p.close()
+	}()
+	// The poll loop's list and the gousb enumeration can disagree for a
+	// moment (on Linux the list follows udev, which may announce a removal
+	// before sysfs is gone); then the next check would see no change and
+	// the scan's stale answer would stick. So rescan until they agree.
+	var retry <-chan time.Time
+	retries := 0
+	for {
 		select {
 		case <-w.ctx.Done():
 			return nil
-		case <-t.C:
+		case <-wake:
+			retries = 0
+		case <-retry:
+			retries++
+		}
+		retry = nil
+		devs, scanned, ok := w.rescanDevs()
+		if !ok {
+			return nil
+		}
+		if sig, have := p.signature(); (!scanned || !have || sig != devSignature(devs)) && retries < arrivalRetries {
+			retry = time.After(arrivalRetryDelay)
 		}
 	}
 }

@@ -146,3 +146,18 @@ func TestUDID(t *testing.T) {
 		}
 	}
 }
+
+func TestDevSignatureIsOrderFree(t *testing.T) {
+	a, b := dev(5, 0x12A8, 480, "A"), dev(6, 0x1227, 480, "")
+	if devSignature([]Device{a, b}) != devSignature([]Device{b, a}) {
+		t.Error("signature depends on order")
+	}
+	if devSignature(nil) != 0 || devSignature([]Device{a}) == devSignature([]Device{b}) {
+		t.Error("signature does not tell sets apart")
+	}
+	c := a
+	c.ProductID = 0x1281
+	if devSignature([]Device{a}) == devSignature([]Device{c}) {
+		t.Error("signature ignores the product ID")
+	}
+}
