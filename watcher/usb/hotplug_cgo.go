@@ -5,7 +5,6 @@ package usb
 /*
 #cgo pkg-config: libusb-1.0
 #include <libusb.h>
-#include <pthread.h>
 #include <stdlib.h>
 
 // A private libusb context used only to hear hotplug events. Its event
@@ -16,11 +15,17 @@ package usb
 
 typedef struct { int arrived, bus, addr, pid; } tw_ev;
 
+static void tw_lock(int *l) {
+	while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE))
+		;
+}
+static void tw_unlock(int *l) { __atomic_store_n(l, 0, __ATOMIC_RELEASE); }
+
 typedef struct {
 	libusb_context *ctx;
 	libusb_hotplug_callback_handle cb;
 	int registered;
-	pthread_mutex_t mu;
+	int lock; // spinlock over q/n/overflow: held for a few stores, no pthread needed on Windows
 	tw_ev q[TW_QLEN];
 	int n;
 	int overflow;
@@ -38,7 +43,7 @@ static int LIBUSB_CALL tw_hp_cb(libusb_context *ctx, libusb_device *dev,
 	int pid = -1;
 	if (libusb_get_device_descriptor(dev, &d) == 0)
 		pid = d.idProduct;
-	pthread_mutex_lock(&h->mu);
+	tw_lock(&h->lock);
 	if (h->n < TW_QLEN) {
 		tw_ev *e = &h->q[h->n++];
 		e->arrived = ev == LIBUSB_HOTPLUG_EVENT_DEVICE_ARRIVED;
@@ -48,7 +53,7 @@ static int LIBUSB_CALL tw_hp_cb(libusb_context *ctx, libusb_device *dev,
 	} else {
 		h->overflow = 1;
 	}
-	pthread_mutex_unlock(&h->mu);
+	tw_unlock(&h->lock);
 	return 0;
 }
 
@@ -57,7 +62,6 @@ static void tw_hp_free(tw_hp *h) {
 		libusb_hotplug_deregister_callback(h->ctx, h->cb);
 	if (h->ctx)
 		libusb_exit(h->ctx);
-	pthread_mutex_destroy(&h->mu);
 	free(h);
 }
 
@@ -67,7 +71,6 @@ static int tw_hp_open(tw_hp **out) {
 	tw_hp *h = calloc(1, sizeof *h);
 	if (!h)
 		return LIBUSB_ERROR_NO_MEM;
-	pthread_mutex_init(&h->mu, NULL);
 	int r = libusb_init(&h->ctx);
 	if (r < 0) {
 		h->ctx = NULL;
@@ -198,9 +201,9 @@ static void tw_poll_free(tw_poll *p) {
 }
 
 static int tw_hp_pending(tw_hp *h) {
-	pthread_mutex_lock(&h->mu);
+	tw_lock(&h->lock);
 	int p = h->n > 0 || h->overflow;
-	pthread_mutex_unlock(&h->mu);
+	tw_unlock(&h->lock);
 	return p;
 }
 
@@ -222,7 +225,7 @@ static int tw_hp_run(tw_hp *h) {
 // Moves up to cap queued events into buf; returns how many, and sets
 // *overflow when events were dropped (the caller then rescans).
 static int tw_hp_drain(tw_hp *h, tw_ev *buf, int cap, int *overflow) {
-	pthread_mutex_lock(&h->mu);
+	tw_lock(&h->lock);
 	int n = h->n < cap ? h->n : cap;
 	for (int i = 0; i < n; i++)
 		buf[i] = h->q[i];
@@ -231,7 +234,7 @@ static int tw_hp_drain(tw_hp *h, tw_ev *buf, int cap, int *overflow) {
 	h->n -= n;
 	*overflow = h->overflow;
 	h->overflow = 0;
-	pthread_mutex_unlock(&h->mu);
+	tw_unlock(&h->lock);
 	return n;
 }
 
