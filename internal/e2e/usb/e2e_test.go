@@ -107,7 +107,12 @@ func plug(t *testing.T, name, syspath string) {
 
 func startSim(t *testing.T, devs ...sim.DeviceConfig) *sim.Server {
 	t.Helper()
-	s, err := sim.Start(sim.Options{})
+	return startSimOpts(t, sim.Options{}, devs...)
+}
+
+func startSimOpts(t *testing.T, opts sim.Options, devs ...sim.DeviceConfig) *sim.Server {
+	t.Helper()
+	s, err := sim.Start(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -399,4 +404,63 @@ func TestFlappingUSBOnly(t *testing.T) {
 	}
 	plug(t, "iphone", iphoneSP)
 	waitState(t, lines, "unstable-connection", 10*time.Second)
+}
+
+// Linux usbmuxd's preflight drops a phone whose lockdownd does not answer
+// (usbmuxd#281): on USB, never listed, so no-data, not a lockdown error.
+func TestPreflightDroppedIsNoData(t *testing.T) {
+	plug(t, "iphone", iphoneSP)
+	s := startSimOpts(t, sim.Options{Preflight: true}, sim.DeviceConfig{Fault: sim.FaultLockdownSilent})
+	st, code, _ := statusJSON(t, s.Address())
+	d := one(t, st)
+	if code != 0 || d.State != "no-data" || d.UDID != udid {
+		t.Fatalf("exit %d device %+v; want no-data for %s", code, d, udid)
+	}
+	checkUSB(t, d, 5, 0x12A8, 480)
+}
+
+// USB first, usbmuxd's attach a second later (preflight takes that long
+// on a real phone): one device that goes probing → ready, never no-data and
+// never a second entry.
+func TestUSBThenAttach(t *testing.T) {
+	s := startSim(t, sim.DeviceConfig{Trusted: true, Detached: true})
+	phone := s.Devices()[0]
+	lines := watchLines(t, s.Address())
+	time.Sleep(300 * time.Millisecond)
+	plug(t, "iphone", iphoneSP)
+	time.Sleep(time.Second)
+	phone.Attach()
+	deadline := time.After(10 * time.Second)
+	var states []string
+	for {
+		select {
+		case m, ok := <-lines:
+			if !ok {
+				t.Fatal("watch ended")
+			}
+			if m["usbmux"] != nil {
+				continue
+			}
+			t.Logf("watch: %v", m)
+			if m["udid"] != udid {
+				t.Fatalf("a second device entry: %v", m)
+			}
+			st, _ := m["state"].(string)
+			if st == "" {
+				t.Fatalf("the device went away: %v", m)
+			}
+			states = append(states, st)
+			if st == "no-data" {
+				t.Fatalf("no-data although usbmuxd attached within the window: %v", states)
+			}
+			if st == "ready" {
+				if m["name"] != "Anna's iPhone" {
+					t.Errorf("ready line without the phone's name: %v", m)
+				}
+				return
+			}
+		case <-deadline:
+			t.Fatalf("no ready within 10 s; states %v", states)
+		}
+	}
 }
