@@ -91,10 +91,12 @@ func (b *Bench) Run(ctx context.Context, only map[string]bool) {
 			return
 		}
 		start := time.Now()
-		b.opt.Logf("== %s", name)
+		b.res.LoadDuring = append(b.res.LoadDuring, LoadAverage())
+		b.opt.Logf("== %s (load %s)", name, LoadAverage())
 		if err := f(ctx); err != nil {
 			b.fail(name, err)
 		}
+		b.res.LoadDuring = append(b.res.LoadDuring, LoadAverage())
 		b.opt.Logf("== %s done in %v", name, time.Since(start).Round(100*time.Millisecond))
 	}
 	run("attach", b.Attach)

@@ -77,7 +77,7 @@ func (b *Bench) Idle(ctx context.Context) error {
 			win := fmt.Sprintf("%v window, %v intervals", s.window.Round(time.Second), interval)
 			b.add(Figure{Section: sectionIdle, Name: label + ": RSS", Unit: "MiB", Goal: "≤ 25 MiB", GoalMax: goal(25), Summary: Summarize(s.rssMB), Note: win})
 			b.add(Figure{Section: sectionIdle, Name: label + ": CPU", Unit: "%", Goal: "≤ 0.05 % (window mean)", GoalMax: goal(0.05), Judge: JudgeMean,
-				Summary: Summarize(s.cpuPct), Mean: s.meanCPU, Note: fmt.Sprintf("%.3f CPU-seconds per minute", s.meanCPU*60/100)})
+				Summary: Summarize(s.cpuPct), Mean: s.meanCPU, Note: fmt.Sprintf("%.2f ms of CPU per minute", s.meanCPU*60/100*1000)})
 			b.add(Figure{Section: sectionIdle, Name: label + ": wakeups", Unit: "/s", Goal: "≤ 1 /s (window mean)", GoalMax: goal(1), Judge: JudgeMean,
 				Summary: Summarize(s.wakeups), Mean: s.meanWake, Note: "voluntary context switches, all threads"})
 		}

@@ -26,6 +26,9 @@ func WriteMarkdown(w io.Writer, r *Results) error {
 	p("| kernel | %s |\n", m.Kernel)
 	p("| Go | %s |\n", m.GoVersion)
 	p("| load average before / after | %s / %s |\n", orDash(r.LoadBefore), orDash(r.LoadAfter))
+	if peak, ok := peakLoad(r.LoadDuring); ok {
+		p("| highest 1-minute load average seen during the run | %.2f |\n", peak)
+	}
 	mode := "full"
 	if r.Quick {
 		mode = "quick (`--quick`: fewer runs, 5 s idle window; a smoke run, not the numbers to quote)"
@@ -66,6 +69,9 @@ func WriteMarkdown(w io.Writer, r *Results) error {
 	section := ""
 	for _, f := range r.Figures {
 		if f.Section != section {
+			if section != "" {
+				p("\n")
+			}
 			section = f.Section
 			p("## %s\n\n", section)
 			if section == sectionAttach {
@@ -142,7 +148,10 @@ const method = `- **Simulator.** Every phone is an ` + "`internal/sim`" + ` devi
   an identical phone on a second simulator (so the two never see each other's Pair requests); its
   time is the process's wall time, start-up included, since that is what a user or script waits for.
   usbmuxd requests are counted by the simulator for the whole window (Listen/ListDevices included),
-  lockdown requests from the phone's request log.
+  lockdown requests from the phone's request log. Most of idevicepair's time is libimobiledevice's own:
+  with libimobiledevice 1.3.0 its TLS handshake loop sleeps 100 ms whenever a read would block (strace:
+  EAGAIN, then clock_nanosleep 100 ms), and for a phone without a pair record it generates fresh 2048-bit
+  RSA host keys (CPU-bound, ~0.1–0.3 s).
 - **Trust tap.** A fresh untrusted phone is attached; once ` + "`watch`" + ` says trust-pending the prompt stays up
   for the stated time, then Trust is tapped; the clock stops at the ready line.
 - **Idle.** /proc/<pid>: VmRSS, CPU from the threads' schedstat (ns), voluntary context switches summed
@@ -201,16 +210,27 @@ func attachGlance(figs []Figure) string {
 	return b.String()
 }
 
-func loadWarning(r *Results) string {
-	f := strings.Fields(r.LoadBefore + " " + r.LoadAfter)
-	high := 0.0
-	for _, s := range f {
-		if v, err := strconv.ParseFloat(s, 64); err == nil && v > high {
-			high = v
+// peakLoad is the highest 1-minute load average among the samples.
+func peakLoad(samples []string) (float64, bool) {
+	high, ok := 0.0, false
+	for _, s := range samples {
+		f := strings.Fields(s)
+		if len(f) == 0 {
+			continue
+		}
+		if v, err := strconv.ParseFloat(f[0], 64); err == nil {
+			high, ok = max(high, v), true
 		}
 	}
-	if high > 1.5 {
-		return fmt.Sprintf("the machine was busy (load average up to %.2f on %d cores); latencies and CPU figures are pessimistic.", high, r.Machine.NProc)
+	return high, ok
+}
+
+// loadWarning flags a run taken while other work competed for the CPU:
+// the 1-minute load average at the start, between scenarios or at the end.
+func loadWarning(r *Results) string {
+	high, ok := peakLoad(append([]string{r.LoadBefore, r.LoadAfter}, r.LoadDuring...))
+	if ok && high > 1.5 {
+		return fmt.Sprintf("other work shared the machine during this run (1-minute load average up to %.2f on %d cores); latencies are pessimistic. Per-process CPU, wakeups, RSS, goroutines, fds and request counts are not affected.", high, r.Machine.NProc)
 	}
 	return ""
 }

@@ -27,7 +27,7 @@ func TestVerdicts(t *testing.T) {
 func TestMarkdownRoundTrip(t *testing.T) {
 	r := &Results{
 		Date: "2026-11-27 10:00 UTC", Machine: Machine{NProc: 2, CPU: "Test CPU", RAM: "1.0 GiB", Kernel: "6.1", GoVersion: "go1.26"},
-		LoadBefore: "2.50 1.00 0.50", LoadAfter: "0.10 0.10 0.10",
+		LoadBefore: "2.50 1.00 0.50", LoadAfter: "0.10 0.10 0.10", LoadDuring: []string{"0.5 9 9", "3.00 0.1 0.1"},
 		Figures: []Figure{
 			{Section: sectionAttach, Name: "ready: `watch --json`", Unit: "ms", Goal: "≤ 100 ms", GoalMax: goal(100), Summary: Summarize([]float64{4, 5, 250})},
 			{Section: sectionAttach, Name: "ready: trustwatch usbmuxd requests", Unit: "req", Summary: Summarize([]float64{2})},
@@ -66,7 +66,8 @@ func TestMarkdownRoundTrip(t *testing.T) {
 		"two lines",
 		"window mean 0.01",
 		"**new crashers:** /tmp/c/notify/FuzzCore/abc",
-		"load average up to 2.50",
+		"load average up to 3.00",
+		"| highest 1-minute load average seen during the run | 3.00 |",
 		"- scale: boom",
 	} {
 		if !strings.Contains(md, want) {

@@ -56,11 +56,13 @@ func goal(v float64) *float64 { return &v }
 
 // Results is everything one bench run measured.
 type Results struct {
-	Date       string    `json:"date"`
-	Quick      bool      `json:"quick"`
-	Machine    Machine   `json:"machine"`
-	LoadBefore string    `json:"load_before"`
-	LoadAfter  string    `json:"load_after"`
+	Date       string  `json:"date"`
+	Quick      bool    `json:"quick"`
+	Machine    Machine `json:"machine"`
+	LoadBefore string  `json:"load_before"`
+	LoadAfter  string  `json:"load_after"`
+	// LoadDuring is /proc/loadavg at every scenario's start and end.
+	LoadDuring []string  `json:"load_during,omitempty"`
 	Settings   []string  `json:"settings"`
 	Figures    []Figure  `json:"figures"`
 	Errors     []string  `json:"errors,omitempty"`
