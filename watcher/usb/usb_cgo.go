@@ -220,8 +220,8 @@ func Watch(ctx context.Context, out chan<- Event) error {
 			if retries < arrivalRetries {
 				retry = time.After(arrivalRetryDelay)
 			} else {
-				// Not an Apple device we track after all (a HomePod, a
-				// Watch charger): the callback filters by vendor only.
+				// Still not in sysfs after the retries: give up until the
+				// next event (an orphan rescan or poll catches it later).
 				clear(awaiting)
 			}
 		}
@@ -250,6 +250,9 @@ func Watch(ctx context.Context, out chan<- Event) error {
 			}
 			scan := of
 			for _, h := range hints {
+				if _, tracked := Classify(AppleVendorID, h.productID); !tracked && h.productID >= 0 {
+					continue // an Apple keyboard, a Watch charger…: not worth a scan
+				}
 				k := key{h.bus, h.addr}
 				if h.arrived {
 					w.tr.arrived(k)
