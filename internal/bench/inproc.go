@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/trustwatch/trustwatch/watcher"
@@ -80,6 +82,17 @@ func (p *inproc) waitStates(want map[string]string, timeout time.Duration) (time
 // come from the simulator: the watcher's, plus the bench's own few, which
 // stay constant between a baseline and a later count.
 func nonSimGoroutines() int {
+	n := 0
+	for _, c := range goroutineCreators() {
+		n += c
+	}
+	return n
+}
+
+// goroutineCreators groups the non-simulator goroutines by the function
+// that started them ("created by …"), for telling where per-device
+// goroutines come from.
+func goroutineCreators() map[string]int {
 	buf := make([]byte, 1<<20)
 	for {
 		n := runtime.Stack(buf, true)
@@ -89,13 +102,49 @@ func nonSimGoroutines() int {
 		}
 		buf = make([]byte, 2*len(buf))
 	}
-	count := 0
+	m := map[string]int{}
 	for _, g := range bytes.Split(buf, []byte("\n\n")) {
-		if len(g) > 0 && !bytes.Contains(g, []byte("/internal/sim.")) {
-			count++
+		if len(g) == 0 || bytes.Contains(g, []byte("/internal/sim.")) {
+			continue
+		}
+		creator := "main"
+		if i := bytes.Index(g, []byte("\ncreated by ")); i >= 0 {
+			line, _, _ := bytes.Cut(g[i+len("\ncreated by "):], []byte("\n"))
+			line, _, _ = bytes.Cut(line, []byte(" in goroutine"))
+			creator = string(line)
+		}
+		m[creator]++
+	}
+	return m
+}
+
+// creatorGrowth lists the creators with more goroutines after than before,
+// largest first: "watcher.(*executor).run ×22, …".
+func creatorGrowth(before, after map[string]int) string {
+	type kv struct {
+		k string
+		v int
+	}
+	var grew []kv
+	for k, v := range after {
+		if d := v - before[k]; d > 0 {
+			grew = append(grew, kv{strings.TrimPrefix(k, "github.com/trustwatch/trustwatch/"), d})
 		}
 	}
-	return count
+	sort.Slice(grew, func(i, j int) bool {
+		if grew[i].v != grew[j].v {
+			return grew[i].v > grew[j].v
+		}
+		return grew[i].k < grew[j].k
+	})
+	var parts []string
+	for i, e := range grew {
+		if i == 4 {
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s ×%d", e.k, e.v))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // settleGoroutines waits up to d for the non-sim goroutine count to fall to

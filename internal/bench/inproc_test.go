@@ -60,3 +60,18 @@ func TestUDIDsAreDistinct(t *testing.T) {
 		seen[id] = true
 	}
 }
+
+func TestCreatorGrowth(t *testing.T) {
+	before := map[string]int{"github.com/trustwatch/trustwatch/watcher.(*Watcher).Run": 2, "main": 1}
+	after := map[string]int{"github.com/trustwatch/trustwatch/watcher.(*Watcher).Run": 2, "main": 1,
+		"github.com/trustwatch/trustwatch/watcher.(*executor).run": 22, "net/http.x": 3}
+	if got := creatorGrowth(before, after); got != "watcher.(*executor).run ×22, net/http.x ×3" {
+		t.Errorf("creatorGrowth = %q", got)
+	}
+	if got := creatorGrowth(after, before); got != "" {
+		t.Errorf("shrinking: %q", got)
+	}
+	if goroutineCreators()["main"] < 1 && len(goroutineCreators()) == 0 {
+		t.Error("no goroutines seen")
+	}
+}

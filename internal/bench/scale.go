@@ -73,7 +73,7 @@ func (b *Bench) Scale(ctx context.Context) error {
 		return err
 	}
 	var allFinal, watchRSS, trayRSS, notes, gorPer, inprocFinal, flashes []float64
-	var firstNote string
+	var firstNote, creators string
 	for run := 0; run < b.opt.ScaleRuns; run++ {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -94,9 +94,12 @@ func (b *Bench) Scale(ctx context.Context) error {
 			firstNote = fmt.Sprintf("first: %q", calls[0].Summary)
 		}
 		// C: in-process goroutines.
-		g, t2, err := b.scaleInproc(ctx, udids)
+		g, t2, who, err := b.scaleInproc(ctx, udids)
 		if err != nil {
 			return fmt.Errorf("run %d, in-process: %w", run, err)
+		}
+		if creators == "" {
+			creators = who
 		}
 		gorPer, inprocFinal = append(gorPer, g), append(inprocFinal, ms(t2))
 	}
@@ -108,7 +111,7 @@ func (b *Bench) Scale(ctx context.Context) error {
 	b.add(Figure{Section: sectionScale, Name: "RSS growth per device (`watch`)", Unit: "KiB", Summary: Summarize(watchRSS)})
 	b.add(Figure{Section: sectionScale, Name: "RSS growth per device (tray)", Unit: "KiB", Summary: Summarize(trayRSS)})
 	b.add(Figure{Section: sectionScale, Name: "goroutines per device (in-process watcher)", Unit: "goroutines", Summary: Summarize(gorPer),
-		Note: "goroutines not in the simulator, after all final minus before"})
+		Note: "goroutines not in the simulator, after all final minus before; started by " + orDash(creators)})
 	return nil
 }
 
@@ -196,32 +199,41 @@ func (b *Bench) scaleTray(ctx context.Context, udids []string, watchTook time.Du
 	return d.n.Calls(), float64(after.RSSKB-before.RSSKB) / float64(len(udids)), nil
 }
 
-func (b *Bench) scaleInproc(ctx context.Context, udids []string) (float64, time.Duration, error) {
+func (b *Bench) scaleInproc(ctx context.Context, udids []string) (float64, time.Duration, string, error) {
 	rig, err := StartRig()
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, "", err
 	}
 	defer rig.Close()
 	bu := newBurst(udids)
 	bu.prepare(rig)
 	p, err := startInproc(rig)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, "", err
 	}
 	defer p.stop()
 	if err := sleep(ctx, b.opt.Settle); err != nil {
-		return 0, 0, err
+		return 0, 0, "", err
 	}
-	before := nonSimGoroutines()
+	before := goroutineCreators()
 	t0 := bu.fire(rig)
 	last, err := p.waitStates(bu.want, 20*time.Second)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, "", err
 	}
 	// Goroutines that end right after the answer are not per-device cost.
 	if err := sleep(ctx, 500*time.Millisecond); err != nil {
-		return 0, 0, err
+		return 0, 0, "", err
 	}
-	after := nonSimGoroutines()
-	return float64(after-before) / float64(len(udids)), last.Sub(t0), nil
+	after := goroutineCreators()
+	n := 0
+	for k, v := range after {
+		n += v - before[k]
+	}
+	for k, v := range before {
+		if _, ok := after[k]; !ok {
+			n -= v
+		}
+	}
+	return float64(n) / float64(len(udids)), last.Sub(t0), creatorGrowth(before, after), nil
 }
