@@ -68,9 +68,9 @@ func isHelp(a string) bool { return a == "-h" || a == "--help" || a == "-help" }
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "trustwatch — why your iPhone does not show up on this computer, and what to do.")
-	fmt.Fprintln(w, "\nUsage:\n  trustwatch [--allow-root]          the tray app (the main job)")
+	fmt.Fprintln(w, "\nUsage:\n  trustwatch [--allow-root]                                  the tray app (the main job)")
 	for _, v := range verbs {
-		fmt.Fprintf(w, "  trustwatch %-8s %-34s %s\n", v.name, v.args, v.help)
+		fmt.Fprintf(w, "  trustwatch %-8s %-38s %s\n", v.name, v.args, v.help)
 	}
 	fmt.Fprintln(w, "\nEnvironment: USBMUXD_SOCKET_ADDRESS overrides where usbmuxd listens.")
 	fmt.Fprintln(w, "Run 'trustwatch VERB --help' for a verb's flags.")
