@@ -239,8 +239,9 @@ static int tw_hp_drain(tw_hp *h, tw_ev *buf, int cap, int *overflow) {
 }
 
 // Fills buf with bus<<8|address of the Apple devices this context knows
-// (the ones whose removal it will report); returns how many, or a negative
-// libusb error. Thread-safe: libusb copies its list under a lock.
+// (the ones whose removal it will report), plus 1<<16 for the kinds
+// trustwatch tracks; returns how many, or a negative libusb error.
+// Thread-safe: libusb copies its list under a lock.
 static int tw_hp_known(tw_hp *h, int *buf, int cap) {
 	libusb_device **list;
 	ssize_t n = libusb_get_device_list(h->ctx, &list);
@@ -250,7 +251,8 @@ static int tw_hp_known(tw_hp *h, int *buf, int cap) {
 	for (ssize_t i = 0; i < n && k < cap; i++) {
 		struct libusb_device_descriptor d;
 		if (libusb_get_device_descriptor(list[i], &d) == 0 && d.idVendor == 0x05AC)
-			buf[k++] = libusb_get_bus_number(list[i]) << 8 | libusb_get_device_address(list[i]);
+			buf[k++] = (tw_tracked(&d) ? 1 << 16 : 0) |
+				libusb_get_bus_number(list[i]) << 8 | libusb_get_device_address(list[i]);
 	}
 	libusb_free_device_list(list, 1);
 	return k;
@@ -370,7 +372,8 @@ func (hp *hotplug) drain() (hints []hint, overflow bool) {
 	}
 }
 
-// known returns the Apple devices whose removal this context will report.
+// known returns the Apple devices whose removal this context will report,
+// each with whether it is of a kind trustwatch tracks.
 func (hp *hotplug) known() (map[key]bool, error) {
 	var buf [256]C.int
 	n := C.tw_hp_known(hp.h, &buf[0], C.int(len(buf)))
@@ -379,7 +382,7 @@ func (hp *hotplug) known() (map[key]bool, error) {
 	}
 	m := make(map[key]bool, int(n))
 	for _, v := range buf[:n] {
-		m[key{int(v) >> 8, int(v) & 0xFF}] = true
+		m[key{int(v) >> 8 & 0xFF, int(v) & 0xFF}] = v>>16&1 == 1
 	}
 	return m, nil
 }

@@ -220,15 +220,16 @@ func Watch(ctx context.Context, out chan<- Event) error {
 			if retries < arrivalRetries {
 				retry = time.After(arrivalRetryDelay)
 			} else {
-				// Still not in sysfs after the retries: give up until the
-				// next event (an orphan rescan or poll catches it later).
+				// Still not in sysfs after the retries: the orphan
+				// rescans below take over, with backoff.
 				clear(awaiting)
 			}
 		}
 		// A device the scan saw but the hotplug context missed (its "add"
 		// was processed after sysfs was already gone again: a fast flap)
-		// will get no "left" event. Rescan until it is gone or known, with
-		// backoff so a stuck one cannot keep the process busy.
+		// will get no "left" event; one the hotplug context has but the
+		// scans never showed would never be reported. Rescan until they
+		// agree, with backoff so a stuck one cannot keep the process busy.
 		if orphanT == nil {
 			if w.orphans(hp) {
 				orphanT = time.After(orphanWait)
@@ -290,21 +291,24 @@ func Watch(ctx context.Context, out chan<- Event) error {
 // Orphan rescan delays (see Watch).
 var (
 	orphanFirst = 200 * time.Millisecond
-	orphanMax   = 5 * time.Second
+	orphanMax   = 30 * time.Second
 )
 
-// orphans reports whether some tracked device is unknown to the hotplug
-// context (or the check failed, which is treated the same).
+// orphans reports whether the scans and the hotplug context disagree (or
+// the check failed): a tracked device the hotplug context does not know, or
+// a tracked-kind device it knows that no scan has shown yet.
 func (w *watcher) orphans(hp *hotplug) bool {
-	if len(w.tr.known) == 0 {
-		return false
-	}
 	known, err := hp.known()
 	if err != nil {
-		return true
+		return len(w.tr.known) > 0
 	}
 	for k := range w.tr.known {
-		if !known[k] {
+		if _, ok := known[k]; !ok {
+			return true
+		}
+	}
+	for k, tracked := range known {
+		if tracked && !w.tr.has(k) && !w.tr.gone[k] {
 			return true
 		}
 	}
