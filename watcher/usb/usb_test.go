@@ -2,6 +2,7 @@ package usb
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -159,5 +160,65 @@ func TestDevSignatureIsOrderFree(t *testing.T) {
 	c.ProductID = 0x1281
 	if devSignature([]Device{a}) == devSignature([]Device{c}) {
 		t.Error("signature ignores the product ID")
+	}
+}
+
+// Random sequences of scans and hotplug hints: per device, events must
+// alternate Added/Removed starting with Added, and a complete scan must
+// leave exactly the scanned, non-tombstoned devices known.
+func TestTrackerRandom(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for run := 0; run < 200; run++ {
+		tr := newTracker()
+		last := map[key]EventKind{}
+		check := func(evs []Event) {
+			for _, e := range evs {
+				k := e.Device.key()
+				prev, seen := last[k]
+				if (!seen && e.Kind != Added) || (seen && prev == e.Kind && e.Kind == Added) {
+					// Removed+Added for a changed device is fine; two Added
+					// in a row or a first Removed is not.
+					t.Fatalf("run %d: %v after %v (seen %v)", run, e, prev, seen)
+				}
+				if seen && prev == Removed && e.Kind == Removed {
+					t.Fatalf("run %d: Removed twice for %v", run, k)
+				}
+				last[k] = e.Kind
+			}
+		}
+		for step := 0; step < 50; step++ {
+			addr := 5 + rng.IntN(3)
+			switch rng.IntN(4) {
+			case 0:
+				check(tr.left(key{1, addr}))
+			case 1:
+				tr.arrived(key{1, addr})
+			default:
+				var devs []Device
+				for a := 5; a < 8; a++ {
+					if rng.IntN(2) == 0 {
+						devs = append(devs, dev(a, 0x12A8, []int{12, 480}[rng.IntN(2)], ""))
+					}
+				}
+				complete := rng.IntN(4) != 0
+				check(tr.scan(devs, complete))
+				if complete {
+					want := map[key]bool{}
+					for _, d := range devs {
+						if !tr.gone[d.key()] {
+							want[d.key()] = true
+						}
+					}
+					if len(want) != len(tr.known) {
+						t.Fatalf("run %d: known %v after complete scan of %v", run, tr.known, devs)
+					}
+					for k := range want {
+						if !tr.has(k) {
+							t.Fatalf("run %d: %v scanned but not known", run, k)
+						}
+					}
+				}
+			}
+		}
 	}
 }
