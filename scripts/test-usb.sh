@@ -61,6 +61,7 @@ step "unit + host tests (cgo)"
 go test -count=1 -timeout 2m ./watcher/usb/...
 
 step "umockdev tests (real libusb, fake devices)"
+go test -tags umockdev -exec umockdev-wrapper -count=1 -timeout 1m ./internal/umockdev/
 go test -tags umockdev -exec umockdev-wrapper -count=1 -timeout 3m -v ./watcher/usb/... 2>&1 |
 	tee "$tmp/umockdev.log" | grep -E '^(--- |FAIL|ok|PASS)|latency|leaked|goroutines' || true
 if ! grep -q '^ok' "$tmp/umockdev.log" || grep -q '^FAIL' "$tmp/umockdev.log"; then
