@@ -139,7 +139,7 @@ func List(ctx context.Context) ([]Device, error) {
 //
 // Where libusb supports hotplug (Linux, macOS) a callback on a private
 // context learns that something changed, with no polling while idle; where
-// it does not (Windows) Watch rescans every couple of seconds.
+// it does not (Windows) a C loop checks the bus every pollInterval (1.5 s).
 func Watch(ctx context.Context, out chan<- Event) error {
 	if out == nil {
 		return errors.New("usb: Watch: nil channel")
