@@ -15,6 +15,8 @@ type idleSeries struct {
 	rssMB, cpuPct, wakeups []float64
 	meanCPU, meanWake      float64
 	window                 time.Duration
+	// requests the phone and usbmuxd saw during the window, per minute
+	muxPerMin, ldPerMin float64
 }
 
 // watchProc samples pid every interval for window.
@@ -112,6 +114,8 @@ func (b *Bench) Idle(ctx context.Context) error {
 		b.add(rss)
 		b.add(cpu)
 		b.add(wake)
+		b.add(Figure{Section: sectionIdle, Name: label + ": requests to usbmuxd + phone", Unit: "/min", Summary: Summarize([]float64{s.muxPerMin + s.ldPerMin}),
+			Note: fmt.Sprintf("%s usbmuxd + %s lockdown per minute, over the window", num(s.muxPerMin), num(s.ldPerMin))})
 	}
 	return nil
 }
@@ -137,6 +141,7 @@ func (b *Bench) idleOne(ctx context.Context, c idleCase, udid string, interval t
 		return idleSeries{}, err
 	}
 	defer child.Stop()
+	var d *sim.Device
 	if c.state != "" {
 		var cfg sim.DeviceConfig
 		for _, sc := range StateConfigs {
@@ -145,7 +150,7 @@ func (b *Bench) idleOne(ctx context.Context, c idleCase, udid string, interval t
 			}
 		}
 		mark := child.Mark()
-		d := rig.Add(cfg, udid, func() {})
+		d = rig.Add(cfg, udid, func() {})
 		if c.kind == "watch" {
 			if _, err := child.WaitState(mark, udid, c.state, 10*time.Second); err != nil {
 				return idleSeries{}, err
@@ -159,7 +164,20 @@ func (b *Bench) idleOne(ctx context.Context, c idleCase, udid string, interval t
 		return idleSeries{}, err
 	}
 	b.opt.Logf("idle: %s with %q for %v", c.kind, c.state, b.opt.IdleWindow)
-	return watchProc(ctx, child.Pid(), b.opt.IdleWindow, interval, child.Alive)
+	mux0, ld0 := rig.MuxRequests(), 0
+	if d != nil {
+		ld0 = LockdownRequests(d)
+	}
+	s, err := watchProc(ctx, child.Pid(), b.opt.IdleWindow, interval, child.Alive)
+	if err != nil {
+		return s, err
+	}
+	perMin := time.Minute.Seconds() / s.window.Seconds()
+	s.muxPerMin = float64(rig.MuxRequests()-mux0) * perMin
+	if d != nil {
+		s.ldPerMin = float64(LockdownRequests(d)-ld0) * perMin
+	}
+	return s, nil
 }
 
 // waitSession waits until a client has completed a TLS session with d: the
