@@ -78,6 +78,10 @@ type Engine struct {
 	muxKnown bool // a MuxUp or MuxDown has been seen
 	devs     map[string]*dev
 	flaps    map[string][]time.Time // attach times per identity, kept across detaches
+	// names remembers what a device called itself for as long as its
+	// flapping history is kept, so a replug that is not probed (flapping)
+	// is still shown by name.
+	names map[string][3]string
 	epoch    uint64
 	out      Output
 }
@@ -102,7 +106,7 @@ type dev struct {
 // New returns an engine with no devices.
 func New(cfg Config) *Engine {
 	cfg.defaults()
-	return &Engine{cfg: cfg, devs: map[string]*dev{}, flaps: map[string][]time.Time{}}
+	return &Engine{cfg: cfg, devs: map[string]*dev{}, flaps: map[string][]time.Time{}, names: map[string][3]string{}}
 }
 
 // Config returns the engine's effective configuration.
@@ -570,6 +574,9 @@ func (e *Engine) probe(d *dev, now time.Time, silent bool) {
 }
 
 func (e *Engine) unstable(d *dev, now time.Time) {
+	if n, ok := e.names[d.Key]; ok && d.Name == "" {
+		d.Name, d.ProductType, d.IOSVersion = n[0], n[1], n[2]
+	}
 	d.busy = false
 	d.stableAt = now.Add(e.cfg.StableAfter)
 	if !d.onMux {
@@ -595,6 +602,7 @@ func (e *Engine) flapping(key string, now time.Time) bool {
 	for k, ts := range e.flaps {
 		if len(ts) > 0 && now.Sub(ts[len(ts)-1]) >= e.cfg.UnstableWindow {
 			delete(e.flaps, k)
+			delete(e.names, k)
 		}
 	}
 	return len(kept) >= e.cfg.UnstableCycles
@@ -618,6 +626,9 @@ func (e *Engine) setState(d *dev, s State, detail string, now time.Time) {
 }
 
 func (e *Engine) remove(d *dev) {
+	if d.Name != "" && e.flaps[d.Key] != nil {
+		e.names[d.Key] = [3]string{d.Name, d.ProductType, d.IOSVersion}
+	}
 	delete(e.devs, d.Key)
 	e.out.Changes = append(e.out.Changes, Change{Device: d.snapshot(), Previous: d.State, Removed: true})
 }

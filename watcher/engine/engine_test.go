@@ -433,12 +433,16 @@ func TestFlappingIsUnstable(t *testing.T) {
 	h.do(MuxUp{})
 	for i := 0; i < 2; i++ {
 		h.do(MuxAttached{phone})
+		h.result(key, ProbeResult{State: StateReady, Name: "Anna's iPhone"})
 		h.after(2 * time.Second)
 		h.do(MuxDetached{DeviceID: 7})
 	}
 	out := h.do(MuxAttached{phone})
 	if changes(out) != ">unstable-connection" || cmds(out) != "Cancel" {
 		t.Fatalf("third attach in 20 s: %q %q", changes(out), cmds(out))
+	}
+	if out.Changes[0].Device.Name != "Anna's iPhone" {
+		t.Errorf("a flapping phone lost its name: %+v", out.Changes[0].Device)
 	}
 	if out := h.after(10 * time.Second); changes(out) != "unstable-connection>probing" || cmds(out) != "Probe(once)" {
 		t.Fatalf("after staying up: %q %q", changes(out), cmds(out))
