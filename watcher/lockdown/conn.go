@@ -5,11 +5,12 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/trustwatch/trustwatch/watcher/internal/connerr"
 )
 
 const (
@@ -122,11 +123,7 @@ func isRemoteAlert(err error) bool {
 	return errors.As(err, &oe) && oe.Op == "remote error"
 }
 
-func isDisconnect(err error) bool {
-	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, io.ErrClosedPipe) || errors.Is(err, net.ErrClosed) ||
-		isPlatformReset(err)
-}
+func isDisconnect(err error) bool { return connerr.Gone(err) }
 
 // usable reports why no request can be sent; call with mu held.
 func (c *Conn) usable(op string) error {

@@ -4,9 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"time"
+
+	"github.com/trustwatch/trustwatch/watcher/internal/connerr"
 )
 
 // DefaultTimeout bounds a request whose context has no deadline. libusbmuxd
@@ -130,10 +131,7 @@ func classify(ctx context.Context, op string, err error) error {
 	return fmt.Errorf("usbmux: %s: %w", op, err)
 }
 
-func isGone(err error) bool {
-	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		isPlatformReset(err) || errors.Is(err, net.ErrClosed)
-}
+func isGone(err error) bool { return connerr.Gone(err) }
 
 // resultNumber reports the Number of a {MessageType: Result} reply.
 func resultNumber(m map[string]any) (int64, bool) {

@@ -1,6 +1,6 @@
 //go:build windows
 
-package lockdown
+package connerr
 
 import (
 	"errors"
@@ -14,6 +14,6 @@ const (
 	wsaECONNRESET   = syscall.Errno(10054)
 )
 
-func isPlatformReset(err error) bool {
+func platformReset(err error) bool {
 	return errors.Is(err, wsaECONNRESET) || errors.Is(err, wsaECONNABORTED)
 }

@@ -1,12 +1,12 @@
 //go:build !windows
 
-package usbmux
+package connerr
 
 import (
 	"errors"
 	"syscall"
 )
 
-func isPlatformReset(err error) bool {
+func platformReset(err error) bool {
 	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
