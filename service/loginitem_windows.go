@@ -209,22 +209,3 @@ func (e *env) status() (Status, error) {
 	}
 	return st, nil
 }
-
-func (e *env) start() (string, error) {
-	in, err := e.probeLock()
-	if err != nil {
-		return "", err
-	}
-	if in.running {
-		return fmt.Sprintf("trustwatch is already running (pid %d)", in.pid), nil
-	}
-	return e.launchTray()
-}
-
-func (e *env) stop() (string, error) {
-	msg, err := e.stopInstance()
-	if err == nil && msg == "" {
-		msg = "trustwatch is not running"
-	}
-	return msg, err
-}

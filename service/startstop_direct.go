@@ -1,0 +1,27 @@
+//go:build darwin || windows
+
+package service
+
+import "fmt"
+
+// On macOS and Windows the login item only says "start at login"; start
+// and stop act on the tray process itself, found through the instance lock.
+
+func (e *env) start() (string, error) {
+	in, err := e.probeLock()
+	if err != nil {
+		return "", err
+	}
+	if in.running {
+		return fmt.Sprintf("trustwatch is already running (pid %d)", in.pid), nil
+	}
+	return e.launchTray()
+}
+
+func (e *env) stop() (string, error) {
+	msg, err := e.stopInstance()
+	if err == nil && msg == "" {
+		msg = "trustwatch is not running"
+	}
+	return msg, err
+}
