@@ -176,6 +176,18 @@ func withTimeout(d time.Duration, what string, f func() error) error {
 }
 
 // joinLines joins the non-empty lines.
+// uninstalled reports what uninstall removed (done), and that a running
+// tray keeps running.
+func (e *env) uninstalled(done []string) string {
+	if len(done) == 0 {
+		return "not installed; nothing to remove"
+	}
+	if in, _ := e.probeLock(); in.running {
+		done = append(done, "(the running tray keeps running; `trustwatch service stop` stops it)")
+	}
+	return joinLines(done...)
+}
+
 func joinLines(lines ...string) string {
 	var out []string
 	for _, l := range lines {

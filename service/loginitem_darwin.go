@@ -89,16 +89,12 @@ func (nopProgram) Stop(ksvc.Service) error  { return nil }
 func (e *env) uninstall() (string, error) {
 	err := os.Remove(e.plistPath())
 	if errors.Is(err, os.ErrNotExist) {
-		return "not installed; nothing to remove", nil
+		return e.uninstalled(nil), nil
 	}
 	if err != nil {
 		return "", err
 	}
-	msg := "removed LaunchAgent " + e.plistPath()
-	if in, _ := e.probeLock(); in.running {
-		msg += "\n(the running tray keeps running; `trustwatch service stop` stops it)"
-	}
-	return msg, nil
+	return e.uninstalled([]string{"removed LaunchAgent " + e.plistPath()}), nil
 }
 
 func (e *env) status() (Status, error) {

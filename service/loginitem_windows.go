@@ -164,13 +164,7 @@ func (e *env) uninstall() (string, error) {
 			return joinLines(done...), fmt.Errorf("removing the Task Manager record: %w", err)
 		}
 	}
-	if len(done) == 0 {
-		return "not installed; nothing to remove", nil
-	}
-	if in, _ := e.probeLock(); in.running {
-		done = append(done, "(the running tray keeps running; `trustwatch service stop` stops it)")
-	}
-	return joinLines(done...), nil
+	return e.uninstalled(done), nil
 }
 
 func (e *env) status() (Status, error) {
