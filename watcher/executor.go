@@ -45,7 +45,11 @@ type executor struct {
 	// observers hold request_pair subscriptions opened before a Pair, so a
 	// quick Trust tap cannot slip between the Pair and AwaitTrust.
 	observers map[string]*lockdown.NotificationStream
-	wg        sync.WaitGroup
+	// gated records, per device, that the phone refused the session-less
+	// service while it refused Pair as locked: only then does the service
+	// coming back mean "unlocked".
+	gated map[string]bool
+	wg    sync.WaitGroup
 }
 
 func newExecutor(cfg Config, post func(context.Context, engine.Event)) *executor {
@@ -53,6 +57,7 @@ func newExecutor(cfg Config, post func(context.Context, engine.Event)) *executor
 		addr: cfg.Address, budget: cfg.ProbeBudget, follow: cfg.Engine.CompletePairing, post: post,
 		running: map[string]context.CancelFunc{}, pending: map[string]*lockdown.PairRecord{},
 		observers: map[string]*lockdown.NotificationStream{},
+		gated:     map[string]bool{},
 	}
 }
 
@@ -65,6 +70,7 @@ func (x *executor) run(ctx context.Context, c engine.Command) {
 			delete(x.running, cancel.Key)
 		}
 		delete(x.pending, cancel.Key)
+		delete(x.gated, cancel.Key)
 		x.mu.Unlock()
 		x.swapObserver(cancel.Key, nil)
 		return
@@ -245,6 +251,9 @@ func (x *executor) pair(ctx context.Context, t engine.Target, ld *lockdown.Conn,
 		r.State, r.PairReached = engine.StateTrustDenied, true
 	case errors.Is(err, lockdown.ErrPasswordProtected):
 		r.State = engine.StateUntrustedLocked
+		x.mu.Lock()
+		x.gated[t.Key] = x.follow && observer == nil
+		x.mu.Unlock()
 	default:
 		*r = failedInto(*r, err, "asking the iPhone to pair")
 	}
@@ -483,8 +492,16 @@ func (x *executor) startService(ctx context.Context, t engine.Target, name strin
 
 // awaitUnlock polls, without Pair, until a locked and untrusted phone
 // accepts a session-less service again (it refuses with PasswordProtected
-// while locked).
+// while locked). A phone that accepted the service while refusing Pair as
+// locked gives no such signal; it is left alone rather than asked again
+// and again.
 func (x *executor) awaitUnlock(ctx context.Context, t engine.Target) engine.Event {
+	x.mu.Lock()
+	gated := x.gated[t.Key]
+	x.mu.Unlock()
+	if !gated {
+		return nil
+	}
 	tick := time.NewTicker(unlockPoll)
 	defer tick.Stop()
 	for {

@@ -56,6 +56,11 @@ func (c *Config) defaults() {
 	}
 }
 
+// maxUnlockPairs caps the Pairs sent on unlock per attach: a phone locked
+// and unlocked again and again before it shows the prompt is not asked
+// forever.
+const maxUnlockPairs = 3
+
 // Change is one device's state change (or its removal).
 type Change struct {
 	Device   Device
@@ -82,8 +87,8 @@ type Engine struct {
 	// flapping history is kept, so a replug that is not probed (flapping)
 	// is still shown by name.
 	names map[string][3]string
-	epoch    uint64
-	out      Output
+	epoch uint64
+	out   Output
 }
 
 type dev struct {
@@ -97,6 +102,7 @@ type dev struct {
 	ourPair    bool   // the Pair now waiting on the phone was ours
 	pairSent   bool   // a Pair reached the dialog logic during this attach
 	busy       bool   // a probe/pair/unpair command is outstanding
+	unlockPair int    // Pairs sent because the phone was unlocked, this attach
 	errors     int    // consecutive error results
 	noDataAt   time.Time
 	recheckAt  time.Time
@@ -272,7 +278,7 @@ func (e *Engine) attach(md MuxDevice, now time.Time) {
 		e.probe(d, now, true)
 		return
 	}
-	d.pairSent, d.ourPair, d.errors = false, false, 0
+	d.pairSent, d.ourPair, d.errors, d.unlockPair = false, false, 0, 0
 	if e.flapping(key, now) {
 		e.unstable(d, now)
 		return
@@ -478,12 +484,13 @@ func (e *Engine) unlocked(ev Unlocked, now time.Time) {
 	if d == nil || ev.Epoch != d.epoch || !d.onMux || d.State != StateUntrustedLocked {
 		return
 	}
-	if !e.cfg.AllowPair {
+	if !e.cfg.AllowPair || d.unlockPair >= maxUnlockPairs {
 		e.probe(d, now, false)
 		return
 	}
 	// The Pair refused while locked never showed a dialog, so this is the
 	// one Pair that brings the Trust prompt up.
+	d.unlockPair++
 	e.sendPair(d, false, now)
 }
 

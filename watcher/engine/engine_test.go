@@ -190,6 +190,23 @@ func TestUnlockThenTrustStory(t *testing.T) {
 	}
 }
 
+func TestUnlockPairsAreCapped(t *testing.T) {
+	h := newHarness(t, watchCfg)
+	h.do(MuxUp{})
+	h.do(MuxAttached{phone})
+	h.result(key, ProbeResult{State: StateUntrustedLocked})
+	pairs := 0
+	for i := 0; i < 6; i++ {
+		if strings.Contains(cmds(h.do(Unlocked{Key: key, Epoch: h.epoch(key)})), "SendPair") {
+			pairs++
+		}
+		h.result(key, ProbeResult{State: StateUntrustedLocked}) // locked again before the prompt
+	}
+	if pairs != maxUnlockPairs {
+		t.Fatalf("%d Pairs on unlock, want at most %d", pairs, maxUnlockPairs)
+	}
+}
+
 func TestTrustFromElsewhereProbesWithoutCompleting(t *testing.T) {
 	for _, tc := range []struct {
 		name string
