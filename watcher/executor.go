@@ -151,7 +151,7 @@ func (x *executor) probe(ctx context.Context, t engine.Target, policy engine.Pai
 	ctx, cancel := context.WithTimeout(ctx, x.budget)
 	defer cancel()
 	raw, recErr := usbmux.ReadPairRecord(ctx, x.addr, t.UDID)
-	if recErr != nil && !errors.Is(recErr, usbmux.ErrNoPairRecord) {
+	if recErr != nil && !noRecord(recErr) {
 		return failed(recErr, "reading the pair record from usbmuxd")
 	}
 	ld, err := x.lockdown(ctx, t)
@@ -518,6 +518,14 @@ func (x *executor) awaitUnlock(ctx context.Context, t engine.Target) engine.Even
 			return engine.Unlocked{Key: t.Key, Epoch: t.Epoch}
 		}
 	}
+}
+
+// noRecord: usbmuxd has no usable record. Linux usbmuxd answers a missing
+// one with result 2 (ENOENT); what Apple's daemons answer is unconfirmed,
+// so any clean refusal counts as "no record" rather than as a failure.
+func noRecord(err error) bool {
+	var refused *usbmux.ResultError
+	return errors.Is(err, usbmux.ErrNoPairRecord) || errors.As(err, &refused)
 }
 
 func failed(err error, doing string) engine.ProbeResult {
