@@ -240,6 +240,8 @@ func num(v float64) string {
 	switch {
 	case math.IsNaN(v):
 		return "—"
+	case math.Abs(v-math.Round(v)) < 1e-6 && math.Abs(v) < 1e9:
+		return strconv.FormatFloat(math.Round(v), 'f', 0, 64)
 	case v == math.Trunc(v) && math.Abs(v) < 1e9:
 		return strconv.FormatFloat(v, 'f', 0, 64)
 	case math.Abs(v) >= 100:
