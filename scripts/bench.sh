@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds trustwatch and the bench, measures (internal/bench/cmd/twbench),
 # fuzzes every fuzz target in the repository, and regenerates docs/BENCH.md.
-# Not run by CI (it takes ~15 minutes and wants a quiet machine).
+# Not run by CI (it takes about 20 minutes and wants a quiet machine).
 #
 #   scripts/bench.sh                 full run: 60 s idle windows, 30 s per fuzz target
 #   scripts/bench.sh --quick         smoke run: few repetitions, 5 s windows, 5 s fuzzing
@@ -27,7 +27,7 @@ while [ $# -gt 0 ]; do
 	--no-doc) doc=0 ;;
 	--out) out="${2:?--out needs a directory}"; shift ;;
 	--out=*) out="${1#*=}" ;;
-	-h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "bench.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
 	esac
 	shift
