@@ -22,6 +22,11 @@ type Options struct {
 	FlapDevices  int
 	FlapGap      time.Duration // pause after each attach and each detach
 	FlapRuns     int
+	// SlowFlapCycles at SlowFlapGap: a loose cable rather than a torture
+	// test, slow enough for phones to be diagnosed between drops, so the
+	// notifier's per-phone rate limit is what gets measured.
+	SlowFlapCycles int
+	SlowFlapGap    time.Duration
 
 	// Settle is how long a fresh process gets before a baseline is taken.
 	Settle time.Duration
@@ -36,6 +41,7 @@ func Defaults() Options {
 		IdleWindow:   60 * time.Second,
 		ScaleDevices: 64, ScaleRuns: 5,
 		FlapCycles: 1000, FlapDevices: 4, FlapGap: 5 * time.Millisecond, FlapRuns: 3,
+		SlowFlapCycles: 100, SlowFlapGap: 150 * time.Millisecond,
 		Settle: 2 * time.Second,
 	}
 }
@@ -47,6 +53,7 @@ func Quick() Options {
 	o.IdleWindow = 5 * time.Second
 	o.ScaleRuns = 2
 	o.FlapCycles, o.FlapRuns = 200, 1
+	o.SlowFlapCycles = 40
 	o.Settle = time.Second
 	return o
 }

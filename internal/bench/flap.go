@@ -92,7 +92,8 @@ func (b *Bench) Flap(ctx context.Context) error {
 	if err := WarmKeys(udids); err != nil {
 		return err
 	}
-	var gor, wFD, wRSS1, wRSS2, tFD, tRSS1, tRSS2, notes, perDev []float64
+	var gor, wFD, wRSS1, wRSS2, tFD, tRSS1, tRSS2, notes, perDev, slowNotes, slowPerDev []float64
+	var slowWorst, slowFirst string
 	var worst, states, first string
 	phones := flapAliases(udids)
 	for run := 0; run < b.opt.FlapRuns; run++ {
@@ -121,6 +122,21 @@ func (b *Bench) Flap(ctx context.Context) error {
 		if m > 1 && worst == "" {
 			worst = who
 		}
+		if b.opt.SlowFlapCycles > 0 {
+			calls, err := b.flapSlowTray(ctx, udids)
+			if err != nil {
+				return fmt.Errorf("run %d, slow flapping: %w", run, err)
+			}
+			slowNotes = append(slowNotes, float64(len(calls)))
+			m, who := maxPerWindow(calls, phones, 30*time.Second)
+			slowPerDev = append(slowPerDev, float64(m))
+			if m > 1 && slowWorst == "" {
+				slowWorst = who
+			}
+			if slowFirst == "" && len(calls) > 0 {
+				slowFirst = fmt.Sprintf("first: %q", calls[0].Summary)
+			}
+		}
 		g, err := b.flapInproc(ctx, udids)
 		if err != nil {
 			return fmt.Errorf("run %d, in-process: %w", run, err)
@@ -137,7 +153,46 @@ func (b *Bench) Flap(ctx context.Context) error {
 	b.add(Figure{Section: sectionFlap, Name: c + ": RSS growth, second batch (tray)", Unit: "MiB", Goal: "≤ 0.5 MiB (no growth)", GoalMax: goal(0.5), Summary: Summarize(tRSS2)})
 	b.add(Figure{Section: sectionFlap, Name: c + ": notifications sent (tray)", Unit: "calls", Summary: Summarize(notes), Note: "`watch` printed " + states + first})
 	b.add(Figure{Section: sectionFlap, Name: c + ": most notifications naming one phone in 30 s", Unit: "calls", Goal: "≤ 1", GoalMax: goal(1), Summary: Summarize(perDev), Note: worst})
+	if b.opt.SlowFlapCycles > 0 {
+		sc := fmt.Sprintf("slow: %d cycles, %v pauses", b.opt.SlowFlapCycles, b.opt.SlowFlapGap)
+		b.add(Figure{Section: sectionFlap, Name: sc + ": notifications sent (tray)", Unit: "calls", Summary: Summarize(slowNotes), Note: slowFirst})
+		b.add(Figure{Section: sectionFlap, Name: sc + ": most notifications naming one phone in 30 s", Unit: "calls", Goal: "≤ 1", GoalMax: goal(1), Summary: Summarize(slowPerDev), Note: slowWorst})
+	}
 	return nil
+}
+
+// flapSlowTray flaps slowly against a fresh tray and returns every Notify
+// call from the first attach until the coalescing timers ran out.
+func (b *Bench) flapSlowTray(ctx context.Context, udids []string) ([]Notification, error) {
+	f, err := b.newFlapRig(udids)
+	if err != nil {
+		return nil, err
+	}
+	defer f.rig.Close()
+	d, err := startDesktop()
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	tray, err := b.startTray(f.rig, d)
+	if err != nil {
+		return nil, err
+	}
+	defer tray.Stop()
+	if err := sleep(ctx, b.opt.Settle); err != nil {
+		return nil, err
+	}
+	d.n.Reset()
+	if err := f.flap(ctx, b.opt.SlowFlapCycles, b.opt.SlowFlapGap); err != nil {
+		return nil, err
+	}
+	if err := sleep(ctx, b.opt.Settle+2*time.Second); err != nil {
+		return nil, err
+	}
+	if err := tray.Alive(); err != nil {
+		return nil, err
+	}
+	return d.n.Calls(), nil
 }
 
 // flapChild flaps against a fresh `watch` or tray: a baseline, a batch of

@@ -58,6 +58,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	quick := fs.Bool("quick", false, "smoke run: few repetitions, 5 s idle window")
 	idle := fs.Duration("idle", 0, "idle window (default 60s, 5s with --quick)")
 	runs := fs.Int("runs", 0, "attach and Trust-tap repetitions (0: mode default)")
+	flapDevices := fs.Int("flap-devices", 0, "phones that take turns flapping (0: mode default, 4)")
 	only := fs.String("only", "", "comma-separated scenarios: "+strings.Join(bench.Scenarios, ","))
 	out := fs.String("out", "bench-results.json", "where to write the results (JSON)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the bench process (sim + in-process watcher)")
@@ -102,6 +103,9 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	if *runs > 0 {
 		opt.AttachRuns, opt.TrustRuns = *runs, *runs
 	}
+	if *flapDevices > 0 {
+		opt.FlapDevices = *flapDevices
+	}
 	opt.TW = *tw
 	if *ip != "" {
 		p, err := exec.LookPath(*ip)
@@ -139,7 +143,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 		fmt.Sprintf("Trust runs %d", opt.TrustRuns),
 		fmt.Sprintf("idle window %v", opt.IdleWindow),
 		fmt.Sprintf("scale %d devices × %d runs", opt.ScaleDevices, opt.ScaleRuns),
-		fmt.Sprintf("flapping %d cycles × %d runs over %d phones, %v pauses", opt.FlapCycles, opt.FlapRuns, opt.FlapDevices, opt.FlapGap),
+		fmt.Sprintf("flapping %d cycles × %d runs over %d phones, %v pauses (slow: %d cycles, %v pauses)", opt.FlapCycles, opt.FlapRuns, opt.FlapDevices, opt.FlapGap, opt.SlowFlapCycles, opt.SlowFlapGap),
 	}
 	bench.New(opt, res).Run(ctx, sel)
 	res.LoadAfter = bench.LoadAverage()
