@@ -26,6 +26,9 @@ func WriteMarkdown(w io.Writer, r *Results) error {
 	p("| RAM | %s |\n", m.RAM)
 	p("| kernel | %s |\n", m.Kernel)
 	p("| Go | %s |\n", m.GoVersion)
+	if m.USBBus != "" {
+		p("| USB bus | %s |\n", mdEscape(m.USBBus))
+	}
 	p("| load average before / after | %s / %s |\n", orDash(r.LoadBefore), orDash(r.LoadAfter))
 	if peak, ok := peakLoad(r.LoadDuring); ok {
 		p("| highest 1-minute load average seen during the run | %.2f |\n", peak)
@@ -35,6 +38,9 @@ func WriteMarkdown(w io.Writer, r *Results) error {
 		mode = "quick (`--quick`: fewer runs, 5 s idle window; a smoke run, not the numbers to quote)"
 	}
 	p("| mode | %s |\n", mode)
+	if len(r.Build) > 0 {
+		p("| trustwatch measured | %s |\n", mdEscape(strings.Join(r.Build, "; ")))
+	}
 	if len(r.Settings) > 0 {
 		p("| settings | %s |\n", mdEscape(strings.Join(r.Settings, "; ")))
 	}

@@ -62,12 +62,15 @@ type Results struct {
 	LoadBefore string  `json:"load_before"`
 	LoadAfter  string  `json:"load_after"`
 	// LoadDuring is /proc/loadavg at every scenario's start and end.
-	LoadDuring []string  `json:"load_during,omitempty"`
-	Settings   []string  `json:"settings"`
-	Figures    []Figure  `json:"figures"`
-	Errors     []string  `json:"errors,omitempty"`
-	Notes      []string  `json:"notes,omitempty"`
-	Fuzz       []FuzzRun `json:"fuzz,omitempty"`
+	LoadDuring []string `json:"load_during,omitempty"`
+	Settings   []string `json:"settings"`
+	// Build describes the trustwatch that was measured: commit, and what
+	// `trustwatch version` says about its optional parts.
+	Build   []string  `json:"build,omitempty"`
+	Figures []Figure  `json:"figures"`
+	Errors  []string  `json:"errors,omitempty"`
+	Notes   []string  `json:"notes,omitempty"`
+	Fuzz    []FuzzRun `json:"fuzz,omitempty"`
 }
 
 // FuzzRun is one fuzz target's run by scripts/bench.sh.

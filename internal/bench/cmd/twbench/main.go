@@ -138,6 +138,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	res := &bench.Results{Date: bench.Now(), Quick: *quick, Machine: bench.DescribeMachine(), LoadBefore: bench.LoadAverage()}
+	res.Build = bench.DescribeBuild(opt.TW)
 	res.Settings = []string{
 		fmt.Sprintf("attach runs/state %d", opt.AttachRuns),
 		fmt.Sprintf("Trust runs %d", opt.TrustRuns),
