@@ -39,9 +39,8 @@ func flapName(i int) string {
 }
 
 type flapRig struct {
-	rig   *Rig
-	devs  []*sim.Device
-	names []string
+	rig  *Rig
+	devs []*sim.Device
 }
 
 func (b *Bench) newFlapRig(udids []string) (*flapRig, error) {
@@ -54,7 +53,6 @@ func (b *Bench) newFlapRig(udids []string) (*flapRig, error) {
 		cfg := flapConfigs[i%len(flapConfigs)]
 		cfg.UDID, cfg.Detached, cfg.Name = u, true, flapName(i)
 		f.devs = append(f.devs, rig.AddDevice(cfg))
-		f.names = append(f.names, cfg.Name)
 	}
 	return f, nil
 }
