@@ -18,6 +18,8 @@ const (
 	// trustPoll is how often ReadPairRecord is polled while waiting for the
 	// Trust tap (usbmuxd only, shows nothing on the phone): at most 1 Hz.
 	trustPoll = time.Second
+	// trustBackstop is that poll's pace while request_pair is being relayed.
+	trustBackstop = 5 * time.Second
 	// unlockPoll is how often a locked, untrusted phone is asked (without
 	// Pair) whether it can show the Trust prompt yet.
 	unlockPoll = time.Second
@@ -416,7 +418,13 @@ func (x *executor) awaitTrust(ctx context.Context, t engine.Target) engine.Event
 			}
 		}()
 	}
-	tick := time.NewTicker(trustPoll)
+	// With request_pair relayed, the record poll is only a backstop (another
+	// pairer saving a record without DeviceID); without it, it is the signal.
+	poll := trustPoll
+	if stream != nil {
+		poll = trustBackstop
+	}
+	tick := time.NewTicker(poll)
 	defer tick.Stop()
 	for {
 		select {
