@@ -119,7 +119,7 @@ func (r idleResult) String() string {
 
 // measureChild starts this binary in child mode and samples it over window.
 // env adds to the child's environment (UMOCKDEV_DIR for the testbed).
-func measureChild(t *testing.T, mode string, window time.Duration, env ...string) idleResult {
+func measureChild(t testing.TB, mode string, window time.Duration, env ...string) idleResult {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(append(os.Environ(), idleChildEnv+"="+mode), env...)
@@ -192,10 +192,10 @@ wait:
 
 // idleWindow is the measurement window from TW_USB_IDLE (e.g. "60s"); the
 // measurement is opt-in because it is a benchmark, not a unit test.
-func idleWindow(t *testing.T) time.Duration {
+func idleWindow(t testing.TB) time.Duration {
 	v := os.Getenv("TW_USB_IDLE")
 	if v == "" {
-		t.Skip("set TW_USB_IDLE=60s to measure idle wakeups (scripts/test-usb.sh --idle)")
+		v = "60s"
 	}
 	d, err := time.ParseDuration(v)
 	if err != nil || d < time.Second {
@@ -206,10 +206,14 @@ func idleWindow(t *testing.T) time.Duration {
 
 // checkIdle measures an idle Watch against the budget: ≤ 1 wakeup/s on
 // average and ≤ 0.05 % CPU; and, for contrast, a live gousb Context.
-func checkIdle(t *testing.T, env ...string) {
+func checkIdle(t testing.TB, env ...string) {
 	window := idleWindow(t)
 	r := measureChild(t, "watch", window, env...)
 	t.Logf("idle Watch: %v", r)
+	if b, ok := t.(*testing.B); ok {
+		b.ReportMetric(r.perSecond(), "wakeups/s")
+		b.ReportMetric(r.cpuPercent(), "cpu%")
+	}
 	if r.perSecond() > 1 {
 		t.Errorf("idle Watch: %.3f wakeups/s > 1", r.perSecond())
 	}

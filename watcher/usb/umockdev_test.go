@@ -369,12 +369,12 @@ func TestWatchCyclesNoLeaks(t *testing.T) {
 	}
 }
 
-// TestIdleWakeups measures an idle Watch with an iPhone plugged in (already
-// reported), in a child process sharing this testbed.
-func TestIdleWakeups(t *testing.T) {
-	idleWindow(t)
-	plug(t, "iphone", iphoneSP)
-	checkIdle(t, "UMOCKDEV_DIR="+tb.Root())
+// BenchmarkIdleWakeups measures an idle Watch with an iPhone plugged in
+// (already reported), in a child process sharing this testbed; run it with
+// -benchtime 1x.
+func BenchmarkIdleWakeups(b *testing.B) {
+	plug(b, "iphone", iphoneSP)
+	checkIdle(b, "UMOCKDEV_DIR="+tb.Root())
 }
 
 // Plug and unplug back to back without waiting (a flapping cable): events
