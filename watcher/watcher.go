@@ -7,6 +7,7 @@ package watcher
 import (
 	"context"
 	"log/slog"
+	"runtime"
 	"sync"
 	"time"
 
@@ -57,6 +58,11 @@ func New(cfg Config) *Watcher {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	// Only Linux usbmuxd's LocationID is libusb's (bus << 16) | address, and
+	// only there can the USB serial be read without opening the phone.
+	if runtime.GOOS != "linux" {
+		cfg.Engine.LooseUSBMatch = true
 	}
 	w := &Watcher{
 		cfg:    cfg,

@@ -34,6 +34,12 @@ type Config struct {
 	// MuxGrace is how long devices outlive a usbmuxd outage (a restart)
 	// before they are dropped or reported as service-unavailable.
 	MuxGrace time.Duration
+	// LooseUSBMatch joins a USB device with a usbmuxd device when nothing
+	// identifies them (no serial, LocationIDs in different schemes) and
+	// there is only one way to pair them up. Off Linux, USB serials cannot
+	// be read without opening the device and usbmuxd's LocationID is not
+	// libusb's bus/address, so without it every phone would end as no-data.
+	LooseUSBMatch bool
 }
 
 func (c *Config) defaults() {
@@ -334,6 +340,11 @@ func (e *Engine) usbAdded(u USBDevice, now time.Time) {
 			return
 		}
 	}
+	if d := e.onlyMuxWithoutUSB(); d != nil && u.Serial == "" {
+		d.usb = &u
+		d.LinkSpeed = linkSpeedHint(u)
+		return
+	}
 	key := usbKey(u)
 	d := &dev{Device: Device{Key: key, Connection: "usb"}, usb: &u}
 	if u.Serial != "" {
@@ -369,12 +380,53 @@ func (e *Engine) usbRemoved(u USBDevice, now time.Time) {
 // usbOnlyFor finds the USB-only entry that a usbmuxd attach belongs to, so
 // the device keeps one identity from plug to diagnosis.
 func (e *Engine) usbOnlyFor(md MuxDevice) *dev {
+	var loose []*dev
 	for _, d := range e.sorted() {
-		if !d.onMux && !d.stale && d.usb != nil && d.usb.Kind == USBMobile && muxMatchesUSB(md, *d.usb) {
+		if !d.onMux && !d.stale && d.usb != nil && d.usb.Kind == USBMobile {
+			if muxMatchesUSB(md, *d.usb) {
+				return d
+			}
+			if d.usb.Serial == "" {
+				loose = append(loose, d)
+			}
+		}
+	}
+	if e.cfg.LooseUSBMatch && len(loose) == 1 {
+		return loose[0]
+	}
+	return nil
+}
+
+// anyMuxWithoutUSB is, with LooseUSBMatch, the first usbmuxd device whose
+// USB side is not known yet.
+func (e *Engine) anyMuxWithoutUSB() *dev {
+	if !e.cfg.LooseUSBMatch {
+		return nil
+	}
+	for _, d := range e.sorted() {
+		if d.onMux && d.usb == nil {
 			return d
 		}
 	}
 	return nil
+}
+
+// onlyMuxWithoutUSB is, with LooseUSBMatch, the one usbmuxd device whose USB
+// side is not known yet (nil when there are none or several).
+func (e *Engine) onlyMuxWithoutUSB() *dev {
+	if !e.cfg.LooseUSBMatch {
+		return nil
+	}
+	var found *dev
+	for _, d := range e.devs {
+		if d.onMux && d.usb == nil {
+			if found != nil {
+				return nil
+			}
+			found = d
+		}
+	}
+	return found
 }
 
 // takeUSBOnly moves the USB facts of a separate USB-only entry into d.
@@ -532,6 +584,15 @@ func (e *Engine) timers(now time.Time) {
 	for _, d := range e.sorted() {
 		if !d.noDataAt.IsZero() && !now.Before(d.noDataAt) {
 			d.noDataAt = time.Time{}
+			if o := e.anyMuxWithoutUSB(); o != nil && !d.onMux && d.usb != nil && d.usb.Serial == "" {
+				// Several phones arrived together and could not be told
+				// apart: a phone usbmuxd talks to is not "no data", so pair
+				// this one with a usbmuxd device still lacking its USB side
+				// (its bus facts may belong to the other phone).
+				o.usb, o.LinkSpeed = d.usb, d.LinkSpeed
+				e.remove(d)
+				continue
+			}
 			if !d.onMux && d.usb != nil {
 				if e.mux.Reachable {
 					e.setState(d, StateNoData, "", now)

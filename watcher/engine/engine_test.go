@@ -445,6 +445,60 @@ func TestUSBStates(t *testing.T) {
 	})
 }
 
+// Off Linux nothing identifies a USB device with its usbmuxd entry: the
+// engine pairs them up when there is only one way to, and never calls a
+// phone usbmuxd talks to "no data".
+func TestLooseUSBMatch(t *testing.T) {
+	macPhone := phone
+	macPhone.LocationID = 0x14100000 // IOKit's locationID, not bus<<16|address
+	for _, order := range []string{"usb first", "usbmuxd first"} {
+		h := newHarness(t, Config{AllowPair: true, Follow: true, LooseUSBMatch: true})
+		h.do(MuxUp{})
+		if order == "usb first" {
+			h.do(USBAdded{usbPhone})
+			h.do(MuxAttached{macPhone})
+		} else {
+			h.do(MuxAttached{macPhone})
+			h.do(USBAdded{usbPhone})
+		}
+		h.after(6 * time.Second)
+		s := h.e.Snapshot(h.now)
+		if len(s.Devices) != 1 || s.Devices[0].USB == nil || s.Devices[0].State == StateNoData {
+			t.Errorf("%s: %+v", order, s.Devices)
+		}
+	}
+	// Two phones at once: neither is reported as no-data.
+	h := newHarness(t, Config{AllowPair: true, Follow: true, LooseUSBMatch: true})
+	h.do(MuxUp{})
+	other := usbPhone
+	other.Address = 6
+	h.do(USBAdded{usbPhone})
+	h.do(USBAdded{other})
+	second := macPhone
+	second.DeviceID, second.UDID = 8, "00008030-001A2B3C4D5E6F71"
+	h.do(MuxAttached{macPhone})
+	h.do(MuxAttached{second})
+	h.after(6 * time.Second)
+	s := h.e.Snapshot(h.now)
+	if len(s.Devices) != 2 {
+		t.Fatalf("%+v", s.Devices)
+	}
+	for _, d := range s.Devices {
+		if d.State == StateNoData || d.USB == nil {
+			t.Errorf("%+v", d)
+		}
+	}
+	// Without the option (Linux), a USB device usbmuxd does not list stays no-data.
+	h = newHarness(t, watchCfg)
+	h.do(MuxUp{})
+	h.do(USBAdded{usbPhone})
+	h.do(MuxAttached{macPhone})
+	h.after(6 * time.Second)
+	if h.state("usb:1-5") != StateNoData {
+		t.Errorf("strict matching: %s", h.state("usb:1-5"))
+	}
+}
+
 func TestFlappingIsUnstable(t *testing.T) {
 	h := newHarness(t, watchCfg)
 	h.do(MuxUp{})
