@@ -39,16 +39,9 @@ func trayAvailability() string {
 func runTray(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("", "[--allow-root]", stdout)
 	allowRoot := fs.Bool("allow-root", false, "run the tray as root anyway (tests, CI)")
-	if code, ok := parseFlags(fs, args, stderr); !ok {
+	addr, code, ok := parseVerb(fs, args, stderr)
+	if !ok {
 		return code
-	}
-	if !noArgs(fs, stderr) {
-		return exitUsage
-	}
-	addr, err := usbmux.AddressFromEnv()
-	if err != nil {
-		fmt.Fprintf(stderr, "trustwatch: %v\n", err)
-		return exitUsage
 	}
 	usbSrc, _ := usbSource()
 	return startApp(appConfig{addr: addr, usb: usbSrc, allowRoot: *allowRoot, stderr: stderr})

@@ -10,6 +10,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/trustwatch/trustwatch/watcher/usbmux"
 )
 
 // Exit codes of the contract.
@@ -102,6 +104,23 @@ func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) (code int, ok
 		fmt.Fprintf(stderr, "trustwatch %s: %v\n", fs.Name(), err)
 		return exitUsage, false
 	}
+}
+
+// parseVerb parses a verb's flags, rejects stray arguments and reads where
+// usbmuxd is; ok false means return code.
+func parseVerb(fs *flag.FlagSet, args []string, stderr io.Writer) (addr usbmux.Address, code int, ok bool) {
+	if code, ok := parseFlags(fs, args, stderr); !ok {
+		return addr, code, false
+	}
+	if !noArgs(fs, stderr) {
+		return addr, exitUsage, false
+	}
+	addr, err := usbmux.AddressFromEnv()
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", strings.TrimSpace("trustwatch "+fs.Name()), err)
+		return addr, exitUsage, false
+	}
+	return addr, 0, true
 }
 
 // noArgs rejects stray positional arguments.

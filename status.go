@@ -20,19 +20,12 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "print one JSON object (the contract's format)")
 	noPair := fs.Bool("no-pair", false, "send no Pair request; devices without a pairing are 'untrusted'")
 	timeout := fs.Duration("timeout", 10*time.Second, "give up on devices without a final state after this long")
-	if code, ok := parseFlags(fs, args, stderr); !ok {
+	addr, code, ok := parseVerb(fs, args, stderr)
+	if !ok {
 		return code
-	}
-	if !noArgs(fs, stderr) {
-		return exitUsage
 	}
 	if *timeout <= 0 {
 		fmt.Fprintln(stderr, "trustwatch status: --timeout must be positive")
-		return exitUsage
-	}
-	addr, err := usbmux.AddressFromEnv()
-	if err != nil {
-		fmt.Fprintf(stderr, "trustwatch status: %v\n", err)
 		return exitUsage
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -12,23 +12,15 @@ import (
 
 	"github.com/trustwatch/trustwatch/watcher"
 	"github.com/trustwatch/trustwatch/watcher/engine"
-	"github.com/trustwatch/trustwatch/watcher/usbmux"
 )
 
 func runWatch(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("watch", "[--json]", stdout)
 	asJSON := fs.Bool("json", false, "one JSON object per line, per state change")
 	noPair := fs.Bool("no-pair", false, "send no Pair request on attach")
-	if code, ok := parseFlags(fs, args, stderr); !ok {
+	addr, code, ok := parseVerb(fs, args, stderr)
+	if !ok {
 		return code
-	}
-	if !noArgs(fs, stderr) {
-		return exitUsage
-	}
-	addr, err := usbmux.AddressFromEnv()
-	if err != nil {
-		fmt.Fprintf(stderr, "trustwatch watch: %v\n", err)
-		return exitUsage
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
