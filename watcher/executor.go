@@ -152,15 +152,29 @@ func (x *executor) lockdown(ctx context.Context, t engine.Target) (*lockdown.Con
 func (x *executor) probe(ctx context.Context, t engine.Target, policy engine.PairPolicy) engine.ProbeResult {
 	ctx, cancel := context.WithTimeout(ctx, x.budget)
 	defer cancel()
-	raw, recErr := usbmux.ReadPairRecord(ctx, x.addr, t.UDID)
+	// The record (from usbmuxd) and the lockdown connection (through it)
+	// are independent: ask for both at once.
+	type record struct {
+		raw []byte
+		err error
+	}
+	recCh := make(chan record, 1)
+	go func() {
+		raw, err := usbmux.ReadPairRecord(ctx, x.addr, t.UDID)
+		recCh <- record{raw, err}
+	}()
+	ld, err := x.lockdown(ctx, t)
+	got := <-recCh // bounded by ctx, like every usbmuxd request
+	raw, recErr := got.raw, got.err
+	if ld != nil {
+		defer ld.Close()
+	}
 	if recErr != nil && !noRecord(recErr) {
 		return failed(recErr, "reading the pair record from usbmuxd")
 	}
-	ld, err := x.lockdown(ctx, t)
 	if err != nil {
 		return failed(err, "connecting to lockdownd")
 	}
-	defer ld.Close()
 	var r engine.ProbeResult
 	info, err := ld.DeviceInfo(ctx)
 	if err != nil {
