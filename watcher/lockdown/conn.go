@@ -307,11 +307,6 @@ func (c *Conn) StartSession(ctx context.Context, rec *PairRecord) (string, error
 	if rec == nil || rec.HostID == "" || rec.SystemBUID == "" {
 		return "", fmt.Errorf("lockdown: StartSession: %w: HostID and SystemBUID are required", ErrBadPairRecord)
 	}
-	// Check the key pair before asking for a session we could not use.
-	cert, err := tls.X509KeyPair(rec.HostCertificate, rec.HostPrivateKey)
-	if err != nil {
-		return "", fmt.Errorf("lockdown: StartSession: %w: %w: host certificate and key: %v", ErrTLS, ErrBadPairRecord, err)
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.session != "" {
@@ -332,8 +327,16 @@ func (c *Conn) StartSession(ctx context.Context, rec *PairRecord) (string, error
 	}
 	ssl, _ := asBool(r["EnableSessionSSL"])
 	if ssl {
+		// The host key is parsed only now: a phone that refuses the
+		// HostID (trust reset) answers faster than RSA key parsing.
+		cert, err := tls.X509KeyPair(rec.HostCertificate, rec.HostPrivateKey)
+		if err != nil {
+			c.broken = fmt.Errorf("%w: %w: host certificate and key: %v", ErrTLS, ErrBadPairRecord, err)
+			c.Close()
+			return "", fmt.Errorf("lockdown: StartSession: %w", c.broken)
+		}
 		tc := tls.Client(c.raw, sessionTLSConfig(cert))
-		err := c.withDeadline(ctx, func() error { return tc.HandshakeContext(ctx) })
+		err = c.withDeadline(ctx, func() error { return tc.HandshakeContext(ctx) })
 		if err != nil {
 			err = c.classifyHandshake(ctx, err)
 			c.broken = err
