@@ -26,8 +26,10 @@ type Config struct {
 	// StableAfter is how long a flapping device must stay attached before
 	// it is diagnosed again.
 	StableAfter time.Duration
-	// LockedRecheck is how often a trusted, locked phone is re-checked.
-	LockedRecheck time.Duration
+	// LockedRecheck is how often a trusted, locked phone is re-checked;
+	// after LockedPatience in that state, every LockedRecheckSlow (a phone
+	// left locked on the charger should not cost a probe every 2 s).
+	LockedRecheck, LockedRecheckSlow, LockedPatience time.Duration
 	// ErrorRetry is the pause before re-probing after an error; ErrorRetries caps it.
 	ErrorRetry   time.Duration
 	ErrorRetries int
@@ -52,6 +54,8 @@ func (c *Config) defaults() {
 	def(&c.UnstableWindow, 20*time.Second)
 	def(&c.StableAfter, 10*time.Second)
 	def(&c.LockedRecheck, 2*time.Second)
+	def(&c.LockedRecheckSlow, 5*time.Second)
+	def(&c.LockedPatience, time.Minute)
 	def(&c.ErrorRetry, 5*time.Second)
 	def(&c.MuxGrace, 3*time.Second)
 	if c.UnstableCycles <= 0 {
@@ -504,7 +508,11 @@ func (e *Engine) probeDone(ev ProbeDone, now time.Time) {
 	}
 	switch r.State {
 	case StateLocked, StateLockedSinceRestart:
-		d.recheckAt = now.Add(e.cfg.LockedRecheck)
+		every := e.cfg.LockedRecheck
+		if now.Sub(d.Since) >= e.cfg.LockedPatience {
+			every = e.cfg.LockedRecheckSlow
+		}
+		d.recheckAt = now.Add(every)
 	case StateUntrustedLocked:
 		e.cmd(AwaitUnlock{Target: d.target()})
 	case StateTrustPending, StateUntrusted:

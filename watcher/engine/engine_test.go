@@ -131,6 +131,24 @@ func TestProbeResultsMapToStatesAndFollowUps(t *testing.T) {
 	}
 }
 
+func TestLockedRecheckSlowsDown(t *testing.T) {
+	h := newHarness(t, watchCfg)
+	h.do(MuxUp{})
+	h.do(MuxAttached{phone})
+	h.result(key, ProbeResult{State: StateLocked})
+	probes := 0
+	for i := 0; i < 90; i++ { // 90 s, checking every second
+		if strings.Contains(cmds(h.after(time.Second)), "Probe") {
+			probes++
+			h.result(key, ProbeResult{State: StateLocked})
+		}
+	}
+	// 30 re-checks in the first minute (every 2 s), then every 5 s.
+	if probes < 34 || probes > 37 {
+		t.Fatalf("%d re-checks in 90 s", probes)
+	}
+}
+
 func TestStatusModeNeverFollows(t *testing.T) {
 	for _, s := range []State{StateLocked, StateUntrustedLocked, StateTrustPending, StateError} {
 		h := newHarness(t, Config{AllowPair: true})
