@@ -40,7 +40,9 @@ func ParsePairRecord(data []byte) (*PairRecord, error) {
 	}
 	m, err := decodePlist(data)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrBadPairRecord, err)
+		// The parser's message can quote the input, and a record holds
+		// private keys: say only that it is not a plist.
+		return nil, fmt.Errorf("%w: %w: not a readable plist dictionary", ErrBadPairRecord, ErrProtocol)
 	}
 	var rec PairRecord
 	var bad []string
