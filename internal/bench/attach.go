@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trustwatch/trustwatch/internal/privbus"
 	"github.com/trustwatch/trustwatch/internal/sim"
 )
 
@@ -147,7 +148,7 @@ func (b *Bench) idevicepair(ctx context.Context, rig *Rig, udid string) (time.Du
 	// HOME keeps libimobiledevice's own config dir (SystemBUID cache) out
 	// of root's real home.
 	cmd.Env = append(os.Environ(), "USBMUXD_SOCKET_ADDRESS="+rig.Address(), "HOME="+home, "XDG_CONFIG_HOME="+home)
-	dieWithParent(cmd)
+	privbus.DieWithParent(cmd)
 	mux0 := rig.MuxRequests()
 	start := time.Now()
 	out, err := cmd.CombinedOutput()

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/trustwatch/trustwatch/internal/privbus"
 )
 
 // Options sets what a run measures and how often.
@@ -141,12 +143,12 @@ func (b *Bench) startWatch(rig *Rig) (*Child, error) {
 
 // desktop is a private session bus with the recording notification server.
 type desktop struct {
-	bus *Bus
+	bus *privbus.Bus
 	n   *Notifier
 }
 
 func startDesktop() (*desktop, error) {
-	bus, err := StartBus()
+	bus, err := privbus.Start()
 	if err != nil {
 		return nil, err
 	}

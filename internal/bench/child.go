@@ -12,6 +12,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/trustwatch/trustwatch/internal/privbus"
 )
 
 // Line is one line `trustwatch watch --json` printed, stamped when the
@@ -79,7 +81,7 @@ func StartChild(bin string, args []string, env ...string) (*Child, error) {
 		"DISPLAY=",
 	)
 	cmd.Env = append(cmd.Env, env...)
-	dieWithParent(cmd)
+	privbus.DieWithParent(cmd)
 	c := &Child{cmd: cmd, stderr: &lockedBuffer{}, done: make(chan struct{}), home: home, changed: make(chan struct{})}
 	cmd.Stderr = c.stderr
 	out, err := cmd.StdoutPipe()

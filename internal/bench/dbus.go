@@ -1,107 +1,13 @@
 package bench
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/godbus/dbus/v5"
 )
-
-// A session bus with no service directories, so nothing (dunst,
-// xfce4-notifyd) is auto-activated behind the recording server's back.
-const busConfig = `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:dir=%s</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-`
-
-// Bus is a private dbus-daemon this process started.
-type Bus struct {
-	Addr string
-	cmd  *exec.Cmd
-	dir  string
-	done chan struct{}
-}
-
-// StartBus starts dbus-daemon in the foreground and waits for its address.
-func StartBus() (*Bus, error) {
-	bin, err := exec.LookPath("dbus-daemon")
-	if err != nil {
-		return nil, fmt.Errorf("dbus-daemon not found (apt-get install dbus): %w", err)
-	}
-	dir, err := os.MkdirTemp("", "twbench-bus")
-	if err != nil {
-		return nil, err
-	}
-	conf := filepath.Join(dir, "bus.conf")
-	if err := os.WriteFile(conf, []byte(fmt.Sprintf(busConfig, dir)), 0o600); err != nil {
-		os.RemoveAll(dir)
-		return nil, err
-	}
-	cmd := exec.Command(bin, "--config-file="+conf, "--nofork", "--print-address=1")
-	dieWithParent(cmd)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		os.RemoveAll(dir)
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("dbus-daemon: %w", err)
-	}
-	b := &Bus{cmd: cmd, dir: dir, done: make(chan struct{})}
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		if sc.Scan() {
-			addr <- strings.TrimSpace(sc.Text())
-		}
-		close(addr)
-		for sc.Scan() {
-		}
-		cmd.Wait()
-		close(b.done)
-	}()
-	select {
-	case a, ok := <-addr:
-		if ok && a != "" {
-			b.Addr = a
-			return b, nil
-		}
-	case <-time.After(5 * time.Second):
-	}
-	b.Close()
-	return nil, errors.New("dbus-daemon printed no address within 5 s")
-}
-
-// Close kills the daemon and waits for it.
-func (b *Bus) Close() {
-	if b == nil {
-		return
-	}
-	b.cmd.Process.Kill()
-	select {
-	case <-b.done:
-	case <-time.After(5 * time.Second):
-	}
-	os.RemoveAll(b.dir)
-}
 
 // Notification is one recorded Notify call.
 type Notification struct {

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/godbus/dbus/v5"
+
+	"github.com/trustwatch/trustwatch/internal/privbus"
 )
 
 func needTool(t *testing.T, tool, pkg string) {
@@ -21,7 +23,7 @@ func needTool(t *testing.T, tool, pkg string) {
 
 func TestNotifierRecordsNotify(t *testing.T) {
 	needTool(t, "dbus-daemon", "dbus")
-	bus, err := StartBus()
+	bus, err := privbus.Start()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +66,7 @@ func TestNotifierRecordsNotify(t *testing.T) {
 
 func TestWaitOwnerTimesOut(t *testing.T) {
 	needTool(t, "dbus-daemon", "dbus")
-	bus, err := StartBus()
+	bus, err := privbus.Start()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,60 +2,26 @@ package desktoptest
 
 import (
 	"context"
-	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/godbus/dbus/v5"
-)
 
-// busConfig is a session bus with no service directories, so nothing is
-// ever auto-activated (dunst and xfce4-notifyd install activation files that
-// would otherwise race the server a test starts itself).
-const busConfig = `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:dir=%s</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-`
+	"github.com/trustwatch/trustwatch/internal/privbus"
+)
 
 // StartBus starts a private dbus-daemon and returns its address, for
 // DBUS_SESSION_BUS_ADDRESS or dbus.Connect. The daemon runs in the
 // foreground (--nofork) so the test owns, kills and reaps exactly it.
 func StartBus(t testing.TB) string {
 	t.Helper()
-	bin := Need(t, "dbus-daemon", "dbus")
-	// Short path: unix socket paths are limited to 108 bytes.
-	dir, err := os.MkdirTemp("", "twbus")
+	Need(t, "dbus-daemon", "dbus")
+	b, err := privbus.Start()
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	conf := filepath.Join(dir, "bus.conf")
-	if err := os.WriteFile(conf, []byte(fmt.Sprintf(busConfig, dir)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "--config-file="+conf, "--nofork", "--print-address=1")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := start(t, cmd)
-	addr, err := readLine(out, 5*time.Second)
-	if err != nil || addr == "" {
-		t.Fatalf("dbus-daemon gave no address: %v; stderr: %s", err, p.stderr)
-	}
-	return addr
+	t.Cleanup(b.Close)
+	return b.Addr
 }
 
 // Connect opens a private connection to the bus at addr, closed at cleanup.

@@ -20,6 +20,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/trustwatch/trustwatch/internal/privbus"
 )
 
 // Need returns the path of tool, or skips the test (fails it under CI=true).
@@ -101,7 +103,7 @@ func start(t testing.TB, cmd *exec.Cmd) *proc {
 	if cmd.Stderr == nil {
 		cmd.Stderr = p.stderr
 	}
-	dieWithParent(cmd)
+	privbus.DieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", cmd.Path, err)
 	}
