@@ -8,8 +8,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -442,5 +444,106 @@ func BenchmarkProbeReady(b *testing.B) {
 		if st, _, err := diagnose(ctx, addr, d.UDID(), false); err != nil || st != "ready" {
 			b.Fatal(st, err)
 		}
+	}
+}
+
+// openLockObserver starts a session on the device and observes lockstate
+// through its notification_proxy (service TLS), as the executor does.
+func openLockObserver(ctx context.Context, t *testing.T, s *sim.Server, addr usbmux.Address, d *sim.Device) (*lockdown.NotificationStream, error) {
+	t.Helper()
+	raw, ok := s.PairRecord(d.UDID())
+	if !ok {
+		t.Fatal("no record")
+	}
+	rec, err := lockdown.ParsePairRecord(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, info, err := dial(ctx, addr, d.UDID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close() // the stream outlives the lockdown connection
+	id, err := c.StartSession(ctx, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream, err := lockdown.ObserveLockState(ctx, c, rec, func(ctx context.Context, port uint16) (net.Conn, error) {
+		return usbmux.Connect(ctx, addr, info.DeviceID, port)
+	})
+	if err == nil {
+		_ = c.StopSession(ctx, id)
+	}
+	return stream, err
+}
+
+func TestSimLockStateObserver(t *testing.T) {
+	s, addr := startSim(t)
+	d := s.AddDevice(sim.DeviceConfig{Trusted: true})
+	ctx := ctxT(t, 10*time.Second)
+	fds, gor := openFDs(t), runtime.NumGoroutine()
+	ns, err := openLockObserver(ctx, t, s, addr, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return strings.Contains(strings.Join(d.Stats().Requests, "\n"), "np ObserveNotification "+lockdown.LockState) }, "observer registered")
+	for i, change := range []func(){d.Lock, d.Unlock, d.Lock} {
+		change()
+		if name, err := ns.Next(ctx); err != nil || name != lockdown.LockState {
+			t.Fatalf("change %d: %q %v", i, name, err)
+		}
+	}
+	// Quiet while nothing changes; a timeout leaves it usable.
+	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	if _, err := ns.Next(short); !errors.Is(err, lockdown.ErrTimeout) {
+		t.Fatalf("idle: %v", err)
+	}
+	cancel()
+	d.Unlock()
+	if name, err := ns.Next(ctx); err != nil || name != lockdown.LockState {
+		t.Fatalf("after a timeout: %q %v", name, err)
+	}
+	ns.Close()
+	waitFor(t, func() bool { return openFDs(t) <= fds }, "fds back to %d (now %d)", fds, openFDs(t))
+	waitFor(t, func() bool { return runtime.NumGoroutine() <= gor }, "goroutines back to %d", gor)
+}
+
+func TestSimLockStateObserverFaults(t *testing.T) {
+	s, addr := startSim(t)
+	ctx := ctxT(t, 10*time.Second)
+	refusing := s.AddDevice(sim.DeviceConfig{Trusted: true, ProxyFault: sim.ProxyFaultRefuse})
+	if _, err := openLockObserver(ctx, t, s, addr, refusing); !errors.Is(err, lockdown.ErrInvalidService) {
+		t.Fatalf("refused: %v", err)
+	}
+	garbage := s.AddDevice(sim.DeviceConfig{Trusted: true, ProxyFault: sim.ProxyFaultGarbage})
+	ns, err := openLockObserver(ctx, t, s, addr, garbage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ns.Next(ctx); !errors.Is(err, lockdown.ErrProtocol) {
+		t.Fatalf("garbage: %v", err)
+	}
+	ns.Close()
+	dropping := s.AddDevice(sim.DeviceConfig{Trusted: true})
+	ns, err = openLockObserver(ctx, t, s, addr, dropping)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Close()
+	waitFor(t, func() bool { return strings.Contains(strings.Join(dropping.Stats().Requests, "\n"), "np ObserveNotification") }, "observer registered")
+	dropping.SetProxyFault(sim.ProxyFaultDrop)
+	if _, err := ns.Next(ctx); err == nil || errors.Is(err, lockdown.ErrTimeout) {
+		t.Fatalf("dropped: %v", err)
+	}
+	// Unplugging ends a stream too.
+	plugged := s.AddDevice(sim.DeviceConfig{Trusted: true})
+	ns2, err := openLockObserver(ctx, t, s, addr, plugged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns2.Close()
+	plugged.Detach()
+	if _, err := ns2.Next(ctx); err == nil || errors.Is(err, lockdown.ErrTimeout) {
+		t.Fatalf("detached: %v", err)
 	}
 }
