@@ -486,7 +486,9 @@ func TestSimLockStateObserver(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, func() bool { return strings.Contains(strings.Join(d.Stats().Requests, "\n"), "np ObserveNotification "+lockdown.LockState) }, "observer registered")
+	waitFor(t, func() bool {
+		return strings.Contains(strings.Join(d.Stats().Requests, "\n"), "np ObserveNotification "+lockdown.LockState)
+	}, "observer registered")
 	for i, change := range []func(){d.Lock, d.Unlock, d.Lock} {
 		change()
 		if name, err := ns.Next(ctx); err != nil || name != lockdown.LockState {
@@ -530,7 +532,9 @@ func TestSimLockStateObserverFaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ns.Close()
-	waitFor(t, func() bool { return strings.Contains(strings.Join(dropping.Stats().Requests, "\n"), "np ObserveNotification") }, "observer registered")
+	waitFor(t, func() bool {
+		return strings.Contains(strings.Join(dropping.Stats().Requests, "\n"), "np ObserveNotification")
+	}, "observer registered")
 	dropping.SetProxyFault(sim.ProxyFaultDrop)
 	if _, err := ns.Next(ctx); err == nil || errors.Is(err, lockdown.ErrTimeout) {
 		t.Fatalf("dropped: %v", err)
