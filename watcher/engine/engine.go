@@ -64,7 +64,7 @@ func (c *Config) defaults() {
 	// ≤ 60 s without relays; untrusted unlock → prompt ≤ 1 s, later ≤ 5 s)
 	// so that an unlock right after a check, plus the check and the Pair
 	// that follow it, still lands inside.
-	def(&c.LockedRecheck, 5*time.Second)
+	def(&c.LockedRecheck, 2*time.Second)
 	def(&c.LockedRecheckSlow, 55*time.Second)
 	def(&c.LockedPatience, 2*time.Minute)
 	def(&c.UnlockPoll, 900*time.Millisecond)

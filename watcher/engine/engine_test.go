@@ -162,9 +162,11 @@ func TestLockedBackstopSchedule(t *testing.T) {
 		relayed bool // the phone relayed a lockstate change before
 		want    []int
 	}{
-		// An iOS that may not relay: every 5 s for 2 minutes, then every
-		// 55 s (≤ 60 s from unlock to ready, ~1 probe a minute).
-		{"no relay seen", false, append(every(5, 120, 5), 175, 230, 285, 340, 395, 450, 505, 560)},
+		// An iOS that may not relay (or a phone that restarted and has no
+		// session to observe with): every 2 s for 2 minutes, while a person
+		// is probably at it, then every 55 s (≤ 60 s from unlock to ready,
+		// about one probe a minute).
+		{"no relay seen", false, append(every(2, 120, 2), 175, 230, 285, 340, 395, 450, 505, 560)},
 		// A phone that relays: the poll is only a backstop from the start.
 		{"relays", true, every(55, 600, 55)},
 	}
