@@ -41,6 +41,9 @@ type Watcher struct {
 	cfg    Config
 	events chan engine.Event
 	exec   *executor
+	// muxKick wakes the wait for usbmuxd: an Apple device arrived on USB,
+	// and Linux's udev starts usbmuxd for it.
+	muxKick chan struct{}
 
 	mu     sync.Mutex
 	snap   engine.Snapshot
@@ -69,6 +72,7 @@ func New(cfg Config) *Watcher {
 		events: make(chan engine.Event, 256),
 		subs:   map[chan engine.Snapshot]struct{}{},
 	}
+	w.muxKick = make(chan struct{}, 1)
 	w.snap = engine.Snapshot{Usbmux: engine.Usbmux{Address: cfg.Address.String()}, Devices: []engine.Device{}}
 	w.exec = newExecutor(cfg, w.post)
 	return w
@@ -123,6 +127,12 @@ func (w *Watcher) loop(ctx context.Context) error {
 		case ev = <-w.events:
 		case <-timer.C:
 			ev = engine.Tick{}
+		}
+		if _, ok := ev.(engine.USBAdded); ok {
+			select {
+			case w.muxKick <- struct{}{}:
+			default:
+			}
 		}
 		now := w.cfg.Now()
 		out := eng.Handle(ev, now)
