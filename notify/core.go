@@ -72,6 +72,10 @@ type device struct {
 	notified   engine.State // last state told ("" never)
 	notifiedAt time.Time
 	dirty      bool // a notice is wanted and not yet sent
+	// wasReady: the phone was ready during this plug, so a later lock is
+	// the owner locking a phone that works (followed live since the lock
+	// state is observed), not a problem to be told about.
+	wasReady bool
 }
 
 // Core turns a stream of snapshots into messages: per-device edges, the
@@ -109,6 +113,9 @@ func (d *device) wants() bool {
 		// Only as the end of a problem we told about, never at plug-in.
 		return d.notified.NeedsUser()
 	}
+	if d.cur == engine.StateLocked && d.wasReady {
+		return false
+	}
 	if !d.cur.NeedsUser() {
 		return false
 	}
@@ -136,6 +143,7 @@ func (c *Core) Observe(s engine.Snapshot, now time.Time) {
 		d.name = sd.DisplayName()
 		if !d.present || d.cur != sd.State {
 			d.present, d.cur = true, sd.State
+			d.wasReady = d.wasReady || d.cur == engine.StateReady
 			d.dirty = d.wants()
 		}
 	}
@@ -144,7 +152,7 @@ func (c *Core) Observe(s engine.Snapshot, now time.Time) {
 			continue
 		}
 		if d.present {
-			d.present, d.cur, d.goneAt, d.dirty = false, "", now, false
+			d.present, d.cur, d.goneAt, d.dirty, d.wasReady = false, "", now, false, false
 		} else if now.Sub(d.goneAt) >= c.cfg.ForgetAfter {
 			delete(c.devs, k)
 		}

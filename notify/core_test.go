@@ -118,6 +118,32 @@ func TestCoreScenarios(t *testing.T) {
 			want:  []string{"1s a's iPhone is locked", "1m1s a's iPhone is ready"},
 		},
 		{
+			name: "a working phone locked and unlocked by its owner: nothing, as often as it happens",
+			steps: []step{
+				{0, []string{"a=probing"}},
+				{time.Second, []string{"a=ready"}},
+				{time.Minute, []string{"a=locked"}},
+				{2 * time.Minute, []string{"a=ready"}},
+				{3 * time.Minute, []string{"a=locked"}},
+				{4 * time.Minute, []string{"a=ready"}},
+			},
+			until: 5 * time.Minute,
+			want:  nil,
+		},
+		{
+			name: "locked at plug-in is told, and once it worked, a later lock is not",
+			steps: []step{
+				{0, []string{"a=locked"}},
+				{time.Minute, []string{"a=ready"}},
+				{2 * time.Minute, []string{"a=locked"}},
+				{3 * time.Minute, []string{}},
+				{4 * time.Minute, []string{"a=probing"}},
+				{4*time.Minute + time.Second, []string{"a=locked"}}, // a new plug
+			},
+			until: 6 * time.Minute,
+			want:  []string{"1s a's iPhone is locked", "1m1s a's iPhone is ready", "4m2s a's iPhone is locked"},
+		},
+		{
 			name: "same state never twice in a row, even through probing",
 			steps: []step{
 				{0, []string{"a=locked"}},
@@ -329,6 +355,8 @@ func TestCoreFlappingRateLimit(t *testing.T) {
 					t.Fatalf("%s told %q twice in a row", k, tm.m.Title)
 				}
 				lastTitle[k] = tm.m.Title
+			} else {
+				lastTitle[k] = "(with others) " + tm.m.Title // told something in between
 			}
 		}
 		count++

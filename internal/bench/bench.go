@@ -14,20 +14,20 @@ type Options struct {
 	TW          string // the trustwatch binary
 	IdevicePair string // idevicepair ("" skips the comparison)
 
-	AttachRuns   int           // per state
-	TrustRuns    int           // Trust tap → ready
-	TrustWait    time.Duration // how long the prompt stays up before the tap
-	IdleWindow   time.Duration
+	AttachRuns int           // per state
+	TrustRuns  int           // Trust tap → ready
+	TrustWait  time.Duration // how long the prompt stays up before the tap
+	IdleWindow time.Duration
 	// WaitSettle is how long a waiting phone waits before its window
 	// (the budgets are about the time after the first minutes), and
 	// WaitWindow how long its cost is measured.
 	WaitSettle, WaitWindow time.Duration
-	ScaleDevices int
-	ScaleRuns    int
-	FlapCycles   int // attach/detach cycles per flapping run
-	FlapDevices  int
-	FlapGap      time.Duration // pause after each attach and each detach
-	FlapRuns     int
+	ScaleDevices           int
+	ScaleRuns              int
+	FlapCycles             int // attach/detach cycles per flapping run
+	FlapDevices            int
+	FlapGap                time.Duration // pause after each attach and each detach
+	FlapRuns               int
 	// SlowFlapCycles at SlowFlapGap: a loose cable rather than a torture
 	// test, slow enough for phones to be diagnosed between drops, so the
 	// notifier's per-phone rate limit is what gets measured.
@@ -44,8 +44,8 @@ type Options struct {
 func Defaults() Options {
 	return Options{
 		AttachRuns: 20, TrustRuns: 20, TrustWait: time.Second,
-		IdleWindow:   60 * time.Second,
-		WaitSettle:   2 * time.Minute, WaitWindow: 10 * time.Minute,
+		IdleWindow: 60 * time.Second,
+		WaitSettle: 2 * time.Minute, WaitWindow: 10 * time.Minute,
 		ScaleDevices: 64, ScaleRuns: 5,
 		FlapCycles: 1000, FlapDevices: 4, FlapGap: 5 * time.Millisecond, FlapRuns: 3,
 		SlowFlapCycles: 100, SlowFlapGap: 150 * time.Millisecond,
