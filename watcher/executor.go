@@ -661,12 +661,15 @@ func (x *executor) followLock(ctx context.Context, t engine.Target, f *lockFollo
 	lastErr := ""
 	for {
 		opened := time.Now()
-		err := x.observeLock(ctx, t, f)
+		wasOpen, err := x.observeLock(ctx, t, f)
 		if ctx.Err() != nil {
 			return
 		}
 		delay = followBackoff(delay, time.Since(opened))
-		if msg := err.Error(); msg != lastErr {
+		switch msg := err.Error(); {
+		case wasOpen: // usually the phone leaving; Cancel is on its way
+			x.log.Debug("lock observer ended", "udid", t.UDID, "err", msg, "retry_in", delay)
+		case msg != lastErr: // the phone refuses it: worth one line in a support log
 			lastErr = msg
 			x.log.Info("lock state not followed by event; retrying", "udid", t.UDID, "err", msg, "retry_in", delay)
 		}
@@ -694,12 +697,12 @@ func followBackoff(prev, lived time.Duration) time.Duration {
 // state (a change between the engine's last probe and the subscription
 // would be missed otherwise), then reports every relayed change until the
 // stream fails.
-func (x *executor) observeLock(ctx context.Context, t engine.Target, f *lockFollower) error {
+func (x *executor) observeLock(ctx context.Context, t engine.Target, f *lockFollower) (wasOpen bool, err error) {
 	octx, cancel := context.WithTimeout(ctx, x.budget)
 	stream, locked, lockErr, err := x.openLockObserver(octx, t)
 	cancel()
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer stream.Close()
 	if lockErr != nil || locked != f.locked.Load() {
@@ -708,7 +711,7 @@ func (x *executor) observeLock(ctx context.Context, t engine.Target, f *lockFoll
 	for {
 		name, err := stream.Next(ctx)
 		if err != nil {
-			return err
+			return true, err
 		}
 		if name == lockdown.LockState {
 			x.post(ctx, engine.LockChanged{Key: t.Key, DeviceID: t.DeviceID, Relayed: true})
