@@ -196,7 +196,7 @@ func (b *Bench) waitOne(ctx context.Context, c waitCase, udid string) ([]Figure,
 	if r.dev != nil {
 		ld = float64(LockdownRequests(r.dev)-ld0) * perMin
 	}
-	span := fmt.Sprintf("minutes %s–%s", mins(c.settle), mins(c.settle+s.window))
+	span := fmt.Sprintf("minutes %s–%s", mins(c.settle), mins(c.settle+c.window))
 	name := func(what string) string { return fmt.Sprintf("%s, %s: %s", c.label, span, what) }
 	cpu := Figure{Section: sectionWaiting, Name: name("CPU"), Unit: "%", Judge: JudgeMean, Summary: Summarize(s.cpuPct), Mean: s.meanCPU,
 		Note: fmt.Sprintf("%.2f ms of CPU per minute", s.meanCPU*60/100*1000)}
