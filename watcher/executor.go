@@ -32,6 +32,11 @@ const (
 	// session that lived followRetryMax resets it.
 	followRetryMin = 10 * time.Second
 	followRetryMax = 5 * time.Minute
+	// followAfter: an observer opens this long after the phone's answer,
+	// so that a burst of phones is diagnosed before two TLS handshakes per
+	// phone go to observers, and a phone that flaps costs none. A change
+	// in between is caught by the lock state read at opening.
+	followAfter = time.Second
 	// completeGrace lets another pairer (Linux usbmuxd's preflight) finish
 	// first, so the phone does not get two host records for one tap.
 	completeGrace = 300 * time.Millisecond
@@ -657,6 +662,9 @@ func (x *executor) unfollow(key string) {
 // followLock holds a lockstate observer open until ctx ends, re-opening it
 // with backoff when the phone refuses it, drops it or sends garbage.
 func (x *executor) followLock(ctx context.Context, t engine.Target, f *lockFollower) {
+	if !sleepCtx(ctx, followAfter) {
+		return
+	}
 	var delay time.Duration
 	lastErr := ""
 	for {
@@ -673,13 +681,21 @@ func (x *executor) followLock(ctx context.Context, t engine.Target, f *lockFollo
 			lastErr = msg
 			x.log.Info("lock state not followed by event; retrying", "udid", t.UDID, "err", msg, "retry_in", delay)
 		}
-		timer := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
+		if !sleepCtx(ctx, delay) {
 			return
-		case <-timer.C:
 		}
+	}
+}
+
+// sleepCtx waits d; false when ctx ended first.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
 	}
 }
 
