@@ -65,6 +65,9 @@ type executor struct {
 	// service while it refused Pair as locked: only then does the service
 	// coming back mean "unlocked".
 	gated map[string]bool
+	// records are the host records that last opened a session with each
+	// device, for lock-only re-checks.
+	records map[string]*lockdown.PairRecord
 	// followers are the lockstate observers of trusted phones, apart from
 	// the one running command per device.
 	followers map[string]*lockFollower
@@ -87,6 +90,7 @@ func newExecutor(cfg Config, post func(context.Context, engine.Event)) *executor
 		observers: map[string]*lockdown.NotificationStream{},
 		gated:     map[string]bool{},
 		followers: map[string]*lockFollower{},
+		records:   map[string]*lockdown.PairRecord{},
 		log:       cfg.Logger,
 	}
 }
@@ -102,6 +106,7 @@ func (x *executor) run(ctx context.Context, c engine.Command) {
 		}
 		delete(x.pending, c.Key)
 		delete(x.gated, c.Key)
+		delete(x.records, c.Key)
 		x.mu.Unlock()
 		x.swapObserver(c.Key, nil)
 		x.unfollow(c.Key)
@@ -159,6 +164,11 @@ func (x *executor) do(ctx context.Context, c engine.Command) engine.Event {
 	}
 	switch c := c.(type) {
 	case engine.Probe:
+		if c.LockOnly {
+			if r, ok := x.lockOnly(ctx, c.Target); ok {
+				return done(c.Target, r)
+			}
+		}
 		return done(c.Target, x.probe(ctx, c.Target, c.Pair))
 	case engine.SendPair:
 		return done(c.Target, x.sendPair(ctx, c.Target, c.ClearStale))
@@ -231,7 +241,41 @@ func (x *executor) probe(ctx context.Context, t engine.Target, policy engine.Pai
 		return r
 	}
 	x.session(ctx, ld, rec, &r)
+	x.mu.Lock()
+	if r.State == engine.StateReady || r.State == engine.StateLocked || r.State == engine.StateLockedSinceRestart {
+		x.records[t.Key] = rec
+	} else {
+		delete(x.records, t.Key)
+	}
+	x.mu.Unlock()
 	return r
+}
+
+// lockOnly re-reads the lock state of a phone that opened a session
+// moments ago, with the record that opened it: no record read from
+// usbmuxd, no device info. Only a clear answer counts (ok); anything else
+// (no record kept, trust gone, an error) is left to the full probe, which
+// also sees a record changed meanwhile.
+func (x *executor) lockOnly(ctx context.Context, t engine.Target) (r engine.ProbeResult, ok bool) {
+	x.mu.Lock()
+	rec := x.records[t.Key]
+	x.mu.Unlock()
+	if rec == nil {
+		return r, false
+	}
+	ctx, cancel := context.WithTimeout(ctx, x.budget)
+	defer cancel()
+	ld, err := x.lockdown(ctx, t)
+	if err != nil {
+		return r, false
+	}
+	defer ld.Close()
+	x.session(ctx, ld, rec, &r)
+	switch r.State {
+	case engine.StateReady, engine.StateLocked, engine.StateLockedSinceRestart:
+		return r, true
+	}
+	return r, false
 }
 
 // session starts a lockdown session with the host record and reads the lock state.

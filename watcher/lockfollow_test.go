@@ -159,3 +159,30 @@ func TestLockFollowersLeaveNoGoroutines(t *testing.T) {
 	r.stop()
 	goleak.VerifyNone(t, ignore)
 }
+
+// A re-check reads only the lock, with the record that opened the last
+// session; a record the phone no longer accepts is not taken for an
+// answer, the full probe decides.
+func TestRecheckReadsOnlyTheLock(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, trayCfg)
+	d := r.sim.AddDevice(sim.DeviceConfig{Trusted: true, Locked: true, NoLockRelay: true})
+	r.await(d.UDID(), engine.StateLocked, 5*time.Second)
+	mark := len(d.Stats().Requests)
+	sessions := countLog(d, "lockdown StartSession")
+	waitLog(t, d, "lockdown StartSession", sessions+2, 5*time.Second) // backstop checks every 2 s
+	for _, e := range d.Stats().Requests[mark:] {
+		if e == "lockdown GetValue" || strings.HasPrefix(e, "lockdown GetValue DeviceName") {
+			t.Fatalf("a lock re-check read the device info: %q", d.Stats().Requests[mark:])
+		}
+	}
+	if n := r.sim.MuxStats().Requests["ReadPairRecord"]; n > 3 {
+		t.Errorf("%d ReadPairRecord requests: re-checks read the record again", n)
+	}
+	// Trust reset while locked: the next check finds out.
+	d.ResetTrust()
+	dev := r.await(d.UDID(), engine.StateTrustRevoked, 4*time.Second)
+	if dev.Name != "Anna's iPhone" {
+		t.Errorf("name lost: %+v", dev)
+	}
+}

@@ -27,6 +27,10 @@ const (
 type Probe struct {
 	Target
 	Pair PairPolicy
+	// LockOnly: a re-check of a trusted phone (its lock, after a relayed
+	// change or as a backstop): the lock state is all that is asked for,
+	// the rest of the last answer stands.
+	LockOnly bool
 }
 
 // SendPair: send exactly one Pair (the user asked, or the phone was just

@@ -733,7 +733,8 @@ func (e *Engine) probe(d *dev, now time.Time, silent bool) {
 	if e.cfg.AllowPair && !d.pairSent {
 		policy = PairOnce
 	}
-	e.cmd(Probe{Target: d.target(), Pair: policy})
+	lockOnly := silent && (d.State == StateReady || d.State == StateLocked || d.State == StateLockedSinceRestart)
+	e.cmd(Probe{Target: d.target(), Pair: policy, LockOnly: lockOnly})
 }
 
 func (e *Engine) unstable(d *dev, now time.Time) {

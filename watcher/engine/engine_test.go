@@ -59,7 +59,11 @@ func cmds(o Output) string {
 	for _, c := range o.Commands {
 		switch c := c.(type) {
 		case Probe:
-			s = append(s, map[PairPolicy]string{PairNever: "Probe(never)", PairOnce: "Probe(once)"}[c.Pair])
+			p := map[PairPolicy]string{PairNever: "Probe(never)", PairOnce: "Probe(once)"}[c.Pair]
+			if c.LockOnly {
+				p = "Probe(lock)"
+			}
+			s = append(s, p)
 		case SendPair:
 			s = append(s, fmt.Sprintf("SendPair(clear=%v)", c.ClearStale))
 		case FollowLock:
@@ -94,8 +98,8 @@ func TestProbeResultsMapToStatesAndFollowUps(t *testing.T) {
 		later    string // commands after LockedRecheck / ErrorRetry
 	}{
 		{StateReady, "FollowLock(unlocked)", ""},
-		{StateLocked, "FollowLock(locked)", "Probe(once)"},
-		{StateLockedSinceRestart, "", "Probe(once)"},
+		{StateLocked, "FollowLock(locked)", "Probe(lock)"},
+		{StateLockedSinceRestart, "", "Probe(lock)"},
 		{StateUntrusted, "AwaitTrust", ""},
 		{StateUntrustedLocked, "AwaitUnlock(900ms)", ""},
 		{StateTrustPending, "AwaitTrust", ""},
@@ -177,7 +181,7 @@ func TestLockedBackstopSchedule(t *testing.T) {
 			h.do(MuxAttached{phone})
 			if c.relayed {
 				h.result(key, ProbeResult{State: StateReady})
-				if got := cmds(h.do(LockChanged{Key: key, DeviceID: phone.DeviceID, Relayed: true})); got != "Probe(once)" {
+				if got := cmds(h.do(LockChanged{Key: key, DeviceID: phone.DeviceID, Relayed: true})); got != "Probe(lock)" {
 					t.Fatalf("relay: %q", got)
 				}
 			}
@@ -204,12 +208,12 @@ func TestLockFollowedByEvents(t *testing.T) {
 		changes  string
 	}{
 		{nil, StateReady, "FollowLock(unlocked)", "probing>ready"},
-		{relay, "", "Probe(once)", ""}, // re-read, silently
+		{relay, "", "Probe(lock)", ""}, // re-read, silently
 		{nil, StateLocked, "FollowLock(locked)", "ready>locked"},
-		{relay, "", "Probe(once)", ""},
+		{relay, "", "Probe(lock)", ""},
 		{nil, StateReady, "FollowLock(unlocked)", "locked>ready"},
 		// Read again, nothing changed: the observer is not told again.
-		{LockChanged{Key: key, DeviceID: phone.DeviceID}, "", "Probe(once)", ""},
+		{LockChanged{Key: key, DeviceID: phone.DeviceID}, "", "Probe(lock)", ""},
 		{nil, StateReady, "", ""},
 		// An observer of an earlier attach (another DeviceID) is ignored.
 		{LockChanged{Key: key, DeviceID: phone.DeviceID + 1, Relayed: true}, "", "", ""},
@@ -242,7 +246,7 @@ func TestLockChangeWhileProbingIsCheckedAgain(t *testing.T) {
 		t.Fatalf("probe while busy: %q", got)
 	}
 	out := h.result(key, ProbeResult{State: StateLocked})
-	if cmds(out) != "FollowLock(locked),Probe(once)" || changes(out) != "ready>locked" {
+	if cmds(out) != "FollowLock(locked),Probe(lock)" || changes(out) != "ready>locked" {
 		t.Fatalf("commands %q changes %q", cmds(out), changes(out))
 	}
 	if out := h.result(key, ProbeResult{State: StateReady}); cmds(out) != "FollowLock(unlocked)" || changes(out) != "locked>ready" {
@@ -547,7 +551,7 @@ func TestUsbmuxdRestartIsSilent(t *testing.T) {
 	back := phone
 	back.DeviceID = 9 // usbmuxd numbers devices afresh
 	out = h.do(MuxUp{Address: "a", Devices: []MuxDevice{back}})
-	if !out.MuxChanged || changes(out) != "" || cmds(out) != "Probe(once)" {
+	if !out.MuxChanged || changes(out) != "" || cmds(out) != "Probe(lock)" {
 		t.Fatalf("up: changes %q commands %q", changes(out), cmds(out))
 	}
 	if out := h.result(key, ProbeResult{State: StateReady}); changes(out) != "" {
