@@ -43,6 +43,7 @@ func runTray(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return code
 	}
+	onePMode()
 	usbSrc, _ := usbSource()
 	return startApp(appConfig{addr: addr, usb: usbSrc, allowRoot: *allowRoot, stderr: stderr})
 }

@@ -22,6 +22,7 @@ func runWatch(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return code
 	}
+	onePMode()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	usbSrc, _ := usbSource()
