@@ -601,10 +601,12 @@ func (x *executor) startService(ctx context.Context, t engine.Target, name strin
 // untrusted phone accepts a session-less service again (it refuses with
 // PasswordProtected while locked). One lockdown connection is kept across
 // polls (lockdownd drops one idle for 10 s; the polls keep it busy), so a
-// poll is one StartService round trip rather than a usbmuxd connection, a
-// Connect and a request. A phone that accepted the service while refusing
-// Pair as locked gives no such signal; it is left alone rather than asked
-// again and again.
+// poll is one StartService round trip (lockdown.ServicePoll) rather than a
+// usbmuxd connection, a Connect and a request. Each poll must end by the
+// next one, so its deadline falls on the next tick and no timer of its
+// own wakes the process between polls. A phone that accepted the service
+// while refusing Pair as locked gives no such signal; it is left alone
+// rather than asked again and again.
 func (x *executor) awaitUnlock(ctx context.Context, t engine.Target, every time.Duration) engine.Event {
 	x.mu.Lock()
 	gated := x.gated[t.Key]
@@ -612,26 +614,25 @@ func (x *executor) awaitUnlock(ctx context.Context, t engine.Target, every time.
 	if !gated || every <= 0 {
 		return nil
 	}
-	var ld *lockdown.Conn
+	var poll *lockdown.ServicePoll
 	defer func() {
-		if ld != nil {
-			ld.Close()
+		if poll != nil {
+			poll.Close()
 		}
 	}()
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {
+		var now time.Time
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-tick.C:
+		case now = <-tick.C:
 		}
-		pctx, cancel := context.WithTimeout(ctx, x.budget)
-		unlocked, keep := x.pollUnlock(pctx, t, &ld)
-		cancel()
-		if !keep && ld != nil {
-			ld.Close()
-			ld = nil
+		unlocked, keep := x.pollUnlock(ctx, t, &poll, now.Add(every))
+		if !keep && poll != nil {
+			poll.Close()
+			poll = nil
 		}
 		if unlocked {
 			return engine.Unlocked{Key: t.Key, Epoch: t.Epoch}
@@ -639,24 +640,33 @@ func (x *executor) awaitUnlock(ctx context.Context, t engine.Target, every time.
 	}
 }
 
-// pollUnlock asks once, on *ld (connected first if nil); keep is false
+// pollUnlock asks once, on *poll (connected first if nil); keep is false
 // when the connection should not be used again.
-func (x *executor) pollUnlock(ctx context.Context, t engine.Target, ld **lockdown.Conn) (unlocked, keep bool) {
-	if *ld == nil {
-		c, err := x.lockdown(ctx, t)
+func (x *executor) pollUnlock(ctx context.Context, t engine.Target, poll **lockdown.ServicePoll, deadline time.Time) (unlocked, keep bool) {
+	if *poll == nil {
+		cctx, cancel := context.WithDeadline(ctx, deadline)
+		c, err := usbmux.Connect(cctx, x.addr, t.DeviceID, lockdownPort)
+		cancel()
 		if err != nil {
 			return false, false
 		}
-		*ld = c
+		if *poll, err = lockdown.NewServicePoll(c, lockdown.InsecureNotificationProxy, "trustwatch"); err != nil {
+			return false, false
+		}
 	}
-	port, _, err := (*ld).StartService(ctx, lockdown.InsecureNotificationProxy)
+	p := *poll
+	stop := context.AfterFunc(ctx, func() { p.Close() }) // cancelled (unplugged): unblock at once
+	port, err := p.Ask(deadline)
+	stop()
 	switch {
 	case err == nil:
 		// Take the port, so the service lockdownd started is not left
 		// waiting for us.
-		if conn, err := usbmux.Connect(ctx, x.addr, t.DeviceID, port); err == nil {
+		cctx, cancel := context.WithTimeout(ctx, x.budget)
+		if conn, err := usbmux.Connect(cctx, x.addr, t.DeviceID, port); err == nil {
 			conn.Close()
 		}
+		cancel()
 		return true, false
 	case errors.Is(err, lockdown.ErrPasswordProtected):
 		return false, true

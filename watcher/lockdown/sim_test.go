@@ -551,3 +551,37 @@ func TestSimLockStateObserverFaults(t *testing.T) {
 		t.Fatalf("detached: %v", err)
 	}
 }
+
+// The unlock poll against the simulator: refused while locked, on one
+// connection; the port once unlocked.
+func TestSimServicePoll(t *testing.T) {
+	s, addr := startSim(t)
+	d := s.AddDevice(sim.DeviceConfig{Locked: true})
+	ctx := ctxT(t, 10*time.Second)
+	devs, err := usbmux.ListDevices(ctx, addr)
+	if err != nil || len(devs) != 1 {
+		t.Fatal(devs, err)
+	}
+	raw, err := usbmux.Connect(ctx, addr, devs[0].DeviceID, lockdown.Port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := lockdown.NewServicePoll(raw, lockdown.InsecureNotificationProxy, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	for i := 0; i < 3; i++ {
+		if _, err := p.Ask(time.Now().Add(2 * time.Second)); !errors.Is(err, lockdown.ErrPasswordProtected) {
+			t.Fatalf("locked, poll %d: %v", i, err)
+		}
+	}
+	d.Unlock()
+	port, err := p.Ask(time.Now().Add(2 * time.Second))
+	if err != nil || port == 0 {
+		t.Fatalf("unlocked: %d %v", port, err)
+	}
+	if n := d.Stats().LockdownConnections; n != 1 {
+		t.Errorf("%d lockdown connections for 4 polls", n)
+	}
+}
