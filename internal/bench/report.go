@@ -164,8 +164,10 @@ const method = `- **Simulator.** Every phone is an ` + "`internal/sim`" + ` devi
 - **Idle.** /proc/<pid>: VmRSS, CPU from the threads' schedstat (ns), voluntary context switches summed
   over /proc/<pid>/task/*/status, sampled every second. The tray runs on a private dbus-daemon with a
   recording org.freedesktop.Notifications server (no X server).
-- **Waiting.** ` + "`watch`" + ` with one phone waiting for its owner (or with no usbmuxd: the socket file does not
-  exist), measured like idle over minutes 2–12 after the plug, every case at once, each its own process
+- **No usbmuxd.** Idle like the others, with the simulator's socket file removed (Linux's state while
+  no Apple device is plugged in); then the simulator listens again and the clock stops at ` + "`watch`" + `'s
+  "reachable" line.
+- **Waiting.** ` + "`watch`" + ` with one phone waiting for its owner, measured like idle over minutes 2–12 after the plug, every case at once, each its own process
   and simulator. "New connections to the phone" are usbmuxd Connect requests, from the simulator. Then the
   owner acts at the worst moment: the bench waits until trustwatch has just checked the lock (the phone's
   request log) and unlocks at once; the clock stops at ` + "`watch`" + `'s next line for the phone. "Wakeups per

@@ -13,15 +13,14 @@ import (
 const sectionWaiting = "4. Waiting"
 
 // A waiting case is `watch` left alone with one phone that waits for the
-// user (or with no usbmuxd at all), measured over Options.WaitWindow after
+// user, measured over Options.WaitWindow after
 // the first Options.WaitSettle (a person is probably at the phone in the
 // first minutes; the budgets are about the hours after). Afterwards the
 // user acts, and the bench times the answer.
 type waitCase struct {
 	label string
 	cfg   sim.DeviceConfig
-	state string // what `watch` says while it waits ("" : no phone)
-	noMux bool   // usbmuxd is not running (the socket does not exist)
+	state string // what `watch` says while it waits
 	// connectGoal is the most usbmuxd Connects (new connections to the
 	// phone) per minute allowed in the window (0: no goal).
 	connectGoal float64
@@ -91,20 +90,6 @@ func (b *Bench) waitCases() []waitCase {
 			check: checkUnlocked, act: unlockTo("trust-pending", 1000, "≤ 1 s"),
 			early: true, settle: 30 * time.Second, window: 30 * time.Second},
 		{label: "trust-pending", cfg: sim.DeviceConfig{}, state: "trust-pending"},
-		{label: "no usbmuxd running", noMux: true,
-			act: func(ctx context.Context, r *waitRun) ([]Figure, error) {
-				mark := r.child.Mark()
-				t0 := time.Now()
-				if err := r.rig.Restart(); err != nil {
-					return nil, err
-				}
-				l, err := r.child.WaitLine(mark, 30*time.Second, func(l Line) bool { return l.Usbmux != nil && l.Usbmux.Reachable })
-				if err != nil {
-					return nil, fmt.Errorf("no reconnect after usbmuxd came back: %w", err)
-				}
-				return []Figure{{Section: sectionWaiting, Name: r.c.label + ": socket appears → reachable", Unit: "ms",
-					Goal: "≤ 1 s", GoalMax: goal(1000), Summary: Summarize([]float64{ms(l.At.Sub(t0))})}}, nil
-			}},
 	}
 }
 
@@ -152,29 +137,16 @@ func (b *Bench) waitOne(ctx context.Context, c waitCase, udid string) ([]Figure,
 	}
 	defer rig.Close()
 	r := &waitRun{b: b, c: c, rig: rig, udid: udid}
-	if c.noMux {
-		rig.Stop() // the socket file is gone, as on Linux before udev starts usbmuxd
-		child, err := StartChild(b.opt.TW, []string{"watch", "--json"}, "USBMUXD_SOCKET_ADDRESS="+rig.Address())
-		if err != nil {
-			return nil, err
-		}
-		defer child.Stop()
-		if _, err := child.WaitLine(0, 10*time.Second, func(l Line) bool { return l.Usbmux != nil && !l.Usbmux.Reachable }); err != nil {
-			return nil, fmt.Errorf("watch never reported usbmuxd unreachable: %w", err)
-		}
-		r.child = child
-	} else {
-		child, err := b.startWatch(rig)
-		if err != nil {
-			return nil, err
-		}
-		defer child.Stop()
-		r.child = child
-		mark := child.Mark()
-		r.dev = rig.Add(c.cfg, udid, func() {})
-		if _, err := child.WaitState(mark, udid, c.state, 10*time.Second); err != nil {
-			return nil, err
-		}
+	child, err := b.startWatch(rig)
+	if err != nil {
+		return nil, err
+	}
+	defer child.Stop()
+	r.child = child
+	mark := child.Mark()
+	r.dev = rig.Add(c.cfg, udid, func() {})
+	if _, err := child.WaitState(mark, udid, c.state, 10*time.Second); err != nil {
+		return nil, err
 	}
 	b.opt.Logf("waiting: %s: settling %v, then a %v window", c.label, c.settle, c.window)
 	if err := sleep(ctx, c.settle); err != nil {
@@ -182,9 +154,7 @@ func (b *Bench) waitOne(ctx context.Context, c waitCase, udid string) ([]Figure,
 	}
 	connects0, mux0 := rig.MuxStats().Requests["Connect"], rig.MuxRequests()
 	checks0, ld0 := r.checks(), 0
-	if r.dev != nil {
-		ld0 = LockdownRequests(r.dev)
-	}
+	ld0 = LockdownRequests(r.dev)
 	s, err := watchProc(ctx, r.child.Pid(), c.window, time.Second, r.child.Alive)
 	if err != nil {
 		return nil, err
@@ -192,10 +162,7 @@ func (b *Bench) waitOne(ctx context.Context, c waitCase, udid string) ([]Figure,
 	perMin := time.Minute.Seconds() / s.window.Seconds()
 	connects := float64(rig.MuxStats().Requests["Connect"]-connects0) * perMin
 	mux := float64(rig.MuxRequests()-mux0) * perMin
-	ld := 0.0
-	if r.dev != nil {
-		ld = float64(LockdownRequests(r.dev)-ld0) * perMin
-	}
+	ld := float64(LockdownRequests(r.dev)-ld0) * perMin
 	span := fmt.Sprintf("minutes %s–%s", mins(c.settle), mins(c.settle+c.window))
 	name := func(what string) string { return fmt.Sprintf("%s, %s: %s", c.label, span, what) }
 	cpu := Figure{Section: sectionWaiting, Name: name("CPU"), Unit: "%", Judge: JudgeMean, Summary: Summarize(s.cpuPct), Mean: s.meanCPU,
@@ -205,9 +172,6 @@ func (b *Bench) waitOne(ctx context.Context, c waitCase, udid string) ([]Figure,
 	if !c.early {
 		cpu.Goal, cpu.GoalMax = "≤ 0.05 % (window mean)", goal(0.05)
 		wake.Goal, wake.GoalMax = "≤ 1 /s (window mean)", goal(1)
-		if c.noMux {
-			wake.Goal, wake.GoalMax = "≤ 0.07 /s (window mean)", goal(0.07)
-		}
 	} else {
 		// The first minutes have no budget: they are shown, not judged.
 		cpu.Judge, wake.Judge = "", ""
@@ -226,9 +190,7 @@ func (b *Bench) waitOne(ctx context.Context, c waitCase, udid string) ([]Figure,
 	if c.connectGoal > 0 && !c.early {
 		conn.Goal, conn.GoalMax = fmt.Sprintf("≤ %s /min", num(c.connectGoal)), goal(c.connectGoal)
 	}
-	if !c.noMux {
-		figs = append(figs, conn)
-	}
+	figs = append(figs, conn)
 	if c.act != nil {
 		more, err := c.act(ctx, r)
 		figs = append(figs, more...)
@@ -241,7 +203,7 @@ func (b *Bench) waitOne(ctx context.Context, c waitCase, udid string) ([]Figure,
 
 // checks counts the phone's log entries that mark a check of the lock.
 func (r *waitRun) checks() int {
-	if r.dev == nil || r.c.check == "" {
+	if r.c.check == "" {
 		return 0
 	}
 	n := 0
