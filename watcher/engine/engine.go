@@ -324,7 +324,8 @@ func (e *Engine) paired(d *dev, now time.Time) {
 // --- USB -------------------------------------------------------------------
 
 func (e *Engine) usbAdded(u USBDevice, now time.Time) {
-	if e.byUSB(u) != nil {
+	if d := e.byUSB(u); d != nil {
+		e.usbRefreshed(d, u, now)
 		return
 	}
 	if u.Kind != USBMobile {
@@ -360,12 +361,38 @@ func (e *Engine) usbAdded(u USBDevice, now time.Time) {
 		e.unstable(d, now)
 		return
 	}
+	if u.DriverProblem != "" {
+		// usbmuxd can never see it: say so now, not as no-data in 5 s.
+		e.setState(d, StateServiceUnavailable, u.DriverProblem, now)
+		return
+	}
 	if e.muxKnown && !e.mux.Reachable {
 		e.setState(d, StateServiceUnavailable, "", now)
 		return
 	}
 	e.setState(d, StateProbing, "", now)
 	d.noDataAt = now.Add(e.cfg.NoDataWindow)
+}
+
+// usbRefreshed takes new USB facts about a device already known: on Windows
+// its driver problem can appear or go away while it stays plugged in.
+func (e *Engine) usbRefreshed(d *dev, u USBDevice, now time.Time) {
+	old := d.usb.DriverProblem
+	*d.usb = u
+	if old == u.DriverProblem || d.onMux || d.stale || u.Kind != USBMobile {
+		return
+	}
+	switch {
+	case u.DriverProblem != "":
+		d.noDataAt = time.Time{}
+		e.setState(d, StateServiceUnavailable, u.DriverProblem, now)
+	case e.muxKnown && !e.mux.Reachable:
+		e.setState(d, StateServiceUnavailable, "", now)
+	default:
+		// The driver is there now: give usbmuxd the usual time to attach.
+		e.setState(d, StateProbing, "", now)
+		d.noDataAt = now.Add(e.cfg.NoDataWindow)
+	}
 }
 
 func (e *Engine) usbRemoved(u USBDevice, now time.Time) {
@@ -449,7 +476,7 @@ func muxMatchesUSB(md MuxDevice, u USBDevice) bool {
 	if u.Serial != "" && NormalizeUDID(u.Serial) == NormalizeUDID(md.UDID) {
 		return true
 	}
-	return md.LocationID != 0 && md.LocationID == u.LocationID()
+	return md.LocationID != 0 && u.Bus != 0 && md.LocationID == u.LocationID()
 }
 
 func matchesUSB(d *dev, u USBDevice) bool {
