@@ -21,7 +21,7 @@ func classifyMuxFailure(err error) engine.MuxState {
 		return engine.MuxBusy
 	case errors.Is(err, usbmux.ErrProtocol):
 		return engine.MuxUnreadable
-	case errors.Is(err, syscall.ENOENT), errors.Is(err, syscall.ECONNREFUSED):
+	case errors.Is(err, syscall.ENOENT), errors.Is(err, syscall.ECONNREFUSED), refusedOS(err):
 		return daemonAbsent()
 	}
 	return engine.MuxNotRunning

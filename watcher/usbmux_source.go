@@ -22,16 +22,19 @@ func (w *Watcher) watchUsbmux(ctx context.Context) {
 	addr := w.cfg.Address
 	delay := muxRetryMin
 	var lastErr string
+	var lastState engine.MuxState
 	for ctx.Err() == nil {
-		err := w.listenOnce(ctx, addr, func() { delay = muxRetryMin; lastErr = "" })
+		err := w.listenOnce(ctx, addr, func() { delay = muxRetryMin; lastErr, lastState = "", "" })
 		if ctx.Err() != nil {
 			return
 		}
-		if msg := err.Error(); msg != lastErr {
+		// The same refusal can mean stopped, then starting (Windows asks
+		// the service manager each time), so the state is compared too.
+		if msg, state := err.Error(), classifyMuxFailure(err); msg != lastErr || state != lastState {
 			// Report each distinct failure once; retries stay quiet.
-			lastErr = msg
-			w.cfg.Logger.Info("usbmuxd unreachable", "address", addr.String(), "err", msg)
-			w.post(ctx, engine.MuxDown{Address: addr.String(), Err: msg, State: classifyMuxFailure(err)})
+			lastErr, lastState = msg, state
+			w.cfg.Logger.Info("usbmuxd unreachable", "address", addr.String(), "err", msg, "state", string(state))
+			w.post(ctx, engine.MuxDown{Address: addr.String(), Err: msg, State: state})
 		}
 		select {
 		case <-ctx.Done():

@@ -1,0 +1,164 @@
+package watcher
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/windows"
+	"golang.org/x/sys/windows/svc"
+
+	"github.com/trustwatch/trustwatch/watcher/engine"
+	"github.com/trustwatch/trustwatch/watcher/usbmux"
+)
+
+// serviceFlag makes this test binary a Windows service, so that `sc create`
+// has something real to start (see TestMain).
+const serviceFlag = "-trustwatch-test-service"
+
+func TestMain(m *testing.M) {
+	for _, a := range os.Args[1:] {
+		if a == serviceFlag {
+			if err := svc.Run("", testService{}); err != nil {
+				os.Exit(1)
+			}
+			os.Exit(0)
+		}
+	}
+	os.Exit(m.Run())
+}
+
+// testService reports start-pending for a while (so "starting" can be
+// seen), then running until told to stop.
+type testService struct{}
+
+func (testService) Execute(_ []string, req <-chan svc.ChangeRequest, st chan<- svc.Status) (bool, uint32) {
+	st <- svc.Status{State: svc.StartPending, WaitHint: 5000}
+	time.Sleep(1500 * time.Millisecond)
+	st <- svc.Status{State: svc.Running, Accepts: svc.AcceptStop}
+	for r := range req {
+		if r.Cmd == svc.Stop || r.Cmd == svc.Shutdown {
+			break
+		}
+	}
+	st <- svc.Status{State: svc.Stopped}
+	return false, 0
+}
+
+func sc(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := exec.Command("sc", args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("sc %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// The service control manager tells not installed, starting, running,
+// stopped and disabled apart, for a service made with `sc create` (under
+// Wine in CI), asked with the least access; and a refused 127.0.0.1 port is
+// classified through it.
+func TestServiceStatesThroughSCM(t *testing.T) {
+	name := fmt.Sprintf("trustwatch-test-amds-%d", os.Getpid())
+	old := appleServiceName
+	appleServiceName = name
+	t.Cleanup(func() { appleServiceName = old })
+
+	// A port that refuses, as 27015 does with no Apple service.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refusing := l.Addr().String()
+	l.Close()
+	addr, err := usbmux.ParseAddress(refusing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := func() engine.MuxState {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		c, err := addr.Dial(ctx)
+		if err == nil {
+			c.Close()
+			t.Fatalf("%s answered", refusing)
+		}
+		return classifyMuxFailure(err)
+	}
+
+	if got := refused(); got != engine.MuxNotInstalled {
+		t.Fatalf("absent: %q (a refused port must reach the service manager)", got)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc(t, "create", name, "binPath=", `"`+exe+`" `+serviceFlag, "start=", "demand")
+	t.Cleanup(func() {
+		exec.Command("sc", "stop", name).Run()
+		exec.Command("sc", "delete", name).Run()
+	})
+	if got := daemonAbsent(); got != engine.MuxNotRunning {
+		t.Fatalf("created, stopped: %q", got)
+	}
+	sc(t, "start", name)
+	waitState := func(want engine.MuxState, what string) {
+		t.Helper()
+		var got engine.MuxState
+		for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+			if got = daemonAbsent(); got == want {
+				return
+			}
+		}
+		t.Fatalf("%s: %q, want %q", what, got, want)
+	}
+	waitState(engine.MuxStarting, "start pending")
+	for end := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		_, state, _, err := queryService(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if state == windows.SERVICE_RUNNING {
+			break
+		}
+		if time.Now().After(end) {
+			t.Fatalf("the test service never reported running (state %d)", state)
+		}
+	}
+	// Running, but 27015 refuses: it is about to listen.
+	if got := refused(); got != engine.MuxStarting {
+		t.Fatalf("running: %q", got)
+	}
+	sc(t, "stop", name)
+	waitState(engine.MuxNotRunning, "stopped")
+	// Wine's sc has no "config": disabled is a service created so.
+	sc(t, "delete", name)
+	waitState(engine.MuxNotInstalled, "deleted")
+	sc(t, "create", name, "binPath=", `"`+exe+`" `+serviceFlag, "start=", "disabled")
+	if got := refused(); got != engine.MuxDisabled {
+		t.Fatalf("disabled: %q", got)
+	}
+	sc(t, "delete", name)
+	waitState(engine.MuxNotInstalled, "deleted")
+}
+
+// The Store app's process is found by name.
+func TestProcessRunning(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := exe[strings.LastIndexAny(exe, `\/`)+1:]
+	if !processRunning(base) {
+		t.Fatalf("%s is running but was not found", base)
+	}
+	if processRunning("trustwatch-no-such-process.exe") {
+		t.Fatal("found a process that does not exist")
+	}
+}
