@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 	"time"
 
@@ -108,9 +109,19 @@ func finalize(s engine.Snapshot, timeout time.Duration) engine.Snapshot {
 	return s
 }
 
+// muxUnreachableLine says why usbmuxd cannot be used; on Windows in the
+// words of Apple Mobile Device Service, with the next step.
+func muxUnreachableLine(m engine.Usbmux, goos string) string {
+	if goos == "windows" {
+		w := engine.WindowsMuxWords(m.State)
+		return fmt.Sprintf("%s %s (%s: %s)", w.Problem, w.Fix, m.Address, m.Error)
+	}
+	return fmt.Sprintf("usbmuxd is not reachable at %s: %s", m.Address, m.Error)
+}
+
 func printStatus(stdout, stderr io.Writer, s engine.Snapshot) {
 	if !s.Usbmux.Reachable {
-		fmt.Fprintf(stderr, "usbmuxd is not reachable at %s: %s\n", s.Usbmux.Address, s.Usbmux.Error)
+		fmt.Fprintln(stderr, muxUnreachableLine(s.Usbmux, runtime.GOOS))
 	}
 	if len(s.Devices) == 0 {
 		fmt.Fprintln(stdout, "No iPhone connected.")

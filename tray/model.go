@@ -84,6 +84,15 @@ func serviceName(goos string) string {
 	return "usbmuxd"
 }
 
+// muxDownLine: on Windows the service manager told which of not installed,
+// stopped, disabled or starting it is.
+func muxDownLine(s engine.MuxState, goos string) string {
+	if goos == "windows" {
+		return engine.WindowsMuxWords(s).Short
+	}
+	return serviceName(goos) + " is not running"
+}
+
 // Build is the whole menu for a snapshot, top to bottom. loginEnabled is
 // the "Open at login" check mark; Run drops that item when there is no
 // login-item support.
@@ -249,9 +258,9 @@ func statusLine(snap engine.Snapshot, goos string) string {
 	case snap.Time.IsZero() && n == 0 && !snap.Usbmux.Reachable:
 		return "Starting…" // no snapshot from the watcher yet
 	case !snap.Usbmux.Reachable && n == 0:
-		return serviceName(goos) + " is not running"
+		return muxDownLine(snap.Usbmux.State, goos)
 	case !snap.Usbmux.Reachable:
-		return fmt.Sprintf("%s on USB — %s is not running", phones(n), serviceName(goos))
+		return fmt.Sprintf("%s on USB — %s", phones(n), muxDownLine(snap.Usbmux.State, goos))
 	case n == 0:
 		return "No iPhone connected"
 	}

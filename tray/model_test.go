@@ -22,6 +22,12 @@ func snap(reachable bool, ds ...engine.Device) engine.Snapshot {
 	return engine.Snapshot{Time: now, Usbmux: engine.Usbmux{Reachable: reachable}, Devices: ds}
 }
 
+func muxDown(state engine.MuxState, ds ...engine.Device) engine.Snapshot {
+	s := snap(false, ds...)
+	s.Usbmux.State = state
+	return s
+}
+
 func TestStatusLine(t *testing.T) {
 	ready := dev("a", "Anna's iPhone", engine.StateReady)
 	pending := dev("b", "Ben's iPhone", engine.StateTrustPending)
@@ -36,7 +42,13 @@ func TestStatusLine(t *testing.T) {
 		{"before the first snapshot", engine.Snapshot{}, "linux", "Starting…"},
 		{"no phone", snap(true), "linux", "No iPhone connected"},
 		{"usbmuxd down", snap(false), "linux", "usbmuxd is not running"},
-		{"AMDS down", snap(false), "windows", "Apple Mobile Device Service is not running"},
+		{"AMDS down, not classified", snap(false), "windows", "Apple Mobile Device Service is not reachable"},
+		{"AMDS not installed", muxDown(engine.MuxNotInstalled), "windows", "Apple Mobile Device Support is not installed"},
+		{"AMDS stopped", muxDown(engine.MuxNotRunning), "windows", "Apple Mobile Device Service is stopped"},
+		{"AMDS disabled", muxDown(engine.MuxDisabled), "windows", "Apple Mobile Device Service is disabled"},
+		{"AMDS starting", muxDown(engine.MuxStarting), "windows", "Apple Mobile Device Service is starting"},
+		{"Store app not running", muxDown(engine.MuxAppNotRunning), "windows", "Apple Devices is not running"},
+		{"AMDS stopped, a phone on USB", muxDown(engine.MuxNotRunning, dev("u", "", engine.StateServiceUnavailable)), "windows", "1 iPhone on USB — Apple Mobile Device Service is stopped"},
 		{"down with a phone on USB", snap(false, dev("u", "", engine.StateServiceUnavailable)), "darwin", "1 iPhone on USB — usbmuxd is not running"},
 		{"one ready", snap(true, ready), "linux", "1 iPhone connected — ready"},
 		{"one pending", snap(true, pending), "linux", "1 iPhone connected — needs attention"},
