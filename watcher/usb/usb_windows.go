@@ -6,12 +6,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"sync"
 	"time"
 	"unsafe"
 
 	"golang.org/x/sys/windows"
+
+	"github.com/trustwatch/trustwatch/internal/winmsg"
 )
 
 // Windows: pure Go, no libusb and no cgo. SetupAPI lists the present USB
@@ -268,26 +269,16 @@ func subscribeCM(wake chan struct{}) (func(), error) {
 
 var (
 	user32                          = windows.NewLazySystemDLL("user32.dll")
-	procRegisterClassExW            = user32.NewProc("RegisterClassExW")
-	procCreateWindowExW             = user32.NewProc("CreateWindowExW")
-	procDestroyWindow               = user32.NewProc("DestroyWindow")
-	procDefWindowProcW              = user32.NewProc("DefWindowProcW")
-	procGetMessageW                 = user32.NewProc("GetMessageW")
-	procDispatchMessageW            = user32.NewProc("DispatchMessageW")
-	procPostMessageW                = user32.NewProc("PostMessageW")
-	procPostQuitMessage             = user32.NewProc("PostQuitMessage")
 	procRegisterDeviceNotificationW = user32.NewProc("RegisterDeviceNotificationW")
 	procUnregisterDeviceNotif       = user32.NewProc("UnregisterDeviceNotification")
 )
 
 const (
-	wmDestroy             = 0x0002
-	wmClose               = 0x0010
 	wmDeviceChange        = 0x0219
 	dbtDeviceArrival      = 0x8000
 	dbtDeviceRemoveComplt = 0x8004
 	dbtDevtypDevInterface = 5
-	hwndMessage           = ^uintptr(2) // (HWND)-3
+	hotplugWindowClass    = "trustwatch-usb-hotplug"
 )
 
 // guidDevinterfaceUSBDevice is GUID_DEVINTERFACE_USB_DEVICE, which the USB
@@ -304,139 +295,49 @@ type devBroadcastDeviceInterface struct {
 	name       [1]uint16
 }
 
-type wndClassEx struct {
-	size       uint32
-	style      uint32
-	wndProc    uintptr
-	clsExtra   int32
-	wndExtra   int32
-	instance   windows.Handle
-	icon       windows.Handle
-	cursor     windows.Handle
-	background windows.Handle
-	menuName   *uint16
-	className  *uint16
-	iconSm     windows.Handle
-}
-
-type winMsg struct {
-	hwnd    uintptr
-	message uint32
-	wParam  uintptr
-	lParam  uintptr
-	time    uint32
-	pt      struct{ x, y int32 }
-	private uint32
-}
-
+// lastWindow is the newest hotplug window, for the tests that send it
+// WM_DEVICECHANGE by hand (Wine has no USB devices to plug).
 var (
 	wndMu      sync.Mutex
-	wndWake    = map[uintptr]chan struct{}{} // hwnd → channel
-	wndClass   = windows.StringToUTF16Ptr("trustwatch-usb-hotplug")
-	wndRegOnce = sync.OnceValue(registerWindowClass)
-	// lastWindow is the newest hotplug window, for the tests that send it
-	// WM_DEVICECHANGE by hand (Wine has no USB devices to plug).
 	lastWindow uintptr
 )
 
-func registerWindowClass() error {
-	var inst windows.Handle
-	if err := windows.GetModuleHandleEx(0, nil, &inst); err != nil {
-		return err
-	}
-	wc := wndClassEx{wndProc: windows.NewCallback(hotplugWndProc), instance: inst, className: wndClass}
-	wc.size = uint32(unsafe.Sizeof(wc))
-	if r, _, err := procRegisterClassExW.Call(uintptr(unsafe.Pointer(&wc))); r == 0 {
-		return fmt.Errorf("RegisterClassExW: %w", err)
-	}
-	return nil
-}
-
-func hotplugWndProc(hwnd, msg, wParam uintptr, lParam *devBroadcastDeviceInterface) uintptr {
-	switch msg {
-	case wmDeviceChange:
-		if (wParam == dbtDeviceArrival || wParam == dbtDeviceRemoveComplt) && lParam != nil && lParam.deviceType == dbtDevtypDevInterface && lParam.size > 28 {
-			n := int(lParam.size-28) / 2
-			id := instanceIDFromInterface(windows.UTF16ToString(unsafe.Slice(&lParam.name[0], n)))
-			if isAppleInstanceID(id) {
-				wndMu.Lock()
-				wake := wndWake[hwnd]
-				wndMu.Unlock()
-				if wake != nil {
-					poke(wake)
-				}
+// hotplugProc pokes wake when an Apple USB device interface comes or goes.
+func hotplugProc(wake chan struct{}) winmsg.Proc {
+	return func(msg uint32, wParam uintptr, lParam unsafe.Pointer) (uintptr, bool) {
+		if msg != wmDeviceChange {
+			return 0, false
+		}
+		b := (*devBroadcastDeviceInterface)(lParam)
+		if (wParam == dbtDeviceArrival || wParam == dbtDeviceRemoveComplt) && b != nil && b.deviceType == dbtDevtypDevInterface && b.size > 28 {
+			n := int(b.size-28) / 2
+			if isAppleInstanceID(instanceIDFromInterface(windows.UTF16ToString(unsafe.Slice(&b.name[0], n)))) {
+				poke(wake)
 			}
 		}
-		return 1 // TRUE: the event is accepted
-	case wmClose:
-		procDestroyWindow.Call(hwnd)
-		return 0
-	case wmDestroy:
-		procPostQuitMessage.Call(0)
-		return 0
+		return 1, true // TRUE: the event is accepted
 	}
-	r, _, _ := procDefWindowProcW.Call(hwnd, msg, wParam, uintptr(unsafe.Pointer(lParam)))
-	return r
 }
 
-// subscribeWindow makes a message-only window on its own locked OS thread,
-// asks for USB device interface arrivals and removals, and pumps its
-// messages until stop.
+// subscribeWindow asks for USB device interface arrivals and removals on a
+// message-only window.
 func subscribeWindow(wake chan struct{}) (func(), error) {
-	if err := wndRegOnce(); err != nil {
-		return nil, err
-	}
-	type started struct {
-		hwnd uintptr
-		err  error
-	}
-	ready := make(chan started, 1)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		// A window belongs to the thread that made it; the thread exits
-		// with this goroutine (never unlocked).
-		runtime.LockOSThread()
-		hwnd, _, err := procCreateWindowExW.Call(0, uintptr(unsafe.Pointer(wndClass)), 0, 0, 0, 0, 0, 0, hwndMessage, 0, 0, 0)
-		if hwnd == 0 {
-			ready <- started{err: fmt.Errorf("CreateWindowExW: %w", err)}
-			return
-		}
+	w, err := winmsg.New(hotplugWindowClass, "", hotplugProc(wake), func(hwnd uintptr) (func(), error) {
 		filter := devBroadcastDeviceInterface{deviceType: dbtDevtypDevInterface, classGUID: guidDevinterfaceUSBDevice}
 		filter.size = uint32(unsafe.Sizeof(filter))
 		notif, _, err := procRegisterDeviceNotificationW.Call(hwnd, uintptr(unsafe.Pointer(&filter)), 0 /* DEVICE_NOTIFY_WINDOW_HANDLE */)
 		if notif == 0 {
-			procDestroyWindow.Call(hwnd)
-			ready <- started{err: fmt.Errorf("RegisterDeviceNotificationW: %w", err)}
-			return
+			return nil, fmt.Errorf("RegisterDeviceNotificationW: %w", err)
 		}
-		wndMu.Lock()
-		wndWake[hwnd] = wake
-		lastWindow = hwnd
-		wndMu.Unlock()
-		ready <- started{hwnd: hwnd}
-		var m winMsg
-		for {
-			r, _, _ := procGetMessageW.Call(uintptr(unsafe.Pointer(&m)), 0, 0, 0)
-			if int32(r) <= 0 { // WM_QUIT (0) or an error (-1)
-				break
-			}
-			procDispatchMessageW.Call(uintptr(unsafe.Pointer(&m)))
-		}
-		procUnregisterDeviceNotif.Call(notif)
-		wndMu.Lock()
-		delete(wndWake, hwnd)
-		wndMu.Unlock()
-	}()
-	s := <-ready
-	if s.err != nil {
-		<-done
-		return nil, s.err
+		return func() { procUnregisterDeviceNotif.Call(notif) }, nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return func() {
-		procPostMessageW.Call(s.hwnd, wmClose, 0, 0)
-		<-done
-	}, nil
+	wndMu.Lock()
+	lastWindow = w.HWND
+	wndMu.Unlock()
+	return w.Close, nil
 }
 
 // Describe names the USB layer for `trustwatch version`.

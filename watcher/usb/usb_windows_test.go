@@ -11,6 +11,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/windows"
+
+	"github.com/trustwatch/trustwatch/internal/winmsg"
 )
 
 // SetupAPI itself answers (under Wine it lists no USB devices).
@@ -27,8 +29,6 @@ func TestSetupAPIEnumerates(t *testing.T) {
 	t.Logf("hotplug through %s", how)
 }
 
-var procSendMessageW = user32.NewProc("SendMessageW")
-
 // deviceChange sends the window what Windows sends on a USB plug or unplug.
 func deviceChange(t *testing.T, hwnd uintptr, event uintptr, ifacePath string) {
 	t.Helper()
@@ -44,7 +44,9 @@ func deviceChange(t *testing.T, hwnd uintptr, event uintptr, ifacePath string) {
 	b.classGUID = guidDevinterfaceUSBDevice
 	copy(unsafe.Slice(&b.name[0], len(name)+1), name)
 	b.size = uint32(28 + 2*len(name))
-	procSendMessageW.Call(hwnd, wmDeviceChange, event, uintptr(unsafe.Pointer(&b)))
+	if _, ok := winmsg.Send(hwnd, wmDeviceChange, event, unsafe.Pointer(&b), 3000); !ok {
+		t.Fatal("the hotplug window did not answer WM_DEVICECHANGE")
+	}
 }
 
 // The fallback hotplug path, end to end: a real message-only window and
@@ -150,10 +152,7 @@ func TestWatchWindowFallback(t *testing.T) {
 	case <-time.After(3 * time.Second):
 		t.Fatal("Watch did not return after cancel")
 	}
-	wndMu.Lock()
-	left := len(wndWake)
-	wndMu.Unlock()
-	if left != 0 {
+	if left := winmsg.Live(); left != 0 {
 		t.Fatalf("%d hotplug windows left after Watch returned", left)
 	}
 }
