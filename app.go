@@ -92,6 +92,12 @@ func startApp(c appConfig) int {
 	})
 	n := notify.New(notify.Options{AppName: "trustwatch", Icon: icons.AppPNG(), OpenGuide: guide.Open, Logger: log})
 	defer n.Close()
+	var actions <-chan tray.Action
+	if c.story == nil { // the demo leaves toast buttons to the real tray
+		var stopActions func()
+		actions, stopActions = serveActions(log)
+		defer stopActions()
+	}
 	err = tray.Run(tray.Options{
 		Controller: w,
 		Tell:       n.Tell,
@@ -99,6 +105,7 @@ func startApp(c appConfig) int {
 		LoginItem:  loginItem{},
 		Logger:     log,
 		Version:    version,
+		Actions:    actions,
 		Start: func(ctx context.Context) {
 			snaps, stop := w.Subscribe()
 			defer stop()

@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/trustwatch/trustwatch/internal/actionurl"
 	"github.com/trustwatch/trustwatch/watcher/usbmux"
 )
 
@@ -52,6 +53,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return exitOK
 		}
 		return runTray(args, stdout, stderr)
+	}
+	if actionurl.IsActionURL(args[0]) && len(args) == 1 {
+		return runActionURL(args[0], stderr)
 	}
 	if args[0] == "help" {
 		usage(stdout)

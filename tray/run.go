@@ -311,6 +311,8 @@ func (t *shell) dispatch() {
 			return
 		case a := <-t.clicks:
 			t.do(a)
+		case a := <-t.opts.Actions: // nil: never
+			t.do(a)
 		}
 	}
 }

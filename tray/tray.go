@@ -36,4 +36,8 @@ type Options struct {
 	Start   func(ctx context.Context)
 	Logger  *slog.Logger
 	Version string
+	// Actions, when set, brings actions from outside the menu (Windows:
+	// a toast button's trustwatch: URL, handed over by another process);
+	// they run exactly as the menu's own clicks.
+	Actions <-chan Action
 }
