@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 
 	"github.com/trustwatch/trustwatch/guide"
 	"github.com/trustwatch/trustwatch/internal/actionurl"
 	"github.com/trustwatch/trustwatch/service"
 	"github.com/trustwatch/trustwatch/tray"
+	"github.com/trustwatch/trustwatch/watcher/engine"
 )
 
 // Action URLs ("trustwatch:guide/step-3", "trustwatch:fix/<key>") are what
@@ -49,7 +51,12 @@ func trayAction(url string) (tray.Action, error) {
 		return tray.Action{}, err
 	}
 	if a.Verb == actionurl.Fix {
-		return tray.Action{Op: tray.OpFixTrust, Key: a.Arg}, nil
+		key := a.Arg
+		if !strings.Contains(key, ":") {
+			// A UDID, hyphenated as people see it or not, as devices are keyed.
+			key = engine.NormalizeUDID(key)
+		}
+		return tray.Action{Op: tray.OpFixTrust, Key: key}, nil
 	}
 	return tray.Action{Op: tray.OpShowGuide, Anchor: a.Arg}, nil
 }

@@ -9,7 +9,9 @@ import (
 
 func TestTrayAction(t *testing.T) {
 	for url, want := range map[string]tray.Action{
-		"trustwatch:fix/00008030-001A2B3C4D5E6F70": {Op: tray.OpFixTrust, Key: "00008030-001A2B3C4D5E6F70"},
+		"trustwatch:fix/00008030001A2B3C4D5E6F70":  {Op: tray.OpFixTrust, Key: "00008030001A2B3C4D5E6F70"},
+		"trustwatch:fix/00008030-001a2b3c4d5e6f70": {Op: tray.OpFixTrust, Key: "00008030001A2B3C4D5E6F70"},
+		"trustwatch:fix/usb:1-5":                   {Op: tray.OpFixTrust, Key: "usb:1-5"},
 		"trustwatch:guide/step-6":                  {Op: tray.OpShowGuide, Anchor: "step-6"},
 	} {
 		if got, err := trayAction(url); err != nil || got != want {
