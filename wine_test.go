@@ -243,7 +243,7 @@ func regQuery(t *testing.T, wine64, key string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	out, _ := exec.CommandContext(ctx, wine64, "reg", "query", key).CombinedOutput()
+	out, _ := exec.CommandContext(ctx, wine64, "reg", "query", key, "/s").CombinedOutput()
 	return string(out)
 }
 
@@ -282,4 +282,86 @@ func mirrorClassesToMachine(t *testing.T, wine64, key string) {
 		t.Fatalf("reg import: %v %s", err, out)
 	}
 	t.Cleanup(func() { exec.Command(wine64, "reg", "delete", `HKLM\`+key, "/f").Run() })
+}
+
+// The installer under Wine: msiexec /i puts the files, the shortcut and the
+// keys in place and starts the tray; msiexec /x stops the tray and leaves
+// none of it, the Run value and Task Manager's StartupApproved entry
+// included.
+func TestWineMSIInstallUninstall(t *testing.T) {
+	wine64, _ := wineExe(t)
+	msi := os.Getenv("TRUSTWATCH_WINE_MSI")
+	if msi == "" {
+		t.Skip("SKIPPED: run by scripts/test-wine.sh (TRUSTWATCH_WINE_MSI unset)")
+	}
+	run := func(args ...string) string {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, wine64, args...)
+		cmd.WaitDelay = 2 * time.Second
+		out, err := cmd.CombinedOutput()
+		if err != nil && !errors.Is(err, exec.ErrWaitDelay) {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(strings.ReplaceAll(string(out), "\r", ""))
+	}
+	unixPath := func(win string) string { return run("winepath", "-u", win) }
+	lad := unixPath(run("cmd", "/c", "echo %LOCALAPPDATA%"))
+	appdata := unixPath(run("cmd", "/c", "echo %APPDATA%"))
+	dir := filepath.Join(lad, "Programs", "trustwatch")
+	exeWin := run("cmd", "/c", `echo %LOCALAPPDATA%\Programs\trustwatch\trustwatch.exe`)
+	lnk := filepath.Join(appdata, "Microsoft", "Windows", "Start Menu", "Programs", "trustwatch.lnk")
+	const (
+		runKey      = `HKCU\Software\Microsoft\Windows\CurrentVersion\Run`
+		approvedKey = `HKCU\Software\Microsoft\Windows\CurrentVersion\Explorer\StartupApproved\Run`
+	)
+	keys := map[string][]string{ // key → what `reg query /s` must show
+		`HKCU\Software\Classes\trustwatch`:                {"URL:trustwatch", "URL Protocol", `"` + exeWin + `" "%1"`},
+		`HKCU\Software\Classes\AppUserModelId\trustwatch`: {"DisplayName", "IconUri", `Programs\trustwatch\trustwatch.png`},
+		runKey: {"trustwatch", `"` + exeWin + `"`},
+	}
+	t.Cleanup(func() { run("msiexec", "/x", winPath(msi), "/qn") })
+
+	run("msiexec", "/i", winPath(msi), "/qn")
+	for _, f := range []string{filepath.Join(dir, "trustwatch.exe"), filepath.Join(dir, "trustwatch.png"), lnk} {
+		if _, err := os.Stat(f); err != nil {
+			t.Errorf("after install: %v", err)
+		}
+	}
+	for k, want := range keys {
+		got := regQuery(t, wine64, k)
+		for _, w := range want {
+			if !strings.Contains(got, w) {
+				t.Errorf("after install, %s lacks %q:\n%s", k, w, got)
+			}
+		}
+	}
+	// STARTNOW=1 (the default) started the tray.
+	waitUntil(t, 30*time.Second, "the installed tray to run", func() bool {
+		return strings.Contains(run(exeWin, "service", "status"), "Running:    yes")
+	})
+	// Task Manager's record of the login item, as Windows writes it.
+	run("reg", "add", approvedKey, "/v", "trustwatch", "/t", "REG_BINARY", "/d", "020000000000000000000000", "/f")
+
+	run("msiexec", "/x", winPath(msi), "/qn")
+	for _, f := range []string{dir, lnk} {
+		if _, err := os.Stat(f); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("after uninstall, %s: %v", f, err)
+		}
+	}
+	for k := range keys {
+		if got := regQuery(t, wine64, k); strings.Contains(got, "trustwatch") {
+			t.Errorf("after uninstall, %s still has:\n%s", k, got)
+		}
+	}
+	if got := regQuery(t, wine64, approvedKey); strings.Contains(got, "trustwatch") {
+		t.Errorf("after uninstall, the StartupApproved entry stays:\n%s", got)
+	}
+	if got := regQuery(t, wine64, `HKCU\Software\trustwatch`); strings.Contains(got, "InstallDir") {
+		t.Errorf("after uninstall, HKCU\\Software\\trustwatch stays:\n%s", got)
+	}
+	if strings.Contains(run("cmd", "/c", "tasklist"), "trustwatch.exe") {
+		t.Error("the tray still runs after uninstall")
+	}
 }

@@ -97,11 +97,32 @@ func deviceFromInstance(id string, devInst, problem int) (Device, bool) {
 // changes), until ctx ends; then it returns nil.
 func Watch(ctx context.Context, out chan<- Event) error {
 	wake := make(chan struct{}, 1)
-	stop, _, err := subscribe(wake)
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+	// Subscribing can take seconds (the first window of a fresh session),
+	// so it must not keep Watch from returning when ctx ends.
+	type subscription struct {
+		stop func()
+		err  error
 	}
-	defer stop()
+	subscribed := make(chan subscription, 1)
+	go func() {
+		stop, _, err := subscribe(wake)
+		subscribed <- subscription{stop, err}
+	}()
+	var sub subscription
+	select {
+	case sub = <-subscribed:
+	case <-ctx.Done():
+		go func() {
+			if s := <-subscribed; s.err == nil {
+				s.stop()
+			}
+		}()
+		return nil
+	}
+	if sub.err != nil {
+		return fmt.Errorf("%w: %v", ErrUnavailable, sub.err)
+	}
+	defer sub.stop()
 	t := newTracker()
 	scan := func() bool {
 		devs, err := enumerateDevices()
