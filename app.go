@@ -37,9 +37,9 @@ func trayAvailability() string {
 
 // runTray is the main job: tray, notifications and watcher.
 func runTray(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("", "[--allow-root]", stdout)
-	allowRoot := fs.Bool("allow-root", false, "run the tray as root anyway (tests, CI)")
-	addr, code, ok := parseVerb(fs, args, stderr)
+	fs := newFlags("")
+	allowRoot := fs.Bool("allow-root")
+	addr, _, code, ok := fs.parseAddr(args, 0, stdout, stderr)
 	if !ok {
 		return code
 	}
@@ -62,7 +62,7 @@ type appConfig struct {
 func startApp(c appConfig) int {
 	if !c.allowRoot {
 		if err := service.RefuseRoot(); err != nil {
-			fmt.Fprintf(c.stderr, "trustwatch: %v\n", err)
+			fmt.Fprintln(c.stderr, err) // it starts with "trustwatch will not run as …"
 			return exitFailure
 		}
 	}

@@ -14,13 +14,26 @@ import (
 var version = "dev"
 
 func runVersion(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("version", "", stdout)
-	if code, ok := parseFlags(fs, args, stderr); !ok {
+	if _, code, ok := newFlags("version").parse(args, 0, stdout, stderr); !ok {
 		return code
 	}
-	if !noArgs(fs, stderr) {
-		return exitUsage
+	fmt.Fprintf(stdout, "trustwatch %s\n", version)
+	fmt.Fprintf(stdout, "commit:    %s\n", buildCommit())
+	fmt.Fprintf(stdout, "go:        %s\n", runtime.Version())
+	fmt.Fprintf(stdout, "platform:  %s/%s\n", runtime.GOOS, runtime.GOARCH)
+	if _, ok, why := watcher.NewUSBBus(); ok {
+		fmt.Fprintln(stdout, "usb:       available (libusb through gousb)")
+	} else {
+		fmt.Fprintf(stdout, "usb:       unavailable (%s); diagnosing from usbmuxd alone\n", why)
 	}
+	fmt.Fprintf(stdout, "tray:      %s\n", trayAvailability())
+	fmt.Fprintf(stdout, "log:       %s\n", logLocation())
+	return exitOK
+}
+
+// buildCommit is the VCS revision this binary was built from, with
+// " (modified)" for a dirty tree.
+func buildCommit() string {
 	commit, modified := "unknown", ""
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		for _, s := range bi.Settings {
@@ -34,18 +47,7 @@ func runVersion(args []string, stdout, stderr io.Writer) int {
 			}
 		}
 	}
-	fmt.Fprintf(stdout, "trustwatch %s\n", version)
-	fmt.Fprintf(stdout, "commit:    %s%s\n", commit, modified)
-	fmt.Fprintf(stdout, "go:        %s\n", runtime.Version())
-	fmt.Fprintf(stdout, "platform:  %s/%s\n", runtime.GOOS, runtime.GOARCH)
-	if _, ok, why := watcher.NewUSBBus(); ok {
-		fmt.Fprintln(stdout, "usb:       available (libusb through gousb)")
-	} else {
-		fmt.Fprintf(stdout, "usb:       unavailable (%s); diagnosing from usbmuxd alone\n", why)
-	}
-	fmt.Fprintf(stdout, "tray:      %s\n", trayAvailability())
-	fmt.Fprintf(stdout, "log:       %s\n", logLocation())
-	return exitOK
+	return commit + modified
 }
 
 // usbSource returns the USB watcher when this build has one, and a function

@@ -15,10 +15,10 @@ import (
 )
 
 func runWatch(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("watch", "[--json]", stdout)
-	asJSON := fs.Bool("json", false, "one JSON object per line, per state change")
-	noPair := fs.Bool("no-pair", false, "send no Pair request on attach")
-	addr, code, ok := parseVerb(fs, args, stderr)
+	fs := newFlags("watch")
+	asJSON := fs.Bool("json")
+	noPair := fs.Bool("no-pair")
+	addr, _, code, ok := fs.parseAddr(args, 0, stdout, stderr)
 	if !ok {
 		return code
 	}

@@ -197,8 +197,11 @@ func (e *Engine) Snapshot(now time.Time) Snapshot {
 	for _, d := range e.devs {
 		s.Devices = append(s.Devices, d.snapshot())
 	}
-	if !e.mux.Reachable && e.muxKnown {
-		s.Usbmux.Advice = e.muxText().Line()
+	if e.muxKnown {
+		s.Usbmux.Text = e.muxText()
+		if !e.mux.Reachable {
+			s.Usbmux.Advice = s.Usbmux.Text.Line()
+		}
 	}
 	sort.Slice(s.Devices, func(i, j int) bool { return s.Devices[i].Key < s.Devices[j].Key })
 	return s

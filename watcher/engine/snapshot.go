@@ -64,8 +64,10 @@ type Usbmux struct {
 	Error     string   `json:"error"`
 	State     MuxState `json:"state"`
 	// Advice is State in plain words with the next step ("" while running);
-	// Snapshot fills it from DescribeMux, the engine never stores it.
+	// Snapshot fills it from Text, the engine never stores either.
 	Advice string `json:"advice"`
+	// Text is State described for the phones plugged in now (DescribeMux).
+	Text MuxText `json:"-"`
 }
 
 // MuxState names, as an identifier, why usbmuxd (Apple Mobile Device
