@@ -7,9 +7,12 @@ import (
 	"io"
 	"log/slog"
 	"runtime"
+	"strings"
+	"time"
 
 	"github.com/trustwatch/trustwatch/guide"
 	"github.com/trustwatch/trustwatch/icons"
+	"github.com/trustwatch/trustwatch/internal/report"
 	"github.com/trustwatch/trustwatch/notify"
 	"github.com/trustwatch/trustwatch/service"
 	"github.com/trustwatch/trustwatch/tray"
@@ -82,6 +85,7 @@ func startApp(c appConfig) int {
 		log = slog.New(slog.NewTextHandler(c.stderr, nil))
 		log.Warn("logging to stderr", "err", err)
 	}
+	started := time.Now()
 	log.Info("trustwatch starting", "version", version, "usbmuxd", c.addr.String(), "log", where)
 
 	w := watcher.New(watcher.Config{
@@ -99,6 +103,14 @@ func startApp(c appConfig) int {
 		LoginItem:  loginItem{},
 		Logger:     log,
 		Version:    version,
+		Report: func(ctx context.Context) string {
+			var b strings.Builder
+			in := gatherReport(ctx, c.addr, w.Snapshot(), w.History(), "this tray, since "+started.Format("2006-01-02 15:04:05"))
+			if err := report.Write(&b, in, false); err != nil {
+				log.Warn("support report", "err", err)
+			}
+			return b.String()
+		},
 		Start: func(ctx context.Context) {
 			snaps, stop := w.Subscribe()
 			defer stop()

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/trustwatch/trustwatch/internal/sim"
+	"github.com/trustwatch/trustwatch/service"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 	"github.com/trustwatch/trustwatch/watcher/usbmux"
 )
@@ -19,6 +20,12 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	speed := fs.Float("speed")
 	if _, code, ok := fs.parse(args, 0, stdout, stderr); !ok {
 		return code
+	}
+	if !*allowRoot {
+		if err := service.RefuseRoot(); err != nil {
+			fmt.Fprintln(stderr, err) // before the simulator starts: nothing to clean up
+			return exitFailure
+		}
 	}
 	s, err := sim.Start(sim.Options{})
 	if err != nil {

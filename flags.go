@@ -170,7 +170,7 @@ func (c *cmdFlags) checkAgainstDoc() {
 
 var (
 	undefinedRE = regexp.MustCompile(`^flag provided but not defined: -+(.*)$`)
-	invalidRE   = regexp.MustCompile(`^invalid (?:boolean )?value "(.*)" for flag -+([^:]+): (.*)$`)
+	invalidRE   = regexp.MustCompile(`^invalid (?:boolean )?value "(.*)" for (?:flag )?-+([^:]+): (.*)$`)
 	needsArgRE  = regexp.MustCompile(`^flag needs an argument: -+(.*)$`)
 )
 

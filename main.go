@@ -51,6 +51,10 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+		cliref.Usage(stdout)
+		return exitOK
+	}
 	if len(args) == 0 || (len(args[0]) > 1 && args[0][0] == '-') {
 		return runTray(args, stdout, stderr)
 	}

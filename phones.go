@@ -173,7 +173,21 @@ func describeUnreachable(stderr io.Writer, s engine.Snapshot) {
 	if t.Anchor != "" {
 		fmt.Fprintf(stderr, "  More: trustwatch guide %s --print\n", t.Anchor)
 	}
-	if s.Usbmux.Error != "" {
-		fmt.Fprintf(stderr, "  (%s: %s)\n", s.Usbmux.Address, s.Usbmux.Error)
+	switch s.Usbmux.State {
+	case engine.MuxNotInstalled, engine.MuxNotRunning:
+		// the words say it all; the raw error only repeats "no such file"
+	default:
+		if s.Usbmux.Error != "" {
+			fmt.Fprintf(stderr, "  (%s: %s)\n", s.Usbmux.Address, shortMuxError(s.Usbmux.Error))
+		}
 	}
+}
+
+// shortMuxError drops the usbmux client's wrapping from an error, keeping
+// the cause ("dial unix /var/run/usbmuxd: connect: permission denied").
+func shortMuxError(e string) string {
+	if i := strings.Index(e, "dial "); i >= 0 {
+		return e[i:]
+	}
+	return strings.TrimPrefix(e, "usbmux: ")
 }

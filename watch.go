@@ -59,8 +59,10 @@ type changeLine struct {
 type muxLine struct {
 	Time   string `json:"time"`
 	Usbmux struct {
-		Reachable bool   `json:"reachable"`
-		Error     string `json:"error"`
+		Reachable bool            `json:"reachable"`
+		Error     string          `json:"error"`
+		State     engine.MuxState `json:"state"`
+		Advice    string          `json:"advice"`
 	} `json:"usbmux"`
 }
 
@@ -71,6 +73,7 @@ func printChangeJSON(w io.Writer, out engine.Output, snap engine.Snapshot, now t
 	if out.MuxChanged {
 		var l muxLine
 		l.Time, l.Usbmux.Reachable, l.Usbmux.Error = stamp(now), snap.Usbmux.Reachable, snap.Usbmux.Error
+		l.Usbmux.State, l.Usbmux.Advice = snap.Usbmux.State, snap.Usbmux.Advice
 		_ = enc.Encode(l)
 	}
 	for _, c := range out.Changes {
@@ -90,6 +93,8 @@ func printChangeText(w io.Writer, out engine.Output, snap engine.Snapshot, now t
 	if out.MuxChanged {
 		if snap.Usbmux.Reachable {
 			fmt.Fprintf(w, "%s usbmuxd reachable at %s\n", ts, snap.Usbmux.Address)
+		} else if t := snap.Usbmux.Text; t.Headline != "" {
+			fmt.Fprintf(w, "%s %s\n", ts, t.Line())
 		} else {
 			fmt.Fprintf(w, "%s usbmuxd unreachable: %s\n", ts, snap.Usbmux.Error)
 		}

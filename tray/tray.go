@@ -36,4 +36,7 @@ type Options struct {
 	Start   func(ctx context.Context)
 	Logger  *slog.Logger
 	Version string
+	// Report returns the support report for "Copy support report" (nil:
+	// no such item). It may take a few seconds; it runs off the menu.
+	Report func(ctx context.Context) string
 }

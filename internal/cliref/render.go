@@ -24,7 +24,7 @@ func Usage(w io.Writer) {
 	b.WriteString("fix and forget add 4 no such iPhone, 5 \"Don't Trust\" tapped, 6 locked,\n")
 	b.WriteString("7 timed out, 130 interrupted. Each verb's --help lists its own.\n")
 	b.WriteString("\nEnvironment:\n")
-	b.WriteString(wrap("USBMUXD_SOCKET_ADDRESS  where usbmuxd listens, if not at the default (/var/run/usbmuxd; 127.0.0.1:27015 on Windows): UNIX:///path, unix:///path, /path, host:port or tcp://host:port", "  ", width))
+	b.WriteString(wrapHanging("  USBMUXD_SOCKET_ADDRESS  ", "where usbmuxd listens when not at the default (/var/run/usbmuxd; 127.0.0.1:27015 on Windows): UNIX:///path, unix:///path, /path, host:port or tcp://host:port", width))
 	b.WriteString("\nRun 'trustwatch VERB --help' (or 'trustwatch help VERB') for a verb's flags.\n")
 	_, _ = io.WriteString(w, b.String())
 }
