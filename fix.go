@@ -95,7 +95,7 @@ func runFix(args []string, stdout, stderr io.Writer) int {
 		return exitUnreachable
 	default:
 		fmt.Fprintf(stdout, "%s  %s  %s\n", name, d.State, terminalSummary(d))
-		fmt.Fprintf(stderr, "trustwatch fix: %s cannot be paired while it is %s.\n", name, d.State.Words())
+		fmt.Fprintf(stderr, "trustwatch fix: nothing was sent to %s: a pairing cannot be asked for in state %s.\n", name, d.State)
 		return exitFailure
 	}
 	return awaitTrust(ctx, signalled, link, d, *timeout, stdout, stderr)
@@ -157,7 +157,9 @@ func awaitTrust(ctx context.Context, signalled func() int, link phoneLink, d eng
 				fmt.Fprintf(stderr, "%s stayed locked for %s, so it could not ask whether to trust this computer. Unlock it and run trustwatch fix again.\n", name, timeout)
 				return exitLocked
 			}
-			fmt.Fprintf(stderr, "Nobody tapped Trust on %s within %s; nothing was saved. If the question is still on the iPhone, tap Don't Trust (or unplug it) and run trustwatch fix again.\n", name, timeout)
+			// A "Don't Trust" tapped now is not reported by the phone: only
+			// another Pair would tell, and that could flash the question.
+			fmt.Fprintf(stderr, "Nobody tapped Trust on %s within %s; nothing was saved. Run trustwatch fix again when you are at the iPhone (if \"Don't Trust\" was tapped, unplug it and plug it in again first).\n", name, timeout)
 			return exitTimedOut
 		case <-ctx.Done():
 			code := signalled()

@@ -75,7 +75,7 @@ func runHelp(args []string, stdout, stderr io.Writer) int {
 		cliref.Usage(stdout)
 		return exitOK
 	case len(args) > 1:
-		usageError(stderr, "help", "one VERB at most, got %q and %q", args[0], args[1])
+		usageError(stderr, "", "help takes one VERB at most, got %q and %q", args[0], args[1])
 		return exitUsage
 	}
 	if v, ok := cliref.Lookup(args[0]); ok && v.Name != "" {
@@ -85,7 +85,7 @@ func runHelp(args []string, stdout, stderr io.Writer) int {
 		cliref.Help(stdout, v)
 		return exitOK
 	}
-	usageError(stderr, "help", "unknown command %q%s", args[0], didYouMean(args[0]))
+	usageError(stderr, "", "unknown command %q%s", args[0], didYouMean(args[0]))
 	return exitUsage
 }
 

@@ -50,8 +50,19 @@ type Info struct {
 // Write writes the report; with redact, UDIDs and phone names are replaced
 // by placeholders (UDID-1, iPhone-1) everywhere, log lines included.
 func Write(w io.Writer, in Info, redact bool) error {
+	// Lines from outside trustwatch's own knowledge (phones' details,
+	// errors, the log) are checked strictly for key material; the rest
+	// (paths, versions) only for the unmistakable markers.
 	var b strings.Builder
-	p := func(format string, a ...any) { fmt.Fprintf(&b, format+"\n", a...) }
+	strict := false
+	p := func(format string, a ...any) {
+		for _, l := range strings.Split(fmt.Sprintf(format, a...), "\n") {
+			if looksSecret(l, strict) {
+				l = l[:len(l)-len(strings.TrimLeft(l, " "))] + "[line removed: it looked like key material]"
+			}
+			b.WriteString(l + "\n")
+		}
+	}
 	kvIn := func(indent, k, v string) {
 		if v == "" {
 			v = "(unknown)"
@@ -122,6 +133,7 @@ func Write(w io.Writer, in Info, redact bool) error {
 	lines("notifications", in.Notifications)
 	p("")
 
+	strict = true
 	p("phones (%d)", len(in.Devices))
 	if len(in.Devices) == 0 {
 		p("  No iPhone connected.")
@@ -165,12 +177,20 @@ func Write(w io.Writer, in Info, redact bool) error {
 	}
 	p("")
 
+	strict = false
 	p("log (%s; last %d lines)", in.LogWhere, len(in.LogTail))
+	strict = true
 	var red *redactor
 	if redact {
 		red = newRedactor(in)
 	}
 	for _, l := range in.LogTail {
+		if !logRecord(l) {
+			// A log record is one line; anything else in the file (a
+			// pasted record, a key) has no business in a report.
+			p("  [line removed: not a log record]")
+			continue
+		}
 		if redact {
 			// older lines may name phones this process never saw
 			l = red.unknown(l)
@@ -178,7 +198,7 @@ func Write(w io.Writer, in Info, redact bool) error {
 		p("  %s", l)
 	}
 
-	text := scrub(b.String())
+	text := b.String()
 	if redact {
 		text = red.replace(text)
 	}
@@ -241,10 +261,21 @@ var secretRE = regexp.MustCompile(`(?i)-----BEGIN|PRIVATE KEY|EscrowBag|HostPriv
 // base64RE finds long base64 runs: key material in whatever wrapping.
 var base64RE = regexp.MustCompile(`[A-Za-z0-9+/]{60,}={0,2}`)
 
-// looksSecret reports whether a line may carry key material.
-func looksSecret(l string) bool {
+// logRecord: trustwatch's log records (slog's text format, in a file or
+// in the journal) are single lines with a level and a message.
+func logRecord(l string) bool {
+	return strings.Contains(l, "level=") && strings.Contains(l, "msg=")
+}
+
+// looksSecret reports whether a line may carry key material: the markers
+// always, and with strict also long base64 runs (paths in trustwatch's
+// own lines could look like those).
+func looksSecret(l string, strict bool) bool {
 	if secretRE.MatchString(l) {
 		return true
+	}
+	if !strict {
+		return false
 	}
 	for _, run := range base64RE.FindAllString(l, -1) {
 		// random bytes in base64 mix cases and digits; paths and words do not
@@ -253,18 +284,6 @@ func looksSecret(l string) bool {
 		}
 	}
 	return false
-}
-
-// scrub drops every line that looks like key material.
-func scrub(text string) string {
-	ls := strings.Split(text, "\n")
-	for i, l := range ls {
-		if looksSecret(l) {
-			indent := l[:len(l)-len(strings.TrimLeft(l, " "))]
-			ls[i] = indent + "[line removed: it looked like key material]"
-		}
-	}
-	return strings.Join(ls, "\n")
 }
 
 // redactor replaces UDIDs and phone names by stable placeholders.
