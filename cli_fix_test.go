@@ -74,6 +74,12 @@ type lockedBuilder struct {
 	b  *strings.Builder
 }
 
+func (l *lockedBuilder) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
 func (l *lockedBuilder) Write(b []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
