@@ -335,15 +335,17 @@ func fitUTF16(lines []string, max int) string {
 	return out
 }
 
-// LevelOf is the tray icon for a snapshot: the worst device decides. A
-// phone seen for the first time and still being diagnosed shows the
-// neutral icon, not a premature check mark; no phone is idle even when usbmuxd is down, because on
-// Linux usbmuxd only runs while a phone is plugged in.
+// LevelOf is the tray icon for a snapshot: the highest level of any
+// device decides (icons.StateLevel: problem, then attention, then waiting
+// for the user). A phone seen for the first time and still being
+// diagnosed shows the neutral icon, not a premature check mark; no phone
+// is idle even when usbmuxd is down, because on Linux usbmuxd only runs
+// while a phone is plugged in.
 func LevelOf(snap engine.Snapshot) icons.Level {
 	if len(snap.Devices) == 0 {
 		return icons.Idle
 	}
-	worst, checking := 0, false
+	worst, checking := icons.OK, false
 	for _, d := range snap.Devices {
 		st := d.State
 		if !st.Final() && d.Previous.Final() {
@@ -353,21 +355,16 @@ func LevelOf(snap engine.Snapshot) icons.Level {
 		}
 		if !st.Final() {
 			checking = true
+			continue
 		}
-		if s := st.Severity(); s > worst {
-			worst = s
+		if l := icons.StateLevel(st); l > worst {
+			worst = l
 		}
 	}
-	switch {
-	case worst >= 2:
-		return icons.Problem
-	case worst == 1:
-		return icons.Attention
-	case checking:
+	if worst == icons.OK && checking {
 		return icons.Idle
-	default:
-		return icons.OK
 	}
+	return worst
 }
 
 // Fix is what "Fix trust" does for a state: any of calling the
