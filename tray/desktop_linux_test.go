@@ -2,6 +2,8 @@ package tray
 
 import (
 	"bytes"
+	"fmt"
+	"image"
 	"image/png"
 	"strings"
 	"syscall"
@@ -27,25 +29,32 @@ func desktop(t *testing.T) ([]string, *dbus.Conn) {
 	return env, desktoptest.Connect(t, addr)
 }
 
-// argb is what systray should publish as IconPixmap for a level.
+// argb is what the tray must publish as IconPixmap for a level: the
+// source PNG's pixels as StatusNotifierItem wants them, ARGB32 in network
+// byte order with straight (not premultiplied) alpha.
 func argb(t *testing.T, l icons.Level) []byte {
 	t.Helper()
 	img, err := png.Decode(bytes.NewReader(icons.For(l)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := img.Bounds()
+	n, ok := img.(*image.NRGBA)
+	if !ok {
+		t.Fatalf("the %v icon decodes as %T, want straight-alpha NRGBA", l, img)
+	}
+	b := n.Bounds()
 	out := make([]byte, 0, b.Dx()*b.Dy()*4)
 	for y := b.Min.Y; y < b.Max.Y; y++ {
 		for x := b.Min.X; x < b.Max.X; x++ {
-			r, g, bl, a := img.At(x, y).RGBA()
-			out = append(out, byte(a), byte(r), byte(g), byte(bl))
+			c := n.NRGBAAt(x, y)
+			out = append(out, c.A, c.R, c.G, c.B)
 		}
 	}
 	return out
 }
 
-// waitIcon waits until the item's IconPixmap is the icon for l.
+// waitIcon waits until the item's IconPixmap is, byte for byte, the
+// source icon for l.
 func waitIcon(t *testing.T, conn *dbus.Conn, dest string, l icons.Level, d time.Duration) time.Time {
 	t.Helper()
 	want := argb(t, l)
@@ -56,10 +65,32 @@ func waitIcon(t *testing.T, conn *dbus.Conn, dest string, l icons.Level, d time.
 			return time.Now()
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("IconPixmap is not the %v icon after %v (err %v)", l, d, err)
+			why := fmt.Sprint(err)
+			if err == nil && len(px) == 1 {
+				why = pixmapDiff(px[0], want)
+			}
+			t.Fatalf("IconPixmap is not the %v icon after %v: %s", l, d, why)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// pixmapDiff says how a pixmap differs from the wanted ARGB bytes.
+func pixmapDiff(px desktoptest.SNIPixmap, want []byte) string {
+	if len(px.ARGB) != len(want) {
+		return fmt.Sprintf("%dx%d pixmap with %d bytes, want %d bytes", px.W, px.H, len(px.ARGB), len(want))
+	}
+	var bad int
+	var first []string
+	for i := 0; i < len(want); i += 4 {
+		if !bytes.Equal(px.ARGB[i:i+4], want[i:i+4]) {
+			bad++
+			if len(first) < 4 {
+				first = append(first, fmt.Sprintf("(%d,%d) ARGB %v, want %v", i/4%int(px.W), i/4/int(px.W), px.ARGB[i:i+4], want[i:i+4]))
+			}
+		}
+	}
+	return fmt.Sprintf("%d of %d pixels differ, e.g. %s", bad, len(want)/4, strings.Join(first, "; "))
 }
 
 func allStates() wireMsg {
@@ -199,7 +230,10 @@ func TestTrayOnXfcePanel(t *testing.T) {
 	for _, tc := range []struct {
 		state engine.State
 		level icons.Level
-	}{{engine.StateReady, icons.OK}, {engine.StateTrustPending, icons.Attention}, {engine.StateRecovery, icons.Problem}, {engine.StateProbing, icons.Idle}} {
+	}{
+		{engine.StateReady, icons.OK}, {engine.StateTrustPending, icons.Waiting}, {engine.StateLocked, icons.Waiting},
+		{engine.StateTrustRevoked, icons.Attention}, {engine.StateRecovery, icons.Problem}, {engine.StateProbing, icons.Idle},
+	} {
 		c.send(wireMsg{Reachable: true, Devices: []wireDevice{{Key: "k", Name: "Anna's iPhone", State: tc.state}}})
 		waitMenu(t, conn, dest, 3*time.Second, string(tc.state), func(m *desktoptest.MenuNode) bool {
 			return complete(m) && m.Find("Anna's iPhone — "+tc.state.Words()) != nil
