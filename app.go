@@ -10,6 +10,7 @@ import (
 
 	"github.com/trustwatch/trustwatch/guide"
 	"github.com/trustwatch/trustwatch/icons"
+	"github.com/trustwatch/trustwatch/internal/sessionbus"
 	"github.com/trustwatch/trustwatch/notify"
 	"github.com/trustwatch/trustwatch/service"
 	"github.com/trustwatch/trustwatch/tray"
@@ -83,6 +84,11 @@ func startApp(c appConfig) int {
 		log.Warn("logging to stderr", "err", err)
 	}
 	log.Info("trustwatch starting", "version", version, "usbmuxd", c.addr.String(), "log", where)
+	// Before anything opens D-Bus (the notifier, the tray): no session bus
+	// means none, never one started for us. The tray then logs the one
+	// line that says so, and the notifier stays off rather than fail at
+	// every state change.
+	headless := sessionbus.Guard() != ""
 
 	w := watcher.New(watcher.Config{
 		Address: c.addr,
@@ -102,7 +108,9 @@ func startApp(c appConfig) int {
 		Start: func(ctx context.Context) {
 			snaps, stop := w.Subscribe()
 			defer stop()
-			go n.Run(ctx, snaps)
+			if !headless {
+				go n.Run(ctx, snaps)
+			}
 			if c.story != nil {
 				go c.story(ctx)
 			}

@@ -44,7 +44,8 @@ func Run(opts Options) error {
 		// systray v1.12.2 panics in Quit without a session bus, and could
 		// show nothing anyway: keep watching (and notifying, where that
 		// still works) without a tray until a signal ends it.
-		t.log.Warn("no tray icon: no D-Bus session bus; trustwatch keeps watching without a tray", "err", err)
+		t.log.Warn("no tray icon and no notifications: " + err.Error() +
+			"; it keeps watching without them (in a terminal, \"trustwatch status\" and \"trustwatch watch\" show the phones)")
 		t.startWatcher()
 		<-sig
 		t.wait()
