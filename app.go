@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"runtime"
 
 	"github.com/trustwatch/trustwatch/guide"
@@ -104,7 +105,8 @@ func startApp(c appConfig) int {
 		OpenGuide:  guide.Open,
 		LoginItem:  loginItem{},
 		Logger:     log,
-		Version:    version,
+		About:      aboutThisBuild(where),
+		OpenFolder: guide.OpenFolder,
 		Start: func(ctx context.Context) {
 			snaps, stop := w.Subscribe()
 			defer stop()
@@ -124,6 +126,17 @@ func startApp(c appConfig) int {
 		return exitFailure
 	}
 	return exitOK
+}
+
+// aboutThisBuild is what the tray's About shows; where is the log's
+// destination from service.SetupLogging.
+func aboutThisBuild(where string) tray.About {
+	bi := readBuildInfo()
+	a := tray.About{Version: bi.Version, Commit: bi.Commit, Modified: bi.Modified, Built: bi.Built, Licence: licence, Log: where}
+	if runtime.GOOS != "windows" {
+		a.Home, _ = os.UserHomeDir()
+	}
+	return a
 }
 
 // loginItem is the tray's "Open at login" checkbox.

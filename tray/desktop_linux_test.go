@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"image"
 	"image/png"
+	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -103,6 +105,8 @@ func allStates() wireMsg {
 
 func TestTrayOnXfcePanel(t *testing.T) {
 	env, conn := desktop(t)
+	logFile := filepath.Join(os.Getenv("HOME"), ".local", "state", "trustwatch", "trustwatch.log")
+	env = append(env, "TRUSTWATCH_TEST_LOG="+logFile)
 	t0 := time.Now()
 	c := startChild(t, "fake", env)
 	dest := waitItem(t, conn, c, 10*time.Second)
@@ -221,10 +225,25 @@ func TestTrayOnXfcePanel(t *testing.T) {
 	if e := c.expect("Login", 3*time.Second); !e.On {
 		t.Error("Open at login click did not enable the login item")
 	}
-	waitMenu(t, conn, dest, 3*time.Second, "Open at login checked", func(m *desktoptest.MenuNode) bool {
+	m = waitMenu(t, conn, dest, 3*time.Second, "Open at login checked", func(m *desktoptest.MenuNode) bool {
 		n := m.Find(LabelOpenAtLog)
 		return complete(m) && n != nil && n.Toggled()
 	})
+
+	// About: this build and its log, and the log's folder one click away.
+	about := m.Find(LabelAbout)
+	if about == nil {
+		t.Fatalf("no About item in\n%v", m)
+	}
+	wantAbout := "trustwatch v0.0.0-test|Commit 0123456789ab, built 2026-11-30|Licence: test licence|" +
+		"Log: ~/.local/state/trustwatch/trustwatch.log|---|" + LabelOpenLogDir
+	if got := strings.Join(about.Labels(), "|"); got != wantAbout {
+		t.Errorf("About submenu %q, want %q", got, wantAbout)
+	}
+	click(about.Find(LabelOpenLogDir), "Open log folder")
+	if e := c.expect("OpenFolder", 3*time.Second); e.Anchor != filepath.Dir(logFile) {
+		t.Errorf("opened %q, want the log folder %s", e.Anchor, filepath.Dir(logFile))
+	}
 
 	// Icons per level, and the usbmuxd line.
 	for _, tc := range []struct {
