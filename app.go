@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"runtime"
 	"strings"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/trustwatch/trustwatch/guide"
 	"github.com/trustwatch/trustwatch/icons"
 	"github.com/trustwatch/trustwatch/internal/report"
+	"github.com/trustwatch/trustwatch/internal/sessionbus"
 	"github.com/trustwatch/trustwatch/notify"
 	"github.com/trustwatch/trustwatch/service"
 	"github.com/trustwatch/trustwatch/tray"
@@ -87,6 +89,11 @@ func startApp(c appConfig) int {
 	}
 	started := time.Now()
 	log.Info("trustwatch starting", "version", version, "usbmuxd", c.addr.String(), "log", where)
+	// Before anything opens D-Bus (the notifier, the tray): no session bus
+	// means none, never one started for us. The tray then logs the one
+	// line that says so, and the notifier stays off rather than fail at
+	// every state change.
+	headless := sessionbus.Guard() != ""
 
 	w := watcher.New(watcher.Config{
 		Address: c.addr,
@@ -102,7 +109,8 @@ func startApp(c appConfig) int {
 		OpenGuide:  guide.Open,
 		LoginItem:  loginItem{},
 		Logger:     log,
-		Version:    version,
+		About:      aboutThisBuild(where),
+		OpenFolder: guide.OpenFolder,
 		Report: func(ctx context.Context) string {
 			var b strings.Builder
 			in := gatherReport(ctx, c.addr, w.Snapshot(), w.History(), "this tray, since "+started.Format("2006-01-02 15:04:05"))
@@ -114,7 +122,9 @@ func startApp(c appConfig) int {
 		Start: func(ctx context.Context) {
 			snaps, stop := w.Subscribe()
 			defer stop()
-			go n.Run(ctx, snaps)
+			if !headless {
+				go n.Run(ctx, snaps)
+			}
 			if c.story != nil {
 				go c.story(ctx)
 			}
@@ -128,6 +138,17 @@ func startApp(c appConfig) int {
 		return exitFailure
 	}
 	return exitOK
+}
+
+// aboutThisBuild is what the tray's About shows; where is the log's
+// destination from service.SetupLogging.
+func aboutThisBuild(where string) tray.About {
+	bi := readBuildInfo()
+	a := tray.About{Version: bi.Version, Commit: bi.Commit, Modified: bi.Modified, Built: bi.Built, Licence: licence, Log: where}
+	if runtime.GOOS != "windows" {
+		a.Home, _ = os.UserHomeDir()
+	}
+	return a
 }
 
 // loginItem is the tray's "Open at login" checkbox.

@@ -53,10 +53,18 @@ func gatherReport(ctx context.Context, addr usbmux.Address, snap engine.Snapshot
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	exe, _ := os.Executable()
+	bi := readBuildInfo()
+	commit := bi.Commit
+	if bi.Modified {
+		commit += " (modified)"
+	}
+	if bi.Built != "" {
+		commit += ", built " + bi.Built
+	}
 	in := report.Info{
 		Time:      time.Now(),
-		Version:   version,
-		Commit:    buildCommit(),
+		Version:   bi.Version,
+		Commit:    commit,
 		GoVersion: runtime.Version(),
 		OS:        runtime.GOOS, Arch: runtime.GOARCH, OSName: watcher.OSName(),
 		Language:   language(),

@@ -3,37 +3,30 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/godbus/dbus/v5"
+
+	"github.com/trustwatch/trustwatch/internal/sessionbus"
 )
 
-// sessionBusAddress is the session bus to ask, without starting one:
-// godbus would autolaunch a dbus-daemon where none runs (over ssh), and a
-// report must leave nothing behind.
-func sessionBusAddress() string {
-	if a := os.Getenv("DBUS_SESSION_BUS_ADDRESS"); a != "" {
-		return a
+// withSessionBus runs f on a private connection to the session bus, with
+// 2 s for its calls: a hung server must not hold the report up. Where there
+// is no session bus, none is started (sessionbus.Guard).
+func withSessionBus(ctx context.Context, f func(ctx context.Context, conn *dbus.Conn) string) string {
+	if why := sessionbus.Guard(); why != "" {
+		return why
 	}
-	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
-		if _, err := os.Stat(filepath.Join(d, "bus")); err == nil {
-			return "unix:path=" + filepath.Join(d, "bus")
+	conn, err := dbus.SessionBusPrivate()
+	if err == nil {
+		if err = conn.Auth(nil); err == nil {
+			err = conn.Hello()
+		}
+		if err != nil {
+			conn.Close()
 		}
 	}
-	return ""
-}
-
-// withSessionBus runs f on a private connection to the session bus, with
-// 2 s for its calls: a hung server must not hold the report up.
-func withSessionBus(ctx context.Context, f func(ctx context.Context, conn *dbus.Conn) string) string {
-	addr := sessionBusAddress()
-	if addr == "" {
-		return "no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set)"
-	}
-	conn, err := dbus.Connect(addr)
 	if err != nil {
 		return "cannot connect to the session bus: " + err.Error()
 	}
