@@ -31,12 +31,16 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return code
 	}
-	ctx, _, stop := interruptible()
+	ctx, signalled, stop := interruptible()
 	defer stop()
 	started := time.Now()
 	link, snap := openPhones(ctx, addr, forReport)
 	hist := link.History()
 	link.Close()
+	if c := signalled(); c != 0 {
+		fmt.Fprintln(stderr, "Interrupted; no report.")
+		return c
+	}
 	of := fmt.Sprintf("this report's own look at the phones, %s–%s", started.Format("15:04:05"), time.Now().Format("15:04:05"))
 	in := gatherReport(context.Background(), addr, snap, hist, of)
 	if err := report.Write(stdout, in, *redact); err != nil {

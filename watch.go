@@ -107,9 +107,9 @@ func printChangeText(w io.Writer, out engine.Output, snap engine.Snapshot, now t
 		}
 		line := fmt.Sprintf("%s %s: %s", ts, d.DisplayName(), d.State)
 		if d.State.Final() {
-			line += " — " + d.Summary
+			line += " — " + terminalSummary(d) // names trustwatch fix, not a tray item
 		}
-		if d.Detail != "" {
+		if d.Detail != "" && d.State != engine.StateError { // an error's summary carries it
 			line += " (" + d.Detail + ")"
 		}
 		fmt.Fprintln(w, line)

@@ -190,6 +190,7 @@ var Verbs = []Verb{
 		Exits: []Exit{
 			{ExitOK, "the report was printed (parts that could not be read say so inside)"},
 			exitUsage,
+			{ExitInterrupted, "interrupted by Ctrl-C before it was printed; 143 for SIGTERM"},
 		},
 		Examples: []string{"trustwatch report > report.txt", "trustwatch report --redact"},
 	},
