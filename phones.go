@@ -167,7 +167,11 @@ func describeUnreachable(stderr io.Writer, s engine.Snapshot) {
 		return
 	}
 	fmt.Fprintf(stderr, "%s.\n", t.Headline)
-	if t.Advice != "" {
+	said := false // a phone's line on stdout already gives the next step
+	for _, d := range s.Devices {
+		said = said || d.State == engine.StateServiceUnavailable
+	}
+	if t.Advice != "" && !said {
 		fmt.Fprintf(stderr, "  %s\n", t.Advice)
 	}
 	if t.Anchor != "" {

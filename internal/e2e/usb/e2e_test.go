@@ -253,7 +253,7 @@ func TestServiceUnavailable(t *testing.T) {
 	if !strings.Contains(out.String(), "  service-unavailable  "+says) {
 		t.Errorf("stdout %q lacks %q", out.String(), says)
 	}
-	if !strings.HasPrefix(errb.String(), "usbmuxd is not running.\n") || !strings.Contains(errb.String(), "More: trustwatch guide issue-drivers --print") {
+	if errb.String() != "usbmuxd is not running.\n  More: trustwatch guide issue-drivers --print\n" {
 		t.Errorf("stderr %q", errb.String())
 	}
 }
