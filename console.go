@@ -16,7 +16,7 @@ func wantsConsole(args []string) bool {
 		return false
 	}
 	for _, a := range args {
-		if !strings.HasPrefix(a, "-") || isHelp(a) {
+		if !strings.HasPrefix(a, "-") || a == "-h" || a == "-help" || a == "--help" {
 			return true // a verb, or --help
 		}
 	}

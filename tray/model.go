@@ -6,6 +6,7 @@ package tray
 
 import (
 	"fmt"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"unicode"
@@ -20,17 +21,19 @@ type Op int
 
 // The menu operations.
 const (
-	OpNone        Op = iota // a label: the status line, a device's advice
-	OpFixTrust              // FixAction(device state) on Action.Key
-	OpShowGuide             // open the guide at Action.Anchor ("" = its start)
-	OpForget                // Controller.Forget(Action.Key)
-	OpToggleLogin           // flip "Open at login"
-	OpAbout                 // say which version this is
-	OpQuit                  // leave the tray
+	OpNone          Op = iota // a label: the status line, a device's advice
+	OpFixTrust                // FixAction(device state) on Action.Key
+	OpShowGuide               // open the guide at Action.Anchor ("" = its start)
+	OpForget                  // Controller.Forget(Action.Key)
+	OpToggleLogin             // flip "Open at login"
+	OpAbout                   // the About item: WithAbout turns it into a submenu
+	OpQuit                    // leave the tray
+	OpOpenLogFolder           // show the log file's folder
+	OpCopyReport              // put the support report on the clipboard (or in a file)
 )
 
 func (o Op) String() string {
-	return [...]string{"none", "fix-trust", "show-guide", "forget", "toggle-login", "about", "quit"}[o]
+	return [...]string{"none", "fix-trust", "show-guide", "forget", "toggle-login", "about", "quit", "open-log-folder", "copy-report"}[o]
 }
 
 // Action is the click behind an item.
@@ -60,6 +63,8 @@ const (
 	LabelOpenGuide  = "Open guide…"
 	LabelOpenAtLog  = "Open at login"
 	LabelAbout      = "About trustwatch"
+	LabelCopyReport = "Copy support report"
+	LabelOpenLogDir = "Open log folder"
 	labelQuitUnix   = "Quit"
 	labelQuitWindow = "Exit"
 )
@@ -82,15 +87,6 @@ func serviceName(goos string) string {
 		return "Apple Mobile Device Service"
 	}
 	return "usbmuxd"
-}
-
-// muxDownLine: on Windows the service manager told which of not installed,
-// stopped, disabled or starting it is.
-func muxDownLine(s engine.MuxState, goos string) string {
-	if goos == "windows" {
-		return engine.WindowsMuxWords(s).Short
-	}
-	return serviceName(goos) + " is not running"
 }
 
 // Build is the whole menu for a snapshot, top to bottom. loginEnabled is
@@ -119,12 +115,16 @@ func escapeAmpersands(items []Item) {
 
 func buildRaw(snap engine.Snapshot, loginEnabled bool, goos string) []Item {
 	items := []Item{{Title: statusLine(snap, goos), Disabled: true}}
+	if it, ok := serviceItem(snap); ok {
+		items = append(items, it)
+	}
 	for _, d := range snap.Devices {
 		items = append(items, deviceItem(d))
 	}
 	items = append(items,
 		Item{Separator: true},
 		Item{Title: LabelOpenGuide, Action: Action{Op: OpShowGuide}},
+		Item{Title: LabelCopyReport, Action: Action{Op: OpCopyReport}},
 		Item{Title: LabelOpenAtLog, Checkbox: true, Checked: loginEnabled, Action: Action{Op: OpToggleLogin}},
 		Item{Title: LabelAbout, Action: Action{Op: OpAbout}},
 		Item{Separator: true},
@@ -135,14 +135,126 @@ func buildRaw(snap engine.Snapshot, loginEnabled bool, goos string) []Item {
 
 // WithoutLogin removes the "Open at login" item, for builds or platforms
 // where the login item is not available yet.
-func WithoutLogin(items []Item) []Item {
+func WithoutLogin(items []Item) []Item { return without(items, OpToggleLogin) }
+
+// without removes the top-level items that do op.
+func without(items []Item, op Op) []Item {
 	out := make([]Item, 0, len(items))
 	for _, it := range items {
-		if it.Action.Op != OpToggleLogin {
+		if it.Action.Op != op {
 			out = append(out, it)
 		}
 	}
 	return out
+}
+
+// serviceItem is a submenu about usbmuxd when something is wrong with it:
+// its state in words, the next step, and the guide. Nothing when all is
+// well or the state is normal (usbmuxd idle without a phone): no alarm.
+func serviceItem(snap engine.Snapshot) (Item, bool) {
+	t := snap.Usbmux.Text
+	if snap.Usbmux.Reachable || !t.Problem || t.Headline == "" {
+		return Item{}, false
+	}
+	it := Item{Title: t.Headline, Tooltip: t.Line()}
+	for _, s := range sentences(t.Advice) {
+		it.Children = append(it.Children, Item{Title: s, Disabled: true})
+	}
+	if t.Anchor != "" {
+		if len(it.Children) > 0 {
+			it.Children = append(it.Children, Item{Separator: true})
+		}
+		it.Children = append(it.Children, Item{Title: LabelShowMeHow, Action: Action{Op: OpShowGuide, Anchor: t.Anchor}})
+	}
+	if len(it.Children) == 0 {
+		it.Children = []Item{{Title: t.Headline, Disabled: true}}
+	}
+	return it, true
+}
+
+// About is what "About trustwatch" shows: this build and where its log is.
+type About struct {
+	Version  string
+	Commit   string // "" or "unknown" when the build recorded none
+	Modified bool
+	Built    string // build date, "" if unknown
+	Licence  string
+	Log      string // the log file's path, or "journal" or "stderr"
+	Home     string // shown as "~" at the start of Log, "" to show it whole
+}
+
+// maxAboutLine caps an About line, as maxName does a phone's name.
+const maxAboutLine = 64
+
+// WithAbout makes the About item a submenu of disabled lines (version,
+// commit and build date, licence, log) with "Open log folder" when the log
+// is a file and canOpen. Build leaves About as a plain item, so the menu's
+// shape does not depend on the build.
+func WithAbout(items []Item, a About, canOpen bool) []Item {
+	out := make([]Item, len(items))
+	copy(out, items)
+	for i, it := range out {
+		if it.Action.Op == OpAbout {
+			out[i] = Item{Title: it.Title, Children: aboutLines(a, canOpen)}
+		}
+	}
+	return out
+}
+
+func aboutLines(a About, canOpen bool) []Item {
+	line := func(s string) Item { return Item{Title: shorten(s, maxAboutLine), Disabled: true} }
+	v := a.Version
+	if v == "" {
+		v = "(development build)"
+	}
+	commit := "Commit unknown"
+	if a.Commit != "" && a.Commit != "unknown" {
+		c := a.Commit
+		if len(c) > 12 {
+			c = c[:12]
+		}
+		commit = "Commit " + c
+		if a.Modified {
+			commit += " (modified)"
+		}
+	}
+	if a.Built != "" {
+		commit += ", built " + a.Built
+	}
+	lic := a.Licence
+	if lic == "" {
+		lic = "not stated"
+	}
+	items := []Item{line("trustwatch " + v), line(commit), line("Licence: " + lic)}
+	switch a.Log {
+	case "", "stderr":
+		items = append(items, line("Log: printed to the terminal it was started from"))
+	case "journal":
+		items = append(items, line("Log: journalctl --user -u trustwatch"))
+	default:
+		shown := a.Log
+		if a.Home != "" {
+			if rel, err := filepath.Rel(a.Home, a.Log); err == nil && filepath.IsLocal(rel) {
+				shown = filepath.Join("~", rel)
+			}
+		}
+		items = append(items, line("Log: "+shown))
+		if canOpen && filepath.IsAbs(a.Log) {
+			items = append(items, Item{Separator: true}, Item{Title: LabelOpenLogDir, Action: Action{Op: OpOpenLogFolder}})
+		}
+	}
+	return items
+}
+
+// shorten cuts s to max characters with "…" in the middle, so both the
+// start and the file name of a long path stay readable.
+func shorten(s string, max int) string {
+	r := []rune(s)
+	if len(r) <= max {
+		return s
+	}
+	head := (max - 1) / 2
+	return string(r[:head]) + "…" + string(r[len(r)-(max-1-head):])
 }
 
 // DeviceTitle is a device's menu entry: "Anna's iPhone — waiting for Trust".
@@ -257,12 +369,17 @@ func statusLine(snap engine.Snapshot, goos string) string {
 	switch {
 	case snap.Time.IsZero() && n == 0 && !snap.Usbmux.Reachable:
 		return "Starting…" // no snapshot from the watcher yet
-	case !snap.Usbmux.Reachable && n == 0:
-		return muxDownLine(snap.Usbmux.State, goos)
-	case !snap.Usbmux.Reachable:
-		return fmt.Sprintf("%s on USB — %s", phones(n), muxDownLine(snap.Usbmux.State, goos))
 	case n == 0:
+		// Whatever usbmuxd does: without a phone there is nothing to
+		// alarm about (on Linux it only runs while a phone is plugged in);
+		// a usbmuxd that needs fixing gets its own item below.
 		return "No iPhone connected"
+	case !snap.Usbmux.Reachable:
+		why := serviceName(goos) + " cannot be reached"
+		if h := snap.Usbmux.Text.Headline; h != "" {
+			why = h
+		}
+		return fmt.Sprintf("%s on USB — %s", phones(n), why)
 	}
 	var need, checking int
 	for _, d := range snap.Devices {
@@ -344,15 +461,17 @@ func fitUTF16(lines []string, max int) string {
 	return out
 }
 
-// LevelOf is the tray icon for a snapshot: the worst device decides. A
-// phone seen for the first time and still being diagnosed shows the
-// neutral icon, not a premature check mark; no phone is idle even when usbmuxd is down, because on
-// Linux usbmuxd only runs while a phone is plugged in.
+// LevelOf is the tray icon for a snapshot: the highest level of any
+// device decides (icons.StateLevel: problem, then attention, then waiting
+// for the user). A phone seen for the first time and still being
+// diagnosed shows the neutral icon, not a premature check mark; no phone
+// is idle even when usbmuxd is down, because on Linux usbmuxd only runs
+// while a phone is plugged in.
 func LevelOf(snap engine.Snapshot) icons.Level {
 	if len(snap.Devices) == 0 {
 		return icons.Idle
 	}
-	worst, checking := 0, false
+	worst, checking := icons.OK, false
 	for _, d := range snap.Devices {
 		st := d.State
 		if !st.Final() && d.Previous.Final() {
@@ -362,21 +481,16 @@ func LevelOf(snap engine.Snapshot) icons.Level {
 		}
 		if !st.Final() {
 			checking = true
+			continue
 		}
-		if s := st.Severity(); s > worst {
-			worst = s
+		if l := icons.StateLevel(st); l > worst {
+			worst = l
 		}
 	}
-	switch {
-	case worst >= 2:
-		return icons.Problem
-	case worst == 1:
-		return icons.Attention
-	case checking:
+	if worst == icons.OK && checking {
 		return icons.Idle
-	default:
-		return icons.OK
 	}
+	return worst
 }
 
 // Fix is what "Fix trust" does for a state: any of calling the

@@ -33,9 +33,16 @@ type Options struct {
 	LoginItem  LoginItem // nil: no "Open at login" item
 	// Start is called once from onReady in its own goroutine: it starts the
 	// watcher and notifier and should return when ctx is done.
-	Start   func(ctx context.Context)
-	Logger  *slog.Logger
-	Version string
+	Start  func(ctx context.Context)
+	Logger *slog.Logger
+	// About is what "About trustwatch" shows.
+	About About
+	// OpenFolder shows a folder in the file manager ("Open log folder");
+	// nil leaves that item out.
+	OpenFolder func(dir string) error
+	// Report returns the support report for "Copy support report" (nil:
+	// no such item). It may take a few seconds; it runs off the menu.
+	Report func(ctx context.Context) string
 	// Actions, when set, brings actions from outside the menu (Windows:
 	// a toast button's trustwatch: URL, handed over by another process);
 	// they run exactly as the menu's own clicks.

@@ -89,7 +89,7 @@ func TestServiceStatesThroughSCM(t *testing.T) {
 			c.Close()
 			t.Fatalf("%s answered", refusing)
 		}
-		return classifyMuxFailure(err)
+		return classifyMuxFailure(err, false)
 	}
 
 	if got := refused(); got != engine.MuxNotInstalled {

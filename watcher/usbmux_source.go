@@ -24,13 +24,14 @@ func (w *Watcher) watchUsbmux(ctx context.Context) {
 	var lastErr string
 	var lastState engine.MuxState
 	for ctx.Err() == nil {
-		err := w.listenOnce(ctx, addr, func() { delay = muxRetryMin; lastErr, lastState = "", "" })
+		established := false
+		err := w.listenOnce(ctx, addr, func() { delay, lastErr, lastState, established = muxRetryMin, "", "", true })
 		if ctx.Err() != nil {
 			return
 		}
 		// The same refusal can mean stopped, then starting (Windows asks
 		// the service manager each time), so the state is compared too.
-		if msg, state := err.Error(), classifyMuxFailure(err); msg != lastErr || state != lastState {
+		if msg, state := err.Error(), classifyMuxFailure(err, established); msg != lastErr || state != lastState {
 			// Report each distinct failure once; retries stay quiet.
 			lastErr, lastState = msg, state
 			w.cfg.Logger.Info("usbmuxd unreachable", "address", addr.String(), "err", msg, "state", string(state))

@@ -652,22 +652,3 @@ func TestWindowsUSB(t *testing.T) {
 		}
 	})
 }
-
-// Every MuxState has Windows words, and none of them says "usbmuxd".
-func TestWindowsMuxWords(t *testing.T) {
-	for _, s := range []MuxState{MuxUnknown, MuxRunning, MuxNotInstalled, MuxNotRunning, MuxDisabled, MuxStarting, MuxAppNotRunning, MuxPermissionDenied, MuxUnreadable, MuxBusy, "something-new"} {
-		w := WindowsMuxWords(s)
-		if w.Short == "" || w.Problem == "" || (s != MuxRunning && w.Fix == "") {
-			t.Errorf("%q: incomplete %+v", s, w)
-		}
-		if strings.Contains(strings.ToLower(w.Short+w.Problem+w.Fix), "usbmuxd") {
-			t.Errorf("%q speaks of usbmuxd: %+v", s, w)
-		}
-	}
-	if w := WindowsMuxWords(MuxNotInstalled); !strings.Contains(w.Fix, "Install Apple Devices from the Microsoft Store") {
-		t.Errorf("not-installed: %+v", w)
-	}
-	if w := WindowsMuxWords(MuxNotRunning); !strings.Contains(w.Fix, "Start Apple Mobile Device Service") {
-		t.Errorf("not-running: %+v", w)
-	}
-}
