@@ -239,7 +239,7 @@ func (e *Engine) muxUp(ev MuxUp, now time.Time) {
 		}
 		// A phone that waited for the service gets the usual window for
 		// its data link, as if it had just been plugged in.
-		if !d.onMux && !d.stale && d.usb != nil && d.usb.Kind == USBMobile && d.State == StateServiceUnavailable {
+		if !d.onMux && !d.stale && d.usb != nil && d.usb.Kind == USBMobile && d.usb.DriverProblem == "" && d.State == StateServiceUnavailable {
 			e.setState(d, StateProbing, "", now)
 			d.noDataAt = now.Add(e.cfg.NoDataWindow)
 		}
@@ -251,7 +251,7 @@ func (e *Engine) muxDown(ev MuxDown, now time.Time) {
 	e.setMux(Usbmux{Address: ev.Address, Reachable: false, Error: ev.Err, State: ev.State})
 	for _, d := range e.sorted() {
 		if d.State == StateServiceUnavailable {
-			d.Summary = e.summary(StateServiceUnavailable) // why it is unavailable may have changed
+			d.Summary = e.summaryFor(d, StateServiceUnavailable) // why it is unavailable may have changed
 		}
 		if d.onMux {
 			// Keep the device through a usbmuxd restart; if it comes back
@@ -385,7 +385,7 @@ func (e *Engine) usbAdded(u USBDevice, now time.Time) {
 	}
 	if u.DriverProblem != "" {
 		// usbmuxd can never see it: say so now, not as no-data in 5 s.
-		e.setState(d, StateServiceUnavailable, u.DriverProblem, now)
+		e.setState(d, StateServiceUnavailable, "", now)
 		return
 	}
 	if e.muxKnown && !e.mux.Reachable {
@@ -407,7 +407,7 @@ func (e *Engine) usbRefreshed(d *dev, u USBDevice, now time.Time) {
 	switch {
 	case u.DriverProblem != "":
 		d.noDataAt = time.Time{}
-		e.setState(d, StateServiceUnavailable, u.DriverProblem, now)
+		e.setState(d, StateServiceUnavailable, "", now)
 	case e.muxKnown && !e.mux.Reachable:
 		e.setState(d, StateServiceUnavailable, "", now)
 	default:
@@ -747,7 +747,7 @@ func (e *Engine) setState(d *dev, s State, detail string, now time.Time) {
 // setStateWhy is setState with the lockdownd error name behind the state.
 func (e *Engine) setStateWhy(d *dev, s State, detail, lockdown string, now time.Time) {
 	d.Detail, d.Lockdown = detail, lockdown
-	d.Summary = e.summary(s)
+	d.Summary = e.summaryFor(d, s)
 	d.Guide = s.Anchor()
 	if d.State == s {
 		return
@@ -776,6 +776,15 @@ func (e *Engine) summary(s State) string {
 		}
 	}
 	return s.Summary()
+}
+
+// summaryFor is summary for one device: a phone that Windows keeps from
+// the Apple service (no driver, problem code 28…) says that instead.
+func (e *Engine) summaryFor(d *dev, s State) string {
+	if s == StateServiceUnavailable && d.usb != nil && d.usb.DriverProblem != "" {
+		return d.usb.DriverProblem
+	}
+	return e.summary(s)
 }
 
 // muxText describes usbmuxd's state for the phones plugged in now: any

@@ -595,7 +595,7 @@ func TestStateTable(t *testing.T) {
 // devnode problem says why the Apple service cannot have the phone, and
 // there are no bus numbers to match LocationIDs with.
 func TestWindowsUSB(t *testing.T) {
-	const noDriver = "On USB, but Windows has no driver for it (Device Manager problem code 28): install Apple Devices."
+	const noDriver = "The iPhone is on USB, but Windows has no driver for it (Device Manager problem code 28). Install Apple Devices."
 	winPhone := USBDevice{Address: 0x4A2, ProductID: 0x12a8, Serial: NormalizeUDID(udid), Kind: USBMobile, DriverProblem: noDriver}
 	t.Run("no driver is said at once, and clears when the driver comes", func(t *testing.T) {
 		h := newHarness(t, watchCfg)
@@ -604,11 +604,21 @@ func TestWindowsUSB(t *testing.T) {
 			t.Fatalf("%q", changes(out))
 		}
 		d, _ := h.e.Snapshot(h.now).Device(key)
-		if d.Detail != noDriver || d.Guide != "issue-drivers" {
+		if d.Summary != noDriver || d.Guide != "issue-drivers" {
 			t.Fatalf("%+v", d)
 		}
 		if out := h.after(time.Minute); changes(out) != "" {
 			t.Fatalf("became %q while the driver is missing", changes(out))
+		}
+		// The Apple service going and coming back changes nothing: the
+		// driver is still missing.
+		h.do(MuxDown{Err: "refused", State: MuxNotRunning})
+		h.do(MuxUp{})
+		if out := h.after(time.Minute); changes(out) != "" {
+			t.Fatalf("after a service restart: %q", changes(out))
+		}
+		if d, _ := h.e.Snapshot(h.now).Device(key); d.State != StateServiceUnavailable || d.Summary != noDriver {
+			t.Fatalf("after a service restart: %+v", d)
 		}
 		fixed := winPhone
 		fixed.DriverProblem = ""

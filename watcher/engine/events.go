@@ -49,7 +49,8 @@ type USBDevice struct {
 	Kind         USBKind
 	// DriverProblem says, with the next step, why the OS will not hand the
 	// device to the Apple service (Windows: a devnode problem code such as
-	// 28, no driver); "" when there is none.
+	// 28, no driver); "" when there is none. It becomes the summary of the
+	// device's service-unavailable state.
 	DriverProblem string
 }
 

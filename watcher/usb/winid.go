@@ -89,6 +89,13 @@ var problemNext = map[int]string{
 	43: "unplug it, restart the computer and plug it in again; if it stays, try another cable",
 }
 
+func upper(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
 // DriverProblem is the sentence saying why Windows will not let the Apple
 // service talk to this device, with the next step; "" when there is no such
 // problem (Problem 0, or a code that says nothing about the driver).
@@ -101,5 +108,5 @@ func (d Device) DriverProblem() string {
 	if !ok {
 		next = "install Apple Devices from the Microsoft Store (or iTunes), then unplug the iPhone and plug it in again"
 	}
-	return "On USB, but " + words + ": " + next + "."
+	return "The iPhone is on USB, but " + words + ". " + upper(next) + "."
 }

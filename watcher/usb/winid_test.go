@@ -92,10 +92,10 @@ func TestDriverProblem(t *testing.T) {
 		want    string
 	}{
 		{0, ""},
-		{28, "On USB, but Windows has no driver for it (Device Manager problem code 28): install Apple Devices from the Microsoft Store (or iTunes), then unplug the iPhone and plug it in again."},
-		{22, "On USB, but it is disabled in Device Manager (problem code 22): enable it in Device Manager (Portable Devices or Universal Serial Bus devices)."},
-		{10, "On USB, but its driver could not start (Device Manager problem code 10): install Apple Devices from the Microsoft Store (or iTunes), then unplug the iPhone and plug it in again."},
-		{43, "On USB, but Windows stopped it after it reported a problem (Device Manager problem code 43): unplug it, restart the computer and plug it in again; if it stays, try another cable."},
+		{28, "The iPhone is on USB, but Windows has no driver for it (Device Manager problem code 28). Install Apple Devices from the Microsoft Store (or iTunes), then unplug the iPhone and plug it in again."},
+		{22, "The iPhone is on USB, but it is disabled in Device Manager (problem code 22). Enable it in Device Manager (Portable Devices or Universal Serial Bus devices)."},
+		{10, "The iPhone is on USB, but its driver could not start (Device Manager problem code 10). Install Apple Devices from the Microsoft Store (or iTunes), then unplug the iPhone and plug it in again."},
+		{43, "The iPhone is on USB, but Windows stopped it after it reported a problem (Device Manager problem code 43). Unplug it, restart the computer and plug it in again; if it stays, try another cable."},
 		{45, ""}, // "not connected": not a driver problem
 		{-1, ""},
 	} {
