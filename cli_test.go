@@ -7,7 +7,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -65,22 +64,18 @@ func twWith(t *testing.T, command cmdFunc, addr string, args ...string) result {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := command(ctx, args...)
-	// Wine's helper processes (services, explorer) may inherit the pipes;
-	// once trustwatch has exited its output is complete.
-	cmd.WaitDelay = 2 * time.Second
 	cmd.Env = append(os.Environ(), "USBMUXD_SOCKET_ADDRESS="+addr)
 	if addr == "" {
 		cmd.Env = os.Environ() // the OS default
 	}
-	var out, errb strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errb
+	// Files, not pipes: a helper the program starts (Wine's services and
+	// explorer) may inherit its output handles and outlive it; Wait must
+	// end with the program itself.
+	outf, errf := tempOutput(t), tempOutput(t)
+	cmd.Stdout, cmd.Stderr = outf, errf
 	start := time.Now()
 	err := cmd.Run()
-	r := result{stdout: out.String(), stderr: errb.String(), took: time.Since(start)}
-	if errors.Is(err, exec.ErrWaitDelay) && cmd.ProcessState != nil {
-		// Exited; only a helper it started still holds the pipes (Wine).
-		r.code, err = cmd.ProcessState.ExitCode(), nil
-	}
+	r := result{stdout: readOutput(t, outf), stderr: readOutput(t, errf), took: time.Since(start)}
 	if ee, ok := err.(*exec.ExitError); ok {
 		r.code = ee.ExitCode()
 	} else if err != nil {
@@ -90,6 +85,29 @@ func twWith(t *testing.T, command cmdFunc, addr string, args ...string) result {
 		t.Fatalf("trustwatch %v panicked:\n%s", args, r.stderr)
 	}
 	return r
+}
+
+func tempOutput(t *testing.T) *os.File {
+	t.Helper()
+	f, err := os.CreateTemp("", "trustwatch-out-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(f.Name()) // unlinked: gone when closed
+	return f
+}
+
+func readOutput(t *testing.T, f *os.File) string {
+	t.Helper()
+	defer f.Close()
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 type statusJSON struct {
