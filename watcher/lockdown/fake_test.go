@@ -92,7 +92,7 @@ func (d *device) serve(t *testing.T, sock net.Conn) {
 		defer d.wg.Done()
 		defer c.Close()
 		for {
-			req, err := readFrame(c)
+			req, err := readFrame(context.Background(), c)
 			if err != nil {
 				return
 			}

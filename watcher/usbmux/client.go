@@ -73,7 +73,7 @@ func roundTrip(ctx context.Context, addr Address, req map[string]any, keep bool)
 		return nil, nil, fmt.Errorf("usbmux: %s: set deadline: %w", op, err)
 	}
 	stop := context.AfterFunc(ctx, func() { _ = c.SetDeadline(pastTime) })
-	reply, err := exchange(c, frame)
+	reply, err := exchange(ctx, c, frame)
 	if !stop() && err == nil {
 		// The context ended while we finished; the deadline may have been
 		// moved into the past under us, so the connection is not usable.
@@ -94,12 +94,12 @@ func roundTrip(ctx context.Context, addr Address, req map[string]any, keep bool)
 	return c, reply, nil
 }
 
-func exchange(c net.Conn, frame []byte) (map[string]any, error) {
+func exchange(ctx context.Context, c net.Conn, frame []byte) (map[string]any, error) {
 	if _, err := c.Write(frame); err != nil {
 		return nil, err
 	}
 	for {
-		h, m, err := readFrame(c)
+		h, m, err := readFrame(ctx, c)
 		if err != nil {
 			return nil, err
 		}
