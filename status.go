@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -28,9 +29,28 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "trustwatch status: --timeout must be positive")
 		return exitUsage
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	snap := diagnoseOnce(ctx, addr, !*noPair, *timeout)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	interrupted := make(chan os.Signal, 1)
+	go func() {
+		select {
+		case s := <-sigs:
+			interrupted <- s
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	snap := diagnoseOnce(ctx, addr, !*noPair, *timeout, stderrLogger(stderr))
+	select {
+	case s := <-interrupted:
+		// Cut short: whatever was found so far is not a verdict.
+		fmt.Fprintln(stderr, "trustwatch status: interrupted")
+		return signalExit(s)
+	default:
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		if err := enc.Encode(snap); err != nil {
@@ -46,9 +66,14 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
+// stopGrace is how long status waits for its watcher to stop once the
+// answer is known or --timeout has passed; past it the process exits
+// anyway, so --timeout bounds the whole run.
+const stopGrace = 250 * time.Millisecond
+
 // diagnoseOnce runs a watcher until usbmuxd has answered (or refused) and
 // every device has a final state, or until timeout.
-func diagnoseOnce(ctx context.Context, addr usbmux.Address, allowPair bool, timeout time.Duration) engine.Snapshot {
+func diagnoseOnce(ctx context.Context, addr usbmux.Address, allowPair bool, timeout time.Duration, log *slog.Logger) engine.Snapshot {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	usbSrc, usbReady := usbSource()
@@ -56,11 +81,20 @@ func diagnoseOnce(ctx context.Context, addr usbmux.Address, allowPair bool, time
 		Address: addr,
 		Engine:  engine.Config{AllowPair: allowPair},
 		USB:     usbSrc,
+		Logger:  log,
 	})
 	snaps, unsubscribe := w.Subscribe()
 	defer unsubscribe()
 	done := make(chan struct{})
 	go func() { defer close(done); _ = w.Run(ctx) }()
+	finish := func(s engine.Snapshot) engine.Snapshot {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(stopGrace):
+		}
+		return finalize(s, timeout)
+	}
 	// Snapshots arrive on changes; the short tick also notices the USB
 	// layer finishing its first listing, which changes no state.
 	tick := time.NewTicker(20 * time.Millisecond)
@@ -69,18 +103,14 @@ func diagnoseOnce(ctx context.Context, addr usbmux.Address, allowPair bool, time
 		select {
 		case _, ok := <-snaps:
 			if !ok {
-				<-done
-				return finalize(w.Snapshot(), timeout)
+				return finish(w.Snapshot())
 			}
 		case <-tick.C:
 		case <-ctx.Done():
-			<-done
-			return finalize(w.Snapshot(), timeout)
+			return finish(w.Snapshot())
 		}
 		if s := w.Snapshot(); muxAnswered(s) && usbReady() && s.AllFinal() {
-			cancel()
-			<-done
-			return finalize(s, timeout)
+			return finish(s)
 		}
 	}
 }
@@ -123,4 +153,13 @@ func printStatus(stdout, stderr io.Writer, s engine.Snapshot) {
 		}
 		fmt.Fprintln(stdout, line)
 	}
+}
+
+// signalExit is the shell's code for a run ended by a signal: 128 + its
+// number (130 for Ctrl-C, 143 for SIGTERM).
+func signalExit(s os.Signal) int {
+	if n, ok := s.(syscall.Signal); ok {
+		return 128 + int(n)
+	}
+	return 130
 }

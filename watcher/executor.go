@@ -206,6 +206,10 @@ func (x *executor) session(ctx context.Context, ld *lockdown.Conn, rec *lockdown
 	case errors.Is(err, lockdown.ErrInvalidHostID):
 		r.State, r.Detail = engine.StateTrustRevoked, "the iPhone does not know this computer's pairing (InvalidHostID)"
 		return
+	case errors.Is(err, lockdown.ErrBadPairRecord):
+		// Our side is broken, not the phone's trust: say so.
+		r.State, r.Detail = engine.StateTrustRevoked, "this computer's stored pair record is broken (its host key or certificate cannot be read); Fix trust replaces it"
+		return
 	case errors.Is(err, lockdown.ErrTLS):
 		r.State, r.Detail = engine.StateTrustRevoked, "the iPhone rejected this computer's pair record (TLS handshake failed)"
 		return

@@ -109,12 +109,22 @@ func (w *Watcher) Run(ctx context.Context) error {
 	return w.loop(ctx)
 }
 
+// maxBatch bounds the events handled between two snapshots.
+const maxBatch = 256
+
 // loop is the one goroutine that owns the engine.
 func (w *Watcher) loop(ctx context.Context) error {
 	eng := engine.New(w.cfg.Engine)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
+	snapshot := func(now time.Time) engine.Snapshot {
+		snap := eng.Snapshot(now)
+		if snap.Usbmux.Address == "" {
+			snap.Usbmux.Address = w.cfg.Address.String()
+		}
+		return snap
+	}
 	for {
 		var ev engine.Event
 		select {
@@ -124,19 +134,35 @@ func (w *Watcher) loop(ctx context.Context) error {
 		case <-timer.C:
 			ev = engine.Tick{}
 		}
+		// Handle what is already queued before taking one snapshot: a
+		// burst (a long listing, Listen's report of every present device)
+		// must not cost a sorted copy of every device per event.
+		changed := false
 		now := w.cfg.Now()
-		out := eng.Handle(ev, now)
-		for _, c := range out.Commands {
-			w.exec.run(ctx, c)
+		for n := 0; ; n++ {
+			out := eng.Handle(ev, now)
+			for _, c := range out.Commands {
+				w.exec.run(ctx, c)
+			}
+			if len(out.Changes) > 0 || out.MuxChanged {
+				changed = true
+				if w.cfg.OnOutput != nil {
+					w.cfg.OnOutput(out, snapshot(now))
+				}
+			}
+			if n == maxBatch {
+				break
+			}
+			select {
+			case ev = <-w.events:
+				now = w.cfg.Now()
+				continue
+			default:
+			}
+			break
 		}
-		snap := eng.Snapshot(now)
-		if snap.Usbmux.Address == "" {
-			snap.Usbmux.Address = w.cfg.Address.String()
-		}
-		if w.cfg.OnOutput != nil && (len(out.Changes) > 0 || out.MuxChanged) {
-			w.cfg.OnOutput(out, snap)
-		}
-		w.publish(snap, len(out.Changes) > 0 || out.MuxChanged || changedInfo(w.Snapshot(), snap))
+		snap := snapshot(now)
+		w.publish(snap, changed || changedInfo(w.Snapshot(), snap))
 		// Only wake when the engine has a deadline: no idle ticking.
 		timer.Stop()
 		if at, ok := eng.NextDeadline(); ok {

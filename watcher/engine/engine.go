@@ -34,7 +34,9 @@ type Config struct {
 	ErrorRetry   time.Duration
 	ErrorRetries int
 	// MuxGrace is how long devices outlive a usbmuxd outage (a restart)
-	// before they are dropped or reported as service-unavailable.
+	// before they are dropped or reported as service-unavailable: an
+	// outage up to this long is "short", and phones listed again after it
+	// keep their state without being announced again.
 	MuxGrace time.Duration
 	// LooseUSBMatch joins a USB device with a usbmuxd device when nothing
 	// identifies them (no serial, LocationIDs in different schemes) and
@@ -57,7 +59,9 @@ func (c *Config) defaults() {
 	def(&c.LockedRecheckSlow, 5*time.Second)
 	def(&c.LockedPatience, time.Minute)
 	def(&c.ErrorRetry, 5*time.Second)
-	def(&c.MuxGrace, 3*time.Second)
+	// systemd restarts a crashed usbmuxd within a second and an upgrade
+	// takes a few; 10 s covers both without hiding a daemon that is gone.
+	def(&c.MuxGrace, 10*time.Second)
 	if c.UnstableCycles <= 0 {
 		c.UnstableCycles = 3
 	}
@@ -99,6 +103,13 @@ type Engine struct {
 	names map[string][3]string
 	epoch uint64
 	out   Output
+	// listing collects the devices of a usbmuxd listing that arrives in
+	// parts (MuxUp.More), so stale devices are settled once it is whole.
+	listing map[string]bool
+	// due is the earliest deadline, kept so that events with nothing due
+	// do not walk every device.
+	due    time.Time
+	hasDue bool
 }
 
 type dev struct {
@@ -137,7 +148,7 @@ func (e *Engine) Handle(ev Event, now time.Time) Output {
 	case MuxDown:
 		e.muxDown(ev, now)
 	case MuxAttached:
-		e.attach(ev.Device, now)
+		e.attach(ev.Device, now, false)
 	case MuxDetached:
 		e.detach(ev.DeviceID, now)
 	case MuxPaired:
@@ -160,14 +171,19 @@ func (e *Engine) Handle(ev Event, now time.Time) Output {
 		e.forget(ev.Key, now)
 	case Tick:
 	}
-	e.timers(now)
+	if e.hasDue && !now.Before(e.due) {
+		e.timers(now)
+	}
+	e.due, e.hasDue = e.nextDeadline()
 	out := e.out
 	e.out = Output{}
 	return out
 }
 
 // NextDeadline is when the engine next needs a Tick (ok false: never).
-func (e *Engine) NextDeadline() (t time.Time, ok bool) {
+func (e *Engine) NextDeadline() (t time.Time, ok bool) { return e.due, e.hasDue }
+
+func (e *Engine) nextDeadline() (t time.Time, ok bool) {
 	consider := func(c time.Time) {
 		if !c.IsZero() && (!ok || c.Before(t)) {
 			t, ok = c, true
@@ -214,11 +230,20 @@ func (e *Engine) setMux(m Usbmux) {
 func (e *Engine) muxUp(ev MuxUp, now time.Time) {
 	e.muxKnown = true
 	e.setMux(Usbmux{Address: ev.Address, Reachable: true, State: MuxRunning})
-	listed := map[string]bool{}
+	if e.listing == nil {
+		e.listing = map[string]bool{}
+	}
+	listed := e.listing
 	for _, md := range ev.Devices {
 		listed[NormalizeUDID(md.UDID)] = true
-		e.attach(md, now)
+		// A listing after a (re)connect is not a replug: it never counts
+		// towards flapping.
+		e.attach(md, now, true)
 	}
+	if ev.More {
+		return
+	}
+	e.listing = nil
 	// Devices from before the outage that usbmuxd no longer lists are gone.
 	for _, d := range e.sorted() {
 		if d.stale && !listed[d.Key] {
@@ -259,7 +284,9 @@ func (e *Engine) muxGone(d *dev, now time.Time) {
 	}
 }
 
-func (e *Engine) attach(md MuxDevice, now time.Time) {
+// attach handles a usbmuxd device; relisted marks one from a listing after
+// a (re)connect rather than a Listen event.
+func (e *Engine) attach(md MuxDevice, now time.Time, relisted bool) {
 	key := NormalizeUDID(md.UDID)
 	if key == "" {
 		key = fmt.Sprintf("mux:%d", md.DeviceID)
@@ -289,7 +316,7 @@ func (e *Engine) attach(md MuxDevice, now time.Time) {
 		return
 	}
 	d.pairSent, d.ourPair, d.errors, d.unlockPair = false, false, 0, 0
-	if e.flapping(key, now) {
+	if !relisted && e.flapping(key, now) {
 		e.unstable(d, now)
 		return
 	}
@@ -384,19 +411,26 @@ func (e *Engine) usbRemoved(u USBDevice, now time.Time) {
 // usbOnlyFor finds the USB-only entry that a usbmuxd attach belongs to, so
 // the device keeps one identity from plug to diagnosis.
 func (e *Engine) usbOnlyFor(md MuxDevice) *dev {
-	var loose []*dev
-	for _, d := range e.sorted() {
+	// One pass over the map, no sort: this runs for every attach, and a
+	// listing of N devices must not cost N sorts. Ties go to the lowest key.
+	var match, loose *dev
+	looseN := 0
+	for _, d := range e.devs {
 		if !d.onMux && !d.stale && d.usb != nil && d.usb.Kind == USBMobile {
-			if muxMatchesUSB(md, *d.usb) {
-				return d
+			if muxMatchesUSB(md, *d.usb) && (match == nil || d.Key < match.Key) {
+				match = d
 			}
 			if d.usb.Serial == "" {
-				loose = append(loose, d)
+				loose = d
+				looseN++
 			}
 		}
 	}
-	if e.cfg.LooseUSBMatch && len(loose) == 1 {
-		return loose[0]
+	if match != nil {
+		return match
+	}
+	if e.cfg.LooseUSBMatch && looseN == 1 {
+		return loose
 	}
 	return nil
 }
@@ -435,14 +469,18 @@ func (e *Engine) onlyMuxWithoutUSB() *dev {
 
 // takeUSBOnly moves the USB facts of a separate USB-only entry into d.
 func (e *Engine) takeUSBOnly(md MuxDevice, d *dev) *USBDevice {
-	for _, o := range e.sorted() {
-		if o != d && !o.onMux && o.usb != nil && o.usb.Kind == USBMobile && muxMatchesUSB(md, *o.usb) {
-			u := o.usb
-			e.remove(o)
-			return u
+	var found *dev
+	for _, o := range e.devs {
+		if o != d && !o.onMux && o.usb != nil && o.usb.Kind == USBMobile && muxMatchesUSB(md, *o.usb) && (found == nil || o.Key < found.Key) {
+			found = o
 		}
 	}
-	return nil
+	if found == nil {
+		return nil
+	}
+	u := found.usb
+	e.remove(found)
+	return u
 }
 
 func muxMatchesUSB(md MuxDevice, u USBDevice) bool {
@@ -485,6 +523,8 @@ func (e *Engine) probeDone(ev ProbeDone, now time.Time) {
 		return // about a previous plug, or a device that left
 	}
 	r := ev.Result
+	r.Name, r.ProductType, r.IOSVersion = Clip(r.Name, maxNameLen), Clip(r.ProductType, maxNameLen), Clip(r.IOSVersion, maxNameLen)
+	r.Detail = Clip(r.Detail, maxDetailLen)
 	d.busy = false
 	for _, f := range []struct {
 		dst *string
