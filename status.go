@@ -43,7 +43,16 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 		case <-ctx.Done():
 		}
 	}()
-	snap := diagnoseOnce(ctx, addr, !*noPair, *timeout, stderrLogger(stderr))
+	// The running tray already knows the phones: ask it, and probe here
+	// (which may send a Pair) only when nothing runs.
+	tctx, tcancel := context.WithTimeout(ctx, *timeout)
+	snap, fromTray := askRunning(tctx, addr)
+	tcancel()
+	if fromTray {
+		snap = finalize(snap, *timeout)
+	} else {
+		snap = diagnoseOnce(ctx, addr, !*noPair, *timeout, stderrLogger(stderr))
+	}
 	select {
 	case s := <-interrupted:
 		// Cut short: whatever was found so far is not a verdict.
@@ -82,6 +91,7 @@ func diagnoseOnce(ctx context.Context, addr usbmux.Address, allowPair bool, time
 		Engine:  engine.Config{AllowPair: allowPair},
 		USB:     usbSrc,
 		Logger:  log,
+		Ledger:  openLedger(log),
 	})
 	snaps, unsubscribe := w.Subscribe()
 	defer unsubscribe()

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/trustwatch/trustwatch/watcher/engine"
+	"github.com/trustwatch/trustwatch/watcher/ledger"
 	"github.com/trustwatch/trustwatch/watcher/usbmux"
 )
 
@@ -106,6 +107,14 @@ func (w *Watcher) listenOnce(ctx context.Context, addr usbmux.Address, connected
 	if usb > MaxTrackedDevices {
 		overCap(usb)
 	}
+	if w.cfg.Ledger != nil {
+		// Plugs usbmuxd no longer lists were unplugged: forget their Pairs.
+		plugs := make([]ledger.Plug, 0, len(devs))
+		for _, d := range devs {
+			plugs = append(plugs, ledger.Plug{Address: addr.String(), UDID: d.UDID, DeviceID: d.DeviceID})
+		}
+		w.cfg.Ledger.Prune(addr.String(), plugs)
+	}
 	connected()
 	for first := true; first || len(devs) > 0; first = false {
 		part := devs[:min(listChunk, len(devs))]
@@ -135,6 +144,9 @@ func (w *Watcher) listenOnce(ctx context.Context, addr usbmux.Address, connected
 			w.post(ctx, engine.MuxAttached{Device: muxDevice(ev.Device)})
 		case usbmux.Detached:
 			delete(tracked, ev.DeviceID)
+			if w.cfg.Ledger != nil && ev.Device.UDID != "" {
+				w.cfg.Ledger.Forget(ledger.Plug{Address: addr.String(), UDID: ev.Device.UDID, DeviceID: ev.DeviceID})
+			}
 			w.post(ctx, engine.MuxDetached{DeviceID: ev.DeviceID})
 		case usbmux.Paired:
 			w.post(ctx, engine.MuxPaired{DeviceID: ev.DeviceID})

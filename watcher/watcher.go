@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/trustwatch/trustwatch/watcher/engine"
+	"github.com/trustwatch/trustwatch/watcher/ledger"
 	"github.com/trustwatch/trustwatch/watcher/usbmux"
 )
 
@@ -27,6 +28,9 @@ type Config struct {
 	// snapshot after it, on the event loop (keep it quick: it blocks the loop).
 	OnOutput func(engine.Output, engine.Snapshot)
 	Logger   *slog.Logger
+	// Ledger, when set, is shared with every other trustwatch process so
+	// that a plug gets at most one automatic Pair whatever runs.
+	Ledger *ledger.Ledger
 	// Now is the clock (tests may inject one); default time.Now.
 	Now func() time.Time
 }
