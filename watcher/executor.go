@@ -40,7 +40,7 @@ type executor struct {
 	addr   usbmux.Address
 	budget time.Duration
 	ledger *ledger.Ledger // nil: no cross-process record
-	follow bool // may write pair records (watch, tray)
+	follow bool           // may write pair records (watch, tray)
 	post   func(context.Context, engine.Event)
 
 	mu      sync.Mutex
