@@ -389,3 +389,35 @@ func TestErrorsNameTheCulprit(t *testing.T) {
 		t.Errorf("broken host key: %v", st.Devices[0])
 	}
 }
+
+// usbmuxd restarted three times within 20 s, 4 s down each time: the
+// phone is not called unstable, not dropped and not announced again.
+func TestWatchUsbmuxdRestartsAreNotTheCable(t *testing.T) {
+	t.Parallel()
+	s := startSim(t)
+	d := s.AddDevice(sim.DeviceConfig{Trusted: true, Name: "Anna's iPhone"})
+	w := startWatch(t, s.Address())
+	w.waitFor("ready", 10*time.Second, stateIs(d.UDID(), "ready"))
+	for i := 0; i < 3; i++ {
+		if err := s.Stop(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(4 * time.Second)
+		if err := s.Restart(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(2 * time.Second)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var about []string
+	for i, l := range w.lines {
+		if l["udid"] == d.UDID() {
+			about = append(about, w.raw[i])
+		}
+	}
+	t.Logf("figures: lines about the phone over 3 restarts: %d", len(about))
+	if len(about) != 2 { // probing, ready: the first plug only
+		t.Errorf("want only the first probing and ready lines, got:\n%s", strings.Join(about, "\n"))
+	}
+}
