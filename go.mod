@@ -4,7 +4,6 @@ go 1.26.0
 
 require (
 	fyne.io/systray v1.12.2
-	github.com/Microsoft/go-winio v0.6.2
 	github.com/danielpaulus/go-ios v1.3.2
 	github.com/esiqveland/notify v0.13.3
 	github.com/gen2brain/beeep v0.11.3

@@ -2,12 +2,9 @@ package ipc
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
-	"os"
 
-	"github.com/Microsoft/go-winio"
 	"golang.org/x/sys/windows"
 )
 
@@ -32,12 +29,7 @@ func Listen(string) (net.Listener, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := winio.ListenPipe(name, &winio.PipeConfig{
-		SecurityDescriptor: "D:P(A;;GA;;;" + sid + ")",
-		MessageMode:        false,
-		InputBufferSize:    maxRequest,
-		OutputBufferSize:   64 << 10,
-	})
+	l, err := listenPipe(name, "D:P(A;;GA;;;"+sid+")")
 	if err != nil {
 		return nil, fmt.Errorf("ipc: %w", err)
 	}
@@ -49,15 +41,5 @@ func dial(ctx context.Context) (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := winio.DialPipeContext(ctx, name)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		if errors.Is(err, os.ErrNotExist) || errors.Is(err, windows.ERROR_FILE_NOT_FOUND) {
-			return nil, ErrNotRunning
-		}
-		return nil, fmt.Errorf("ipc: %w", err)
-	}
-	return c, nil
+	return dialPipe(ctx, name)
 }
