@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 // The real binary against hostile usbmuxd servers and phones: every run is

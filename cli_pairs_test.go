@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 // At most one Pair per plug whatever mix of trustwatch processes runs:
