@@ -110,6 +110,9 @@ type Engine struct {
 	// do not walk every device.
 	due    time.Time
 	hasDue bool
+	// noUSBOnly: while a listing is handled, no device is known from USB
+	// alone, so attaches need not look for one.
+	noUSBOnly bool
 }
 
 type dev struct {
@@ -171,13 +174,32 @@ func (e *Engine) Handle(ev Event, now time.Time) Output {
 		e.forget(ev.Key, now)
 	case Tick:
 	}
-	if e.hasDue && !now.Before(e.due) {
+	ranTimers := e.hasDue && !now.Before(e.due)
+	if ranTimers {
 		e.timers(now)
 	}
-	e.due, e.hasDue = e.nextDeadline()
+	if ranTimers || !quiet(ev, e.out) {
+		e.due, e.hasDue = e.nextDeadline()
+	}
 	out := e.out
 	e.out = Output{}
 	return out
+}
+
+// quiet reports an event that changed nothing: a device usbmuxd reports
+// again (Listen's report of every present device after a listing), a
+// detach or Paired about nobody, a Tick with nothing due. Only these skip
+// the walk over every device for the next deadline, so a burst of them
+// costs O(1) each.
+func quiet(ev Event, out Output) bool {
+	if len(out.Commands) > 0 || len(out.Changes) > 0 || out.MuxChanged {
+		return false
+	}
+	switch ev.(type) {
+	case MuxAttached, MuxDetached, MuxPaired, Tick:
+		return true
+	}
+	return false
 }
 
 // NextDeadline is when the engine next needs a Tick (ok false: never).
@@ -234,6 +256,16 @@ func (e *Engine) muxUp(ev MuxUp, now time.Time) {
 		e.listing = map[string]bool{}
 	}
 	listed := e.listing
+	// Most listings have no USB-only device to join: look once, not once
+	// per listed device (attaching never creates one).
+	e.noUSBOnly = true
+	for _, d := range e.devs {
+		if d.usb != nil && !d.onMux {
+			e.noUSBOnly = false
+			break
+		}
+	}
+	defer func() { e.noUSBOnly = false }()
 	for _, md := range ev.Devices {
 		listed[NormalizeUDID(md.UDID)] = true
 		// A listing after a (re)connect is not a replug: it never counts
@@ -411,6 +443,9 @@ func (e *Engine) usbRemoved(u USBDevice, now time.Time) {
 // usbOnlyFor finds the USB-only entry that a usbmuxd attach belongs to, so
 // the device keeps one identity from plug to diagnosis.
 func (e *Engine) usbOnlyFor(md MuxDevice) *dev {
+	if e.noUSBOnly {
+		return nil
+	}
 	// One pass over the map, no sort: this runs for every attach, and a
 	// listing of N devices must not cost N sorts. Ties go to the lowest key.
 	var match, loose *dev
@@ -469,6 +504,9 @@ func (e *Engine) onlyMuxWithoutUSB() *dev {
 
 // takeUSBOnly moves the USB facts of a separate USB-only entry into d.
 func (e *Engine) takeUSBOnly(md MuxDevice, d *dev) *USBDevice {
+	if e.noUSBOnly {
+		return nil
+	}
 	var found *dev
 	for _, o := range e.devs {
 		if o != d && !o.onMux && o.usb != nil && o.usb.Kind == USBMobile && muxMatchesUSB(md, *o.usb) && (found == nil || o.Key < found.Key) {

@@ -695,3 +695,29 @@ func TestClip(t *testing.T) {
 		t.Fatalf("name %d bytes, detail %d bytes", len(d.Name), len(d.Detail))
 	}
 }
+
+// BenchmarkListing: usbmuxd lists n phones (in parts of 64, as the source
+// hands them over), then Listen reports each again. ns/op divided by n
+// stays flat as n grows: the listing costs O(n log n) at most.
+func BenchmarkListing(b *testing.B) {
+	for _, n := range []int{64, 256, 512, 2048} {
+		devs := make([]MuxDevice, n)
+		for i := range devs {
+			devs[i] = MuxDevice{DeviceID: i + 1, UDID: fmt.Sprintf("00008030-%016X", i+1), LocationID: uint32(1<<16 | i)}
+		}
+		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				e := New(watchCfg)
+				for at := 0; at < n; at += 64 {
+					end := min(at+64, n)
+					e.Handle(MuxUp{Devices: devs[at:end], More: end < n}, t0)
+				}
+				for _, d := range devs {
+					e.Handle(MuxAttached{d}, t0)
+				}
+				e.Snapshot(t0)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/device")
+		})
+	}
+}
