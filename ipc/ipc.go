@@ -125,9 +125,11 @@ func Serve(ctx context.Context, l net.Listener, h Handler, log *slog.Logger) {
 			c.Close()
 			continue
 		}
+		// At most maxConns at once; each ends within connDeadline, so a
+		// flood of silent clients delays the next one, never hangs it.
 		select {
 		case slots <- struct{}{}:
-		default: // too many at once: a runaway client, not a person
+		case <-ctx.Done():
 			c.Close()
 			continue
 		}

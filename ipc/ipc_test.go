@@ -75,6 +75,7 @@ func TestServeQueryAndActions(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan struct{})
 	go func() { defer close(served); Serve(ctx, l, tray, nil) }()
+	defer func() { cancel(); <-served }() // before goleak, even on failure
 
 	qctx, qcancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer qcancel()
