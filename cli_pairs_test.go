@@ -161,6 +161,9 @@ func TestStatusAsksTheRunningTray(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	if n := s.MuxStats().Requests["Listen"]; n != 1 && os.Getenv("TRUSTWATCH_TEST_BINARY") == "" {
+		t.Errorf("%d Listen requests: status watched usbmuxd itself instead of asking the tray", n)
+	}
 	pairs := sumPairs(devs)
 	t.Logf("figures: tray + 10 parallel status on 7 untrusted phones: %d Pair requests in all; status runs took %v (all done %v after start)", pairs, took, time.Since(start).Round(time.Millisecond))
 	if pairs != 7 {
@@ -169,3 +172,70 @@ func TestStatusAsksTheRunningTray(t *testing.T) {
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// fix beside a running tray acts through it: the tray's engine sends the
+// one Pair (after removing the outdated record) and saves the approved
+// pairing; the terminal only follows.
+func TestFixThroughTheRunningTray(t *testing.T) {
+	t.Parallel()
+	s := startSim(t)
+	d := s.AddDevice(sim.DeviceConfig{Name: "Anna's iPhone", Revoked: true})
+	run, home := shortTempDir(t), shortTempDir(t)
+	env := append(os.Environ(), "USBMUXD_SOCKET_ADDRESS="+s.Address(), "XDG_RUNTIME_DIR="+run, "HOME="+home,
+		"XDG_STATE_HOME="+filepath.Join(home, "state"), "XDG_CACHE_HOME="+filepath.Join(home, "cache"), "DBUS_SESSION_BUS_ADDRESS=", "DISPLAY=")
+	tray := exec.Command(binary, "--allow-root")
+	tray.Env = env
+	if err := tray.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tray.Process.Signal(os.Interrupt); _ = tray.Wait() })
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := os.Stat(filepath.Join(run, "trustwatch.sock")); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the tray never served its endpoint")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	fix := exec.Command(binary, "fix")
+	fix.Env = env
+	var out, errb strings.Builder
+	fix.Stdout, fix.Stderr = &out, &errb
+	if err := fix.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- fix.Wait() }()
+	for !d.DialogShowing() {
+		select {
+		case err := <-done:
+			t.Fatalf("fix ended (%v) before the question: %q %q", err, out.String(), errb.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	time.Sleep(2 * time.Second) // a person reads, taps
+	before := d.Stats().PairRequests
+	d.TapTrust()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("fix: %v; stdout %q stderr %q", err, out.String(), errb.String())
+		}
+	case <-time.After(15 * time.Second):
+		_ = fix.Process.Kill()
+		t.Fatalf("fix did not end after the tap; stdout %q", out.String())
+	}
+	st := d.Stats()
+	if before != 1 || st.DialogShows != 1 || st.DialogFlashes != 0 {
+		t.Errorf("%d Pair requests before the tap (want 1), question shown %d times, flashed %d", before, st.DialogShows, st.DialogFlashes)
+	}
+	if n := s.MuxStats().Requests["Listen"]; n != 1 {
+		t.Errorf("%d Listen requests: fix watched usbmuxd itself instead of asking the tray", n)
+	}
+	if _, ok := s.PairRecord(d.UDID()); !ok || !strings.Contains(out.String(), "now trusts this computer") {
+		t.Errorf("record saved %v; stdout %q", ok, out.String())
+	}
+	t.Logf("figures: fix through the tray: %d Pair before the tap, %d in all (the second completes the approved pairing); stdout %q", before, st.PairRequests, out.String())
+}

@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/trustwatch/trustwatch/watcher"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 )
 
@@ -27,6 +28,7 @@ type Handler interface {
 	Snapshot() engine.Snapshot
 	FixTrust(key string)
 	Forget(key string)
+	History() []watcher.Entry
 }
 
 // Ops a client may ask for.
@@ -34,6 +36,7 @@ const (
 	OpSnapshot = "snapshot"
 	OpFixTrust = "fix-trust"
 	OpForget   = "forget"
+	OpHistory  = "history" // the snapshot and the recent history (support reports)
 )
 
 var (
@@ -71,8 +74,9 @@ type wireSnapshot struct {
 }
 
 type reply struct {
-	Snapshot *wireSnapshot `json:"snapshot,omitempty"`
-	Error    string        `json:"error,omitempty"`
+	Snapshot *wireSnapshot   `json:"snapshot,omitempty"`
+	History  []watcher.Entry `json:"history,omitempty"`
+	Error    string          `json:"error,omitempty"`
 }
 
 func toWire(s engine.Snapshot) *wireSnapshot {
@@ -168,6 +172,8 @@ func serveConn(c net.Conn, h Handler) {
 			h.FixTrust(req.Key)
 		case OpForget:
 			h.Forget(req.Key)
+		case OpHistory:
+			rep.History = h.History()
 		default:
 			rep.Error = fmt.Sprintf("unknown op %q", engine.Clip(req.Op, 32))
 		}
@@ -192,7 +198,25 @@ func Do(ctx context.Context, op, key string) (engine.Snapshot, error) {
 	return exchange(ctx, c, op, key)
 }
 
+// History asks the running tray for its recent history of state changes.
+func History(ctx context.Context) ([]watcher.Entry, error) {
+	c, err := dial(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := roundTrip(ctx, c, OpHistory, "")
+	return rep.History, err
+}
+
 func exchange(ctx context.Context, c net.Conn, op, key string) (engine.Snapshot, error) {
+	rep, err := roundTrip(ctx, c, op, key)
+	if err != nil {
+		return engine.Snapshot{}, err
+	}
+	return fromWire(rep.Snapshot), nil
+}
+
+func roundTrip(ctx context.Context, c net.Conn, op, key string) (reply, error) {
 	defer c.Close()
 	if dl, ok := ctx.Deadline(); ok {
 		_ = c.SetDeadline(dl)
@@ -203,20 +227,20 @@ func exchange(ctx context.Context, c net.Conn, op, key string) (engine.Snapshot,
 	defer stop()
 	b, _ := json.Marshal(request{Op: op, Key: key})
 	if _, err := c.Write(append(b, '\n')); err != nil {
-		return engine.Snapshot{}, fmt.Errorf("ipc: %w", err)
+		return reply{}, fmt.Errorf("ipc: %w", err)
 	}
 	var rep reply
 	if err := json.NewDecoder(io.LimitReader(c, maxReply)).Decode(&rep); err != nil {
 		if ctx.Err() != nil {
-			return engine.Snapshot{}, ctx.Err()
+			return reply{}, ctx.Err()
 		}
-		return engine.Snapshot{}, fmt.Errorf("ipc: unreadable reply from the running trustwatch: %w", err)
+		return reply{}, fmt.Errorf("ipc: unreadable reply from the running trustwatch: %w", err)
 	}
 	if rep.Error != "" {
-		return engine.Snapshot{}, fmt.Errorf("ipc: the running trustwatch says: %s", engine.Clip(rep.Error, 200))
+		return reply{}, fmt.Errorf("ipc: the running trustwatch says: %s", engine.Clip(rep.Error, 200))
 	}
 	if rep.Snapshot == nil {
-		return engine.Snapshot{}, errors.New("ipc: reply without a snapshot")
+		return reply{}, errors.New("ipc: reply without a snapshot")
 	}
-	return fromWire(rep.Snapshot), nil
+	return rep, nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/trustwatch/trustwatch/watcher"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 )
 
@@ -26,6 +27,9 @@ type fakeTray struct {
 func (f *fakeTray) Snapshot() engine.Snapshot { f.mu.Lock(); defer f.mu.Unlock(); return f.snap }
 func (f *fakeTray) FixTrust(k string)         { f.mu.Lock(); f.fixed = append(f.fixed, k); f.mu.Unlock() }
 func (f *fakeTray) Forget(string)             {}
+func (f *fakeTray) History() []watcher.Entry {
+	return []watcher.Entry{{Key: "K1", State: engine.StateTrustPending}}
+}
 
 func openFDs(t *testing.T) int {
 	ents, err := os.ReadDir("/proc/self/fd")

@@ -9,6 +9,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/trustwatch/trustwatch/watcher"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 )
 
@@ -20,8 +21,9 @@ type fakeTray struct {
 func (f *fakeTray) Snapshot() engine.Snapshot {
 	return engine.Snapshot{Devices: []engine.Device{{Key: "K1", State: engine.StateTrustPending, DeviceID: 3}}}
 }
-func (f *fakeTray) FixTrust(k string) { f.mu.Lock(); f.fixed = append(f.fixed, k); f.mu.Unlock() }
-func (f *fakeTray) Forget(string)     {}
+func (f *fakeTray) FixTrust(k string)        { f.mu.Lock(); f.fixed = append(f.fixed, k); f.mu.Unlock() }
+func (f *fakeTray) Forget(string)            {}
+func (f *fakeTray) History() []watcher.Entry { return nil }
 
 // The named pipe end to end (under Wine in CI): query, an action, and
 // "not running" once the tray stops.

@@ -40,7 +40,8 @@ type executor struct {
 	addr   usbmux.Address
 	budget time.Duration
 	ledger *ledger.Ledger // nil: no cross-process record
-	follow bool           // may write pair records (watch, tray)
+	scope  func(context.Context) string
+	follow bool // may write pair records (watch, tray)
 	post   func(context.Context, engine.Event)
 
 	mu      sync.Mutex
@@ -189,7 +190,7 @@ func (x *executor) probe(ctx context.Context, t engine.Target, policy engine.Pai
 			return r
 		}
 		if x.ledger != nil {
-			plug := ledger.Plug{Address: x.addr.String(), UDID: t.UDID, DeviceID: t.DeviceID}
+			plug := ledger.Plug{Address: x.scope(ctx), UDID: t.UDID, DeviceID: t.DeviceID}
 			if mine, _, err := x.ledger.Claim(plug); err == nil && !mine {
 				return fromLedger(x.ledger.Wait(ctx, plug), r)
 			}
@@ -210,6 +211,7 @@ func (x *executor) probe(ctx context.Context, t engine.Target, policy engine.Pai
 // session starts a lockdown session with the host record and reads the lock state.
 func (x *executor) session(ctx context.Context, ld *lockdown.Conn, rec *lockdown.PairRecord, r *engine.ProbeResult) {
 	id, err := ld.StartSession(ctx, rec)
+	r.Lockdown = lockdownName(err)
 	switch {
 	case err == nil:
 	case errors.Is(err, lockdown.ErrInvalidHostID):
@@ -259,6 +261,7 @@ func (x *executor) pair(ctx context.Context, t engine.Target, ld *lockdown.Conn,
 		}
 	}()
 	escrow, err := ld.Pair(ctx, rec)
+	r.Lockdown = lockdownName(err)
 	switch {
 	case err == nil:
 		// Accepted without a dialog (the phone already trusted this host).
@@ -362,7 +365,7 @@ func (x *executor) sendPair(ctx context.Context, t engine.Target, clearStale boo
 	if x.ledger != nil {
 		// Asked for (Fix trust) or ours to send (unlock): recorded, so no
 		// other process sends the automatic one for this plug.
-		plug := ledger.Plug{Address: x.addr.String(), UDID: t.UDID, DeviceID: t.DeviceID}
+		plug := ledger.Plug{Address: x.scope(ctx), UDID: t.UDID, DeviceID: t.DeviceID}
 		_, _, _ = x.ledger.Claim(plug)
 		_ = x.ledger.Record(plug, r.State)
 	}
@@ -589,6 +592,16 @@ func failed(err error, doing string) engine.ProbeResult {
 }
 
 func failedInto(r engine.ProbeResult, err error, doing string) engine.ProbeResult {
-	r.State, r.Detail = engine.StateError, doing+": "+err.Error()
+	r.State, r.Detail, r.Lockdown = engine.StateError, doing+": "+err.Error(), lockdownName(err)
 	return r
+}
+
+// lockdownName is the lockdownd error name in err ("" when err is not a
+// lockdownd Error reply).
+func lockdownName(err error) string {
+	var le *lockdown.Error
+	if errors.As(err, &le) {
+		return le.Code
+	}
+	return ""
 }

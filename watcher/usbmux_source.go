@@ -3,6 +3,7 @@ package watcher
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/trustwatch/trustwatch/watcher/engine"
@@ -39,7 +40,8 @@ func (w *Watcher) watchUsbmux(ctx context.Context) {
 	var lastErr string
 	for ctx.Err() == nil {
 		var upAt time.Time
-		err := w.listenOnce(ctx, addr, func() { upAt = time.Now() })
+		established := false
+		err := w.listenOnce(ctx, addr, func() { upAt, established = time.Now(), true })
 		if ctx.Err() != nil {
 			return
 		}
@@ -53,7 +55,7 @@ func (w *Watcher) watchUsbmux(ctx context.Context) {
 				w.cfg.Logger.Info("usbmuxd unreachable", "address", addr.String(), "err", msg)
 			}
 			lastErr = msg
-			w.post(ctx, engine.MuxDown{Address: addr.String(), Err: msg, State: classifyMuxFailure(err)})
+			w.post(ctx, engine.MuxDown{Address: addr.String(), Err: msg, State: classifyMuxFailure(err, established)})
 		}
 		select {
 		case <-ctx.Done():
@@ -107,13 +109,15 @@ func (w *Watcher) listenOnce(ctx context.Context, addr usbmux.Address, connected
 	if usb > MaxTrackedDevices {
 		overCap(usb)
 	}
+	scope := ""
 	if w.cfg.Ledger != nil {
+		scope = w.plugs.scope(ctx)
 		// Plugs usbmuxd no longer lists were unplugged: forget their Pairs.
 		plugs := make([]ledger.Plug, 0, len(devs))
 		for _, d := range devs {
-			plugs = append(plugs, ledger.Plug{Address: addr.String(), UDID: d.UDID, DeviceID: d.DeviceID})
+			plugs = append(plugs, ledger.Plug{Address: scope, UDID: d.UDID, DeviceID: d.DeviceID})
 		}
-		w.cfg.Ledger.Prune(addr.String(), plugs)
+		w.cfg.Ledger.Prune(scope, plugs)
 	}
 	connected()
 	for first := true; first || len(devs) > 0; first = false {
@@ -145,7 +149,7 @@ func (w *Watcher) listenOnce(ctx context.Context, addr usbmux.Address, connected
 		case usbmux.Detached:
 			delete(tracked, ev.DeviceID)
 			if w.cfg.Ledger != nil && ev.Device.UDID != "" {
-				w.cfg.Ledger.Forget(ledger.Plug{Address: addr.String(), UDID: ev.Device.UDID, DeviceID: ev.DeviceID})
+				w.cfg.Ledger.Forget(ledger.Plug{Address: scope, UDID: ev.Device.UDID, DeviceID: ev.DeviceID})
 			}
 			w.post(ctx, engine.MuxDetached{DeviceID: ev.DeviceID})
 		case usbmux.Paired:
@@ -156,4 +160,31 @@ func (w *Watcher) listenOnce(ctx context.Context, addr usbmux.Address, connected
 
 func muxDevice(d usbmux.DeviceInfo) engine.MuxDevice {
 	return engine.MuxDevice{DeviceID: d.DeviceID, UDID: d.UDID, LocationID: d.LocationID, ProductID: d.ProductID, SpeedBps: d.SpeedBps}
+}
+
+// plugScope names the usbmuxd whose plugs the Pair ledger records: its
+// address and its SystemBUID, so that another daemon later found at the
+// same address (a restarted simulator, a reused TCP port) is not taken for
+// this one. Computed once per watcher; a daemon that does not answer
+// ReadBUID is named by its address alone.
+type plugScope struct {
+	addr usbmux.Address
+	mu   sync.Mutex
+	val  string
+}
+
+func (p *plugScope) scope(ctx context.Context) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.val != "" {
+		return p.val
+	}
+	rctx, cancel := context.WithTimeout(ctx, muxRequest)
+	buid, err := usbmux.ReadBUID(rctx, p.addr)
+	cancel()
+	if err != nil {
+		return p.addr.String()
+	}
+	p.val = p.addr.String() + " " + buid
+	return p.val
 }

@@ -45,6 +45,8 @@ type Watcher struct {
 	cfg    Config
 	events chan engine.Event
 	exec   *executor
+	plugs  *plugScope // names the usbmuxd in the Pair ledger
+	hist   history
 
 	mu     sync.Mutex
 	snap   engine.Snapshot
@@ -68,13 +70,18 @@ func New(cfg Config) *Watcher {
 	if runtime.GOOS != "linux" {
 		cfg.Engine.LooseUSBMatch = true
 	}
+	if cfg.Engine.Mux == (engine.MuxEnv{}) {
+		cfg.Engine.Mux = DetectMuxEnv(cfg.USB != nil)
+	}
 	w := &Watcher{
 		cfg:    cfg,
 		events: make(chan engine.Event, 256),
 		subs:   map[chan engine.Snapshot]struct{}{},
 	}
 	w.snap = engine.Snapshot{Usbmux: engine.Usbmux{Address: cfg.Address.String()}, Devices: []engine.Device{}}
+	w.plugs = &plugScope{addr: cfg.Address}
 	w.exec = newExecutor(cfg, w.post)
+	w.exec.scope = w.plugs.scope
 	return w
 }
 
@@ -150,8 +157,10 @@ func (w *Watcher) loop(ctx context.Context) error {
 			}
 			if len(out.Changes) > 0 || out.MuxChanged {
 				changed = true
+				s := snapshot(now)
+				w.hist.record(out, s, now)
 				if w.cfg.OnOutput != nil {
-					w.cfg.OnOutput(out, snapshot(now))
+					w.cfg.OnOutput(out, s)
 				}
 			}
 			if n == maxBatch {

@@ -14,18 +14,18 @@ import (
 	"github.com/trustwatch/trustwatch/internal/sim"
 )
 
-type trayProc struct {
+type runtimeTray struct {
 	cmd    *exec.Cmd
 	stderr *strings.Builder
 	done   chan struct{}
 }
 
 // startTray runs the real tray with env and waits for its IPC endpoint.
-func startTray(t *testing.T, env []string, run string) *trayProc {
+func startRuntimeTray(t *testing.T, env []string, run string) *runtimeTray {
 	t.Helper()
 	cmd := exec.Command(binary, "--allow-root")
 	cmd.Env = env
-	p := &trayProc{cmd: cmd, stderr: &strings.Builder{}, done: make(chan struct{})}
+	p := &runtimeTray{cmd: cmd, stderr: &strings.Builder{}, done: make(chan struct{})}
 	cmd.Stderr = p.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -81,7 +81,7 @@ func TestTrayQuitsWhenSessionBusDies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	first := startTray(t, append(base, "DBUS_SESSION_BUS_ADDRESS="+bus.Addr), run)
+	first := startRuntimeTray(t, append(base, "DBUS_SESSION_BUS_ADDRESS="+bus.Addr), run)
 	bus.Close()
 	killed := time.Now()
 	select {
@@ -98,7 +98,7 @@ func TestTrayQuitsWhenSessionBusDies(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer bus2.Close()
-	second := startTray(t, append(base, "DBUS_SESSION_BUS_ADDRESS="+bus2.Addr), run)
+	second := startRuntimeTray(t, append(base, "DBUS_SESSION_BUS_ADDRESS="+bus2.Addr), run)
 	if strings.Contains(second.stderr.String(), "already running") {
 		t.Fatal("the dead tray's lock was kept")
 	}
