@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -34,18 +35,33 @@ func TestFDsWaitAndName(t *testing.T) {
 
 // A goroutine still running is shown with its stack; its return ends the wait.
 func TestGoroutinesWaitAndName(t *testing.T) {
+	// The wait compares counts: let the goroutines of earlier tests (timers,
+	// subtests) finish first, or one ending would hide the one started here.
+	quiet(t)
 	before := Goroutines()
 	release := make(chan struct{})
-	go parkedForTest(release)
+	go func() { <-release }()
 	err := waitUntil(50*time.Millisecond, goroutinesBack(before))
-	if err == nil || !strings.Contains(err.Error(), "parkedForTest") {
+	if err == nil || !strings.Contains(err.Error(), "created by github.com/trustwatch/trustwatch/internal/simtest.TestGoroutinesWaitAndName") {
 		t.Fatalf("a goroutine left running: %v, want its stack", err)
 	}
 	time.AfterFunc(100*time.Millisecond, func() { close(release) })
 	WaitGoroutines(t, before)
 }
 
-func parkedForTest(release chan struct{}) { <-release }
+// quiet waits until the goroutine count has not changed for 100 ms.
+func quiet(t *testing.T) {
+	n, since := runtime.NumGoroutine(), time.Now()
+	EventuallyWithin(t, 3*time.Second, "a steady goroutine count", func() error {
+		if m := runtime.NumGoroutine(); m != n {
+			n, since = m, time.Now()
+		}
+		if time.Since(since) < 100*time.Millisecond {
+			return errors.New("still changing")
+		}
+		return nil
+	})
+}
 
 // Eventually gives up after its bound with the check's last word.
 func TestEventuallyBound(t *testing.T) {
