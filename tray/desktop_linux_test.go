@@ -2,6 +2,7 @@ package tray
 
 import (
 	"bytes"
+	"fmt"
 	"image/png"
 	"strings"
 	"syscall"
@@ -56,10 +57,26 @@ func waitIcon(t *testing.T, conn *dbus.Conn, dest string, l icons.Level, d time.
 			return time.Now()
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("IconPixmap is not the %v icon after %v (err %v)", l, d, err)
+			t.Fatalf("IconPixmap is not the %v icon after %v: it is %s (err %v)", l, d, whichIcon(t, px), err)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// whichIcon names the icon a pixmap shows, for failure messages.
+func whichIcon(t *testing.T, px []desktoptest.SNIPixmap) string {
+	if len(px) != 1 {
+		return fmt.Sprintf("%d pixmaps", len(px))
+	}
+	if len(px[0].ARGB) == 0 {
+		return "empty (no icon)"
+	}
+	for _, l := range icons.Levels {
+		if bytes.Equal(px[0].ARGB, argb(t, l)) {
+			return "the " + l.String() + " icon"
+		}
+	}
+	return fmt.Sprintf("a %d×%d pixmap of no known level", px[0].W, px[0].H)
 }
 
 func allStates() wireMsg {
