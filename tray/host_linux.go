@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"image/png"
 	"io"
 	"log"
@@ -13,15 +14,22 @@ import (
 	"github.com/godbus/dbus/v5"
 
 	"github.com/trustwatch/trustwatch/icons"
+	"github.com/trustwatch/trustwatch/internal/sessionbus"
 )
 
 const watcherName = "org.kde.StatusNotifierWatcher"
 
 // sessionBus checks for the D-Bus session bus systray needs (it panics in
-// Quit without one, fyne-io/fyne#6403).
+// Quit without one, fyne-io/fyne#6403), without ever starting one (see
+// internal/sessionbus).
 func sessionBus() error {
-	_, err := dbus.SessionBus()
-	return err
+	if sessionbus.Guard() != "" {
+		return errors.New(sessionbus.Why)
+	}
+	if _, err := dbus.SessionBus(); err != nil {
+		return fmt.Errorf("no D-Bus session bus (%w)", err)
+	}
+	return nil
 }
 
 // trayHostMissing says why no icon can show, or "" when a
@@ -127,8 +135,8 @@ type sniPixmap struct {
 	ARGB []byte
 }
 
-// levelPixmaps is each level's icon as systray publishes it: ARGB bytes,
-// row by row.
+// levelPixmaps is each level's icon as setIcon publishes it: straight-alpha
+// ARGB bytes, row by row (see sniPNG).
 var levelPixmaps = sync.OnceValue(func() map[icons.Level][]byte {
 	m := map[icons.Level][]byte{}
 	for _, l := range icons.Levels {
@@ -140,8 +148,8 @@ var levelPixmaps = sync.OnceValue(func() map[icons.Level][]byte {
 		argb := make([]byte, 0, b.Dx()*b.Dy()*4)
 		for y := b.Min.Y; y < b.Max.Y; y++ {
 			for x := b.Min.X; x < b.Max.X; x++ {
-				r, g, bl, a := img.At(x, y).RGBA()
-				argb = append(argb, byte(a), byte(r), byte(g), byte(bl))
+				c := straight(img, x, y)
+				argb = append(argb, c[:]...)
 			}
 		}
 		m[l] = argb
