@@ -130,9 +130,7 @@ func TestTrayFixTrustEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := desktoptest.MenuClick(conn, dest, m.Find(QuitLabel("linux")).ID); err != nil {
-		t.Fatal(err)
-	}
+	clickQuit(t, conn, dest, m.Find(QuitLabel("linux")).ID)
 	c.expect("Exit", 5*time.Second)
 	if err := c.waitExit(5 * time.Second); err != nil {
 		t.Fatalf("exit: %v; stderr:\n%s", err, c.Stderr())
