@@ -3,12 +3,15 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/godbus/dbus/v5"
 
 	"github.com/trustwatch/trustwatch/internal/privbus"
 	"github.com/trustwatch/trustwatch/internal/sim"
@@ -82,6 +85,9 @@ func TestTrayQuitsWhenSessionBusDies(t *testing.T) {
 		t.Fatal(err)
 	}
 	first := startRuntimeTray(t, append(base, "DBUS_SESSION_BUS_ADDRESS="+bus.Addr), run)
+	// The endpoint comes up before the tray's icon: wait until the tray is
+	// on the bus (its StatusNotifierItem name), then kill the bus.
+	waitBusName(t, bus.Addr, fmt.Sprintf("org.kde.StatusNotifierItem-%d-1", first.cmd.Process.Pid))
 	bus.Close()
 	killed := time.Now()
 	select {
@@ -168,5 +174,26 @@ func TestTrayFallsBackFromReadOnlyRuntimeDir(t *testing.T) {
 	}
 	if len(st.Devices) != 1 || st.Devices[0]["state"] != "trust-pending" || phone.Stats().PairRequests != 1 {
 		t.Errorf("status beside the fallen-back tray: %+v, %d Pair requests", st.Devices, phone.Stats().PairRequests)
+	}
+}
+
+// waitBusName polls the bus at addr until name has an owner.
+func waitBusName(t *testing.T, addr, name string) {
+	t.Helper()
+	conn, err := dbus.Connect(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var has bool
+		if err := conn.BusObject().Call("org.freedesktop.DBus.NameHasOwner", 0, name).Store(&has); err == nil && has {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never appeared on the bus", name)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -57,11 +57,12 @@ func Run(opts Options) error {
 	restore := quietSystrayRegisterLog()
 	defer restore()
 	var lost atomic.Bool
+	gone := busGone() // now: the connection sessionBus just made
 	go func() {
 		select {
 		case <-sig:
 			systray.Quit()
-		case <-busGone():
+		case <-gone:
 			// Nothing can show the icon or the menu any more, and
 			// lingering would keep the instance lock from the next login's
 			// tray: quit, with an error so a service manager restarts us
