@@ -9,7 +9,6 @@ import (
 	"runtime"
 
 	"github.com/trustwatch/trustwatch/guide"
-	"github.com/trustwatch/trustwatch/icons"
 	"github.com/trustwatch/trustwatch/notify"
 	"github.com/trustwatch/trustwatch/service"
 	"github.com/trustwatch/trustwatch/tray"
@@ -90,12 +89,27 @@ func startApp(c appConfig) int {
 		USB:     c.usb,
 		Logger:  log,
 	})
-	n := notify.New(notify.Options{AppName: "trustwatch", Icon: icons.AppPNG(), OpenGuide: guide.Open, Logger: log})
+	// A notification's Fix trust button takes the menu's path.
+	actions := make(chan tray.Action, 4)
+	n := notify.New(notify.Options{
+		AppName:   "trustwatch",
+		OpenGuide: guide.Open,
+		FixTrust: func(key string) {
+			select {
+			case actions <- tray.Action{Op: tray.OpFixTrust, Key: key}:
+			default: // clicks pile up: the user can click again
+			}
+		},
+		SettingsPath: notifySettingsPath(c, log),
+		Logger:       log,
+	})
 	defer n.Close()
 	err = tray.Run(tray.Options{
-		Controller: w,
-		Tell:       n.Tell,
-		OpenGuide:  guide.Open,
+		Controller:    w,
+		Tell:          n.Tell,
+		Notifications: n,
+		Actions:       actions,
+		OpenGuide:     guide.Open,
 		LoginItem:  loginItem{},
 		Logger:     log,
 		Version:    version,
@@ -124,4 +138,19 @@ type loginItem struct{}
 func (loginItem) Enabled() (bool, error) { return service.LoginItemEnabled() }
 func (loginItem) SetEnabled(on bool) error {
 	return service.SetLoginItem(on)
+}
+
+// notifySettingsPath is where the Notifications switch and the muted
+// phones are kept. The demo keeps its own in memory: it always shows its
+// notifications and never changes the user's switch.
+func notifySettingsPath(c appConfig, log *slog.Logger) string {
+	if c.story != nil {
+		return ""
+	}
+	p, err := notify.DefaultSettingsPath()
+	if err != nil {
+		log.Warn("no config directory: the Notifications switch is not kept across restarts", "err", err)
+		return ""
+	}
+	return p
 }
