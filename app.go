@@ -110,9 +110,9 @@ func startApp(c appConfig) int {
 		Notifications: n,
 		Actions:       actions,
 		OpenGuide:     guide.Open,
-		LoginItem:  loginItem{},
-		Logger:     log,
-		Version:    version,
+		LoginItem:     loginItem{},
+		Logger:        log,
+		Version:       version,
 		Start: func(ctx context.Context) {
 			snaps, stop := w.Subscribe()
 			defer stop()

@@ -52,6 +52,6 @@ func (l *logRec) waitFor(t *testing.T, substr string, timeout time.Duration) {
 // nopBackend shows nothing (tests that need no server).
 type nopBackend struct{}
 
-func (nopBackend) Send(context.Context, Message) error   { return nil }
+func (nopBackend) Send(context.Context, Message) error    { return nil }
 func (nopBackend) Withdraw(context.Context, string) error { return nil }
 func (nopBackend) Close() error                           { return nil }

@@ -307,9 +307,9 @@ func TestActionSignalsAreFiltered(t *testing.T) {
 		}
 	}
 	must(stranger.Emit(path, iface+".ActionInvoked", c.ID, ActionHowToFix))       // not the server
-	must(srv.Conn().Emit(path, iface+".ActionInvoked", "x", 3))              // wrong types
-	must(srv.Conn().Emit(path, iface+".ActionInvoked", c.ID))                // short body
-	must(srv.Conn().Emit(path, iface+".ActionInvoked", c.ID, "other-key"))   // not ours
+	must(srv.Conn().Emit(path, iface+".ActionInvoked", "x", 3))                   // wrong types
+	must(srv.Conn().Emit(path, iface+".ActionInvoked", c.ID))                     // short body
+	must(srv.Conn().Emit(path, iface+".ActionInvoked", c.ID, "other-key"))        // not ours
 	must(srv.Conn().Emit(path, iface+".ActionInvoked", c.ID+100, ActionHowToFix)) // unknown id
 	must(srv.Conn().Emit(path, iface+".NotificationClosed", "bad", "bad"))
 	select {

@@ -50,7 +50,7 @@ type Options struct {
 	// button), handled exactly like the menu's.
 	Actions   <-chan Action
 	OpenGuide func(anchor string) error
-	LoginItem  LoginItem // nil: no "Open at login" item
+	LoginItem LoginItem // nil: no "Open at login" item
 	// Start is called once from onReady in its own goroutine: it starts the
 	// watcher and notifier and should return when ctx is done.
 	Start   func(ctx context.Context)
