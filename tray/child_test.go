@@ -115,8 +115,10 @@ func (f *fakeNotifications) SetMuted(udid string, on bool) error {
 	report(event{Ev: "SetMuted", Key: udid, On: on})
 	return nil
 }
-func (f *fakeNotifications) FixTrustClicked(key string) { report(event{Ev: "FixTrustClicked", Key: key}) }
-func (f *fakeNotifications) Forgot(key string)          { report(event{Ev: "Forgot", Key: key}) }
+func (f *fakeNotifications) FixTrustClicked(key string) {
+	report(event{Ev: "FixTrustClicked", Key: key})
+}
+func (f *fakeNotifications) Forgot(key string) { report(event{Ev: "Forgot", Key: key}) }
 func (f *fakeNotifications) Answer(key string, fb notify.Feedback) {
 	report(event{Ev: "Answer", Key: key, Title: fb.Title, Anchor: fb.Anchor})
 }
