@@ -118,7 +118,7 @@ var FixTrustFeedback = Feedback{
 	Title:  "Check your iPhone — tap Trust",
 	Body:   "{name} should now ask \"Trust This Computer?\". Tap Trust, then enter its passcode.",
 	Anchor: engine.StateTrustPending.Anchor(),
-	Level:  icons.Attention,
+	Level:  icons.Waiting,
 }
 
 // ForgottenFeedback is shown after "Forget this computer's pairing".
@@ -210,19 +210,6 @@ func stage(s engine.State) int {
 		return 5
 	}
 	return 0 // link and computer problems: not a step forward
-}
-
-// LevelOf is the icon badge for a state, as the tray shows it.
-func LevelOf(s engine.State) icons.Level {
-	switch {
-	case s == engine.StateReady:
-		return icons.OK
-	case !s.Final():
-		return icons.Idle
-	case s.Severity() == 1:
-		return icons.Attention
-	}
-	return icons.Problem
 }
 
 func (c *Core) device(k string) *device {
@@ -643,7 +630,7 @@ func lineText(d *device) Text {
 func worst(ms []*device) icons.Level {
 	lv := icons.OK
 	for _, d := range ms {
-		if l := LevelOf(d.said); l > lv {
+		if l := icons.StateLevel(d.said); l > lv {
 			lv = l
 		}
 	}

@@ -451,7 +451,7 @@ func TestCoreTenDevicesAtOnce(t *testing.T) {
 		t.Fatalf("want one bubble updated once, got %v", lines(ops))
 	}
 	m := ops[0].Message
-	if m.Title != "10 iPhones need attention" || m.Anchor != "step-3" || len(m.Keys) != 10 || m.Level != icons.Attention {
+	if m.Title != "10 iPhones need attention" || m.Anchor != "step-3" || len(m.Keys) != 10 || m.Level != icons.Waiting {
 		t.Fatalf("message %+v", m)
 	}
 	want := "dev00's iPhone: waiting for Trust\n" +
@@ -487,7 +487,7 @@ func TestCoreMessageFields(t *testing.T) {
 	}, 4*time.Minute)
 	want := []Message{
 		{Slot: "b1", Title: "Anna's iPhone is locked", Body: "Unlock it to see the \"Trust This Computer?\" prompt.",
-			Anchor: "step-1", Urgency: UrgencyNormal, Level: icons.Attention, Keys: []string{"k1"}},
+			Anchor: "step-1", Urgency: UrgencyNormal, Level: icons.Waiting, Keys: []string{"k1"}},
 		{Slot: "b1", Title: "Anna's iPhone no longer trusts this computer", Body: "Choose Fix trust in the trustwatch menu, then tap Trust on the iPhone.",
 			Anchor: "step-6", FixTrust: "k1", Urgency: UrgencyNormal, Level: icons.Attention, Keys: []string{"k1"}},
 		{Slot: "b1", Title: "Anna's iPhone now trusts this computer", Body: "Syncing, backups and photo import work now.",

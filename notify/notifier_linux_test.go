@@ -17,6 +17,7 @@ import (
 
 	"github.com/godbus/dbus/v5"
 
+	"github.com/trustwatch/trustwatch/icons"
 	"github.com/trustwatch/trustwatch/internal/desktoptest"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 )
@@ -514,7 +515,7 @@ func TestDunstReplacesAndWithdraws(t *testing.T) {
 	for i, s := range []engine.State{engine.StateUntrustedLocked, engine.StateTrustPending, engine.StateTrustRevoked} {
 		tx, _ := TextFor(s)
 		title, body := tx.Render("Anna's iPhone")
-		m := Message{Slot: "b1", Title: title, Body: body, Anchor: tx.Anchor, Urgency: UrgencyNormal, Level: LevelOf(s), Keys: []string{"k"}}
+		m := Message{Slot: "b1", Title: title, Body: body, Anchor: tx.Anchor, Urgency: UrgencyNormal, Level: icons.StateLevel(s), Keys: []string{"k"}}
 		if s == engine.StateTrustRevoked {
 			m.FixTrust = "k"
 		}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
@@ -16,9 +17,8 @@ import (
 
 	"fyne.io/systray"
 
-	"github.com/trustwatch/trustwatch/notify"
-
 	"github.com/trustwatch/trustwatch/icons"
+	"github.com/trustwatch/trustwatch/notify"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 )
 
@@ -46,7 +46,8 @@ func Run(opts Options) error {
 		// systray v1.12.2 panics in Quit without a session bus, and could
 		// show nothing anyway: keep watching (and notifying, where that
 		// still works) without a tray until a signal ends it.
-		t.log.Warn("no tray icon: no D-Bus session bus; trustwatch keeps watching without a tray", "err", err)
+		t.log.Warn("no tray icon and no notifications: " + err.Error() +
+			"; it keeps watching without them (in a terminal, \"trustwatch status\" and \"trustwatch watch\" show the phones)")
 		t.startWatcher()
 		<-sig
 		t.wait()
@@ -257,6 +258,7 @@ func (t *shell) render() {
 	if t.opts.LoginItem == nil {
 		items = WithoutLogin(items)
 	}
+	items = WithAbout(items, t.opts.About, t.opts.OpenFolder != nil)
 	if n := t.opts.Notifications; n != nil {
 		items = WithNotifications(items, snap, n.Mode(), n.Muted)
 	}
@@ -368,7 +370,7 @@ func (t *shell) do(a Action) {
 		}
 		if f.Title != "" {
 			if n != nil {
-				n.Answer(a.Key, notify.Feedback{Title: f.Title, Body: f.Body, Anchor: f.Anchor, Level: icons.Attention})
+				n.Answer(a.Key, notify.Feedback{Title: f.Title, Body: f.Body, Anchor: f.Anchor, Level: icons.StateLevel(d.State)})
 			} else {
 				t.tell(f.Title, f.Body, f.Anchor)
 			}
@@ -411,12 +413,8 @@ func (t *shell) do(a Action) {
 		}
 	case OpToggleLogin:
 		t.toggleLogin()
-	case OpAbout:
-		v := t.opts.Version
-		if v == "" {
-			v = "(development build)"
-		}
-		t.tell("trustwatch "+v, "Watches iPhone connections and tells you why one cannot sync, and what to do about it.", "")
+	case OpOpenLogFolder:
+		t.openLogFolder()
 	case OpQuit:
 		systray.Quit()
 	}
@@ -455,6 +453,21 @@ func (t *shell) tell(title, body, anchor string) {
 	go func() {
 		defer t.wg.Done()
 		t.opts.Tell(title, body, anchor)
+	}()
+}
+
+func (t *shell) openLogFolder() {
+	dir := filepath.Dir(t.opts.About.Log)
+	if t.opts.OpenFolder == nil || !filepath.IsAbs(t.opts.About.Log) {
+		return
+	}
+	t.wg.Add(1)
+	go func() {
+		defer t.wg.Done()
+		if err := t.opts.OpenFolder(dir); err != nil {
+			t.log.Warn("cannot open the log folder", "dir", dir, "err", err)
+			t.tell("Could not open the log folder", "The log is "+t.opts.About.Log+".", "")
+		}
 	}()
 }
 
