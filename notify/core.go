@@ -39,6 +39,10 @@ const (
 	ClickWindow = 10 * time.Second
 	// QuietExpire: the quiet "ready" notice goes away by itself after this.
 	QuietExpire = 8 * time.Second
+	// UnstableGrace: "keeps disconnecting" is about the coming and going
+	// itself, so it is still told this long after the phone dropped off
+	// (a loose cable may connect for a fraction of a second only).
+	UnstableGrace = time.Second
 	// ForgetAfter: a phone unplugged this long is forgotten entirely.
 	ForgetAfter = 10 * time.Minute
 	// maxListed bounds the per-device lines of a combined notification.
@@ -331,9 +335,13 @@ func (c *Core) suppressed(d *device) bool {
 	return c.policy.Mode == ModeOff || (d.muteID != "" && c.policy.Muted[d.muteID])
 }
 
-// wants reports whether d's current state should be told.
-func (c *Core) wants(d *device) bool {
-	if !d.present || !d.cur.Final() || d.cur == d.said || c.suppressed(d) {
+// wants reports whether d's current state should be told at now.
+func (c *Core) wants(d *device, now time.Time) bool {
+	if !d.present {
+		return d.cur == engine.StateUnstable && d.said != engine.StateUnstable && !c.suppressed(d) &&
+			now.Before(d.goneAt.Add(UnstableGrace))
+	}
+	if !d.cur.Final() || d.cur == d.said || c.suppressed(d) {
 		return false
 	}
 	if d.cur == engine.StateReady {
@@ -358,7 +366,9 @@ func (c *Core) wants(d *device) bool {
 func (c *Core) leaves(d *device) (leave, rerender bool) {
 	switch {
 	case !d.present:
-		return true, d.b.feedback != nil || d.said != engine.StateReady
+		// A quiet "ready" line and "keeps disconnecting" stay true after
+		// the unplug: they just go (the bubble expires by itself).
+		return true, d.b.feedback != nil || (d.said != engine.StateReady && d.said != engine.StateUnstable)
 	case d.b.feedback != nil:
 		// An answer to a click stays until a notice replaces it; for a
 		// silenced phone, until the phone is ready.
@@ -440,7 +450,7 @@ func (c *Core) Next(now time.Time) (t time.Time, ok bool) {
 				continue
 			}
 		}
-		if !c.wants(d) {
+		if !c.wants(d, now) {
 			continue
 		}
 		at := c.readyAt(d, now)
@@ -480,7 +490,7 @@ func (c *Core) Due(now time.Time) []Op {
 	var pops []*device
 	batch := false
 	for _, d := range devs {
-		if !c.wants(d) {
+		if !c.wants(d, now) {
 			continue
 		}
 		if c.readyAt(d, now).After(now) {

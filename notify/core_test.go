@@ -239,6 +239,26 @@ func TestCoreScenarios(t *testing.T) {
 			},
 		},
 		{
+			// Each connection lasts 150 ms, shorter than Settle: the notice
+			// about the coming and going is told all the same, stays when
+			// the phone drops off, and is not repeated within 30 s.
+			name: "a loose cable: \"keeps disconnecting\" told though each connection is brief",
+			steps: func() []step {
+				var s []step
+				for i := 0; i < 40; i++ { // 300 ms cycles for 12 s
+					t := time.Duration(i) * 300 * ms
+					st := "a=probing"
+					if i >= 2 {
+						st = "a=unstable-connection"
+					}
+					s = append(s, at(t, st), at(t+150*ms))
+				}
+				return s
+			}(),
+			until: time.Minute,
+			want:  []string{"850ms b1 a's iPhone keeps disconnecting"},
+		},
+		{
 			name: "several phones within one second: one bubble, updated in place",
 			steps: []step{
 				at(0, "a=locked"),
