@@ -527,10 +527,10 @@ type Fix struct {
 func FixAction(s engine.State) Fix {
 	switch s {
 	case engine.StateUntrusted, engine.StateTrustRevoked:
-		// No notification of our own: the Pair's outcome is notified as a
-		// state change ("… is asking to trust this computer — tap Trust",
-		// or "unlock it" when it turns out locked), which is never wrong
-		// and never doubles up.
+		// No notification of our own: the Pair's outcome replaces the
+		// phone's bubble ("… is asking to trust this computer", or "is
+		// locked"); the notifier says "Check your iPhone — tap Trust" only
+		// when no change comes within notify.FeedbackGrace.
 		return Fix{CallFixTrust: true}
 	case engine.StateUntrustedLocked:
 		return Fix{
