@@ -51,12 +51,8 @@ func readBuildInfo() buildInfo {
 }
 
 func runVersion(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("version", "", stdout)
-	if code, ok := parseFlags(fs, args, stderr); !ok {
+	if _, code, ok := newFlags("version").parse(args, 0, stdout, stderr); !ok {
 		return code
-	}
-	if !noArgs(fs, stderr) {
-		return exitUsage
 	}
 	bi, modified := readBuildInfo(), ""
 	if bi.Modified {
