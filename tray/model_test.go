@@ -455,7 +455,7 @@ func TestWithNotifications(t *testing.T) {
 	items := WithNotifications(base, s, notify.ModeProblems, func(u string) bool { return u == "k1" })
 	got := labels(items)
 	want := []string{"2 iPhones connected — 2 need attention", "Anna's iPhone — trust was reset", "iPhone — charging only, no data",
-		"---", "Open guide…", "Notifications: problems only", "Open at login", "About trustwatch", "---", "Quit"}
+		"---", "Open guide…", "Notifications: problems only", "Copy support report", "Open at login", "About trustwatch", "---", "Quit"}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("menu %q\nwant %q", got, want)
 	}
