@@ -12,6 +12,7 @@ import (
 
 	"github.com/trustwatch/trustwatch/internal/desktoptest"
 	"github.com/trustwatch/trustwatch/internal/sim"
+	"github.com/trustwatch/trustwatch/internal/simtest"
 	"github.com/trustwatch/trustwatch/watcher"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 	"github.com/trustwatch/trustwatch/watcher/usbmux"
@@ -63,15 +64,7 @@ func warmSimKeys(t *testing.T) {
 func startRig(t *testing.T, bus string) *rig {
 	t.Helper()
 	warmSimKeys(t)
-	s, err := sim.Start(sim.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	addr, err := usbmux.ParseAddress(s.Address())
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, addr := simtest.StartAddr(t, sim.Options{}, usbmux.ParseAddress)
 	r := &rig{sim: s, changes: map[string][]stateAt{}}
 	r.w = watcher.New(watcher.Config{
 		Address: addr,
