@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/trustwatch/trustwatch/guide"
-	"github.com/trustwatch/trustwatch/icons"
 	"github.com/trustwatch/trustwatch/internal/report"
 	"github.com/trustwatch/trustwatch/internal/sessionbus"
 	"github.com/trustwatch/trustwatch/ipc"
@@ -117,16 +116,31 @@ func startApp(c appConfig) int {
 		Logger:  log,
 		Ledger:  openLedger(log),
 	})
-	n := notify.New(notify.Options{AppName: "trustwatch", Icon: icons.AppPNG(), OpenGuide: guide.Open, Logger: log})
+	// A notification's Fix trust button takes the menu's path.
+	actions := make(chan tray.Action, 4)
+	n := notify.New(notify.Options{
+		AppName:   "trustwatch",
+		OpenGuide: guide.Open,
+		FixTrust: func(key string) {
+			select {
+			case actions <- tray.Action{Op: tray.OpFixTrust, Key: key}:
+			default: // clicks pile up: the user can click again
+			}
+		},
+		SettingsPath: notifySettingsPath(c, log),
+		Logger:       log,
+	})
 	defer n.Close()
 	err = tray.Run(tray.Options{
-		Controller: w,
-		Tell:       n.Tell,
-		OpenGuide:  guide.Open,
-		LoginItem:  loginItem{},
-		Logger:     log,
-		About:      aboutThisBuild(where),
-		OpenFolder: guide.OpenFolder,
+		Controller:    w,
+		Tell:          n.Tell,
+		Notifications: n,
+		Actions:       actions,
+		OpenGuide:     guide.Open,
+		LoginItem:     loginItem{},
+		Logger:        log,
+		About:         aboutThisBuild(where),
+		OpenFolder:    guide.OpenFolder,
 		Report: func(ctx context.Context) string {
 			var b strings.Builder
 			in := gatherReport(ctx, c.addr, w.Snapshot(), w.History(), "this tray, since "+started.Format("2006-01-02 15:04:05"))
@@ -182,4 +196,19 @@ type loginItem struct{}
 func (loginItem) Enabled() (bool, error) { return service.LoginItemEnabled() }
 func (loginItem) SetEnabled(on bool) error {
 	return service.SetLoginItem(on)
+}
+
+// notifySettingsPath is where the Notifications switch and the muted
+// phones are kept. The demo keeps its own in memory: it always shows its
+// notifications and never changes the user's switch.
+func notifySettingsPath(c appConfig, log *slog.Logger) string {
+	if c.story != nil {
+		return ""
+	}
+	p, err := notify.DefaultSettingsPath()
+	if err != nil {
+		log.Warn("no config directory: the Notifications switch is not kept across restarts", "err", err)
+		return ""
+	}
+	return p
 }

@@ -299,6 +299,29 @@ func TestICO(t *testing.T) {
 	}
 }
 
+// Every level has its own notification image, distinct from the others
+// and from the app icon, and decodable at 128 px.
+func TestNotificationPNGPerLevel(t *testing.T) {
+	seen := map[string]Level{}
+	for _, l := range Levels {
+		b := NotificationPNG(l)
+		img := decode(t, l.String(), b)
+		if img.Bounds().Dx() != 128 || img.Bounds().Dy() != 128 {
+			t.Errorf("%s: %v, want 128×128", l, img.Bounds())
+		}
+		if bytes.Equal(b, AppPNG()) {
+			t.Errorf("%s: the app icon, not the level's badge", l)
+		}
+		if prev, dup := seen[string(b)]; dup {
+			t.Errorf("%s and %s share one image", l, prev)
+		}
+		seen[string(b)] = l
+	}
+	if !bytes.Equal(NotificationPNG(Level(99)), AppPNG()) {
+		t.Error("an unknown level must fall back to the app icon")
+	}
+}
+
 // TestBadgeGlyphsDifferInShape: the badges must tell apart by their white
 // glyph alone (check, dots, "!", "×"), not only by colour, for people who
 // do not see the colours and for monochrome panels.

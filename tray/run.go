@@ -5,12 +5,12 @@ package tray
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -20,6 +20,7 @@ import (
 
 	"github.com/trustwatch/trustwatch/icons"
 	"github.com/trustwatch/trustwatch/internal/clipboard"
+	"github.com/trustwatch/trustwatch/notify"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 )
 
@@ -178,6 +179,10 @@ func (t *shell) onReady() {
 			t.poke()
 		}()
 	}
+	if t.opts.Actions != nil {
+		t.wg.Add(1)
+		go t.external()
+	}
 	t.wg.Add(4)
 	go t.receive()
 	go t.dispatch()
@@ -258,6 +263,27 @@ func (t *shell) receive() {
 	}
 }
 
+// external forwards clicks from elsewhere (a notification's button) to
+// the dispatcher, so they take the menu's path.
+func (t *shell) external() {
+	defer t.wg.Done()
+	for {
+		select {
+		case <-t.ctx.Done():
+			return
+		case a, ok := <-t.opts.Actions:
+			if !ok {
+				return
+			}
+			select {
+			case t.clicks <- a:
+			default:
+				t.log.Warn("click dropped: too many pending", "op", a.Op.String())
+			}
+		}
+	}
+}
+
 func (t *shell) poke() {
 	select {
 	case t.redraw <- struct{}{}:
@@ -301,6 +327,9 @@ func (t *shell) render() {
 		items = without(items, OpCopyReport)
 	}
 	items = WithAbout(items, t.opts.About, t.opts.OpenFolder != nil)
+	if n := t.opts.Notifications; n != nil {
+		items = WithNotifications(items, snap, n.Mode(), n.Muted)
+	}
 	if reapply {
 		systray.SetTitle(itemTitle)
 	}
@@ -405,11 +434,20 @@ func (t *shell) do(a Action) {
 		}
 		// decide on the state now, not the one the menu was drawn from
 		f := FixAction(d.State)
+		n := t.opts.Notifications
 		if f.CallFixTrust {
+			if n != nil {
+				// before the Pair, so its outcome is the answer
+				n.FixTrustClicked(a.Key)
+			}
 			t.opts.Controller.FixTrust(a.Key)
 		}
 		if f.Title != "" {
-			t.tell(f.Title, f.Body, f.Anchor)
+			if n != nil {
+				n.Answer(a.Key, notify.Feedback{Title: f.Title, Body: f.Body, Anchor: f.Anchor, Level: icons.StateLevel(d.State)})
+			} else {
+				t.tell(f.Title, f.Body, f.Anchor)
+			}
 		}
 		if f.OpenGuide != "" {
 			t.openGuide(f.OpenGuide)
@@ -423,8 +461,30 @@ func (t *shell) do(a Action) {
 		if !ok {
 			return
 		}
+		if n := t.opts.Notifications; n != nil {
+			// before the unpair: the "not trusted" that follows is the
+			// user's own doing, not news
+			n.Forgot(a.Key)
+			t.opts.Controller.Forget(a.Key)
+			return
+		}
 		t.opts.Controller.Forget(a.Key)
-		t.tell("Pairing forgotten", d.DisplayName()+" will ask to trust this computer the next time it is plugged in.", "step-3")
+		title, body := notify.ForgottenFeedback.Title, strings.ReplaceAll(notify.ForgottenFeedback.Body, notify.NamePlaceholder, d.DisplayName())
+		t.tell(title, body, notify.ForgottenFeedback.Anchor)
+	case OpNotifyMode:
+		if n := t.opts.Notifications; n != nil {
+			if err := n.SetMode(a.Mode); err != nil {
+				t.log.Warn("cannot save the Notifications switch", "err", err)
+			}
+			t.poke()
+		}
+	case OpMute:
+		if n := t.opts.Notifications; n != nil {
+			if err := n.SetMuted(a.UDID, !n.Muted(a.UDID)); err != nil {
+				t.log.Warn("cannot save Mute this iPhone", "err", err)
+			}
+			t.poke()
+		}
 	case OpToggleLogin:
 		t.toggleLogin()
 	case OpOpenLogFolder:
@@ -535,7 +595,8 @@ func (t *shell) openGuide(anchor string) {
 		defer t.wg.Done()
 		if err := t.opts.OpenGuide(anchor); err != nil {
 			t.log.Warn("cannot open the guide", "anchor", anchor, "err", err)
-			t.tell("Could not open the guide", fmt.Sprintf("Run \"trustwatch guide %s --print\" to read it in a terminal.", anchor), "")
+			title, body := notify.GuideUnavailable(anchor)
+			t.tell(title, body, "")
 		}
 	}()
 }

@@ -97,7 +97,7 @@ var Verbs = []Verb{
 		Name:     "",
 		Synopsis: "[--allow-root]",
 		Summary:  "the tray app: icon, menu, notifications and the watcher (the main job)",
-		About:    "Start the tray icon. It watches USB and usbmuxd, notifies you when a plugged-in iPhone cannot sync and why, and offers Fix trust, the guide, Copy support report and Open at login in its menu. Only one tray runs per user. It refuses to run as root, because the tray, the notifications and the session bus belong to your desktop user.",
+		About:    "Start the tray icon. It watches USB and usbmuxd, notifies you when a plugged-in iPhone cannot sync and why, and offers Fix trust, the guide, Copy support report, Open at login, the Notifications switch (all, problems only, off) and Mute this iPhone in its menu. Only one tray runs per user. It refuses to run as root, because the tray, the notifications and the session bus belong to your desktop user.",
 		Flags: []Flag{
 			{Name: "allow-root", Help: "run even as root (tests and CI)"},
 		},
