@@ -82,7 +82,7 @@ func startApp(c appConfig) int {
 		log = slog.New(slog.NewTextHandler(c.stderr, nil))
 		log.Warn("logging to stderr", "err", err)
 	}
-	log.Info("trustwatch starting", "version", version, "usbmuxd", c.addr.String(), "log", where)
+	log.Info("trustwatch starting", "version", buildInfo().String(), "usbmuxd", c.addr.String(), "log", where)
 
 	w := watcher.New(watcher.Config{
 		Address: c.addr,
@@ -98,7 +98,7 @@ func startApp(c appConfig) int {
 		OpenGuide:  guide.Open,
 		LoginItem:  loginItem{},
 		Logger:     log,
-		Version:    version,
+		Version:    buildInfo().String(),
 		Start: func(ctx context.Context) {
 			snaps, stop := w.Subscribe()
 			defer stop()

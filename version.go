@@ -5,13 +5,9 @@ import (
 	"io"
 	"log/slog"
 	"runtime"
-	"runtime/debug"
 
 	"github.com/trustwatch/trustwatch/watcher"
 )
-
-// version is set at release time with -ldflags "-X main.version=…".
-var version = "dev"
 
 func runVersion(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("version", "", stdout)
@@ -21,21 +17,14 @@ func runVersion(args []string, stdout, stderr io.Writer) int {
 	if !noArgs(fs, stderr) {
 		return exitUsage
 	}
-	commit, modified := "unknown", ""
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range bi.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				commit = s.Value
-			case "vcs.modified":
-				if s.Value == "true" {
-					modified = " (modified)"
-				}
-			}
-		}
+	b := buildInfo()
+	modified := ""
+	if b.Modified {
+		modified = " (modified)"
 	}
-	fmt.Fprintf(stdout, "trustwatch %s\n", version)
-	fmt.Fprintf(stdout, "commit:    %s%s\n", commit, modified)
+	fmt.Fprintf(stdout, "trustwatch %s\n", b.Version)
+	fmt.Fprintf(stdout, "commit:    %s%s\n", b.Commit, modified)
+	fmt.Fprintf(stdout, "date:      %s\n", b.Date)
 	fmt.Fprintf(stdout, "go:        %s\n", runtime.Version())
 	fmt.Fprintf(stdout, "platform:  %s/%s\n", runtime.GOOS, runtime.GOARCH)
 	if _, ok, why := watcher.NewUSBBus(); ok {
