@@ -20,7 +20,6 @@
 # static libusb in $LIBUSB_PREFIX (the release workflow builds one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-repo=$(pwd)
 export PATH=$PATH:/usr/local/go/bin
 
 NFPM=(go run github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2)
@@ -30,7 +29,7 @@ LICENSE=${TRUSTWATCH_LICENSE:-LicenseRef-unpublished}
 die() { echo "release.sh: $*" >&2; exit 1; }
 say() { echo "release.sh: $*"; }
 
-snapshot=0 targets= out=dist
+snapshot=0 targets='' out=dist
 while (($#)); do
 	case $1 in
 	--snapshot) snapshot=1 ;;
@@ -53,7 +52,8 @@ fi
 # --- version, commit, date -------------------------------------------------
 git rev-parse --git-dir >/dev/null 2>&1 || die "not a git checkout: the version comes from git"
 commit=$(git rev-parse HEAD)
-export SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)
+SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)
+export SOURCE_DATE_EPOCH
 date=$(TZ=UTC git log -1 --date=format-local:%Y-%m-%dT%H:%M:%SZ --format=%cd)
 first=$(git log -1 --format=%cd --date=format:%Y "$(git rev-list --max-parents=0 HEAD | tail -n 1)")
 years=$first; [[ $first == "${date:0:4}" ]] || years="$first-${date:0:4}"
@@ -74,6 +74,9 @@ else
 fi
 say "version $version, commit ${commit:0:12}, date $date, targets: $targets"
 
+if [[ -d $out && -n $(ls -A "$out") && ! -f $out/checksums.txt ]]; then
+	die "$out is not empty and holds no earlier release (no checksums.txt): refusing to clear it"
+fi
 rm -rf "$out"
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
@@ -95,8 +98,9 @@ build() {
 		env+=(CGO_ENABLED=0)
 		;;
 	linux)
-		# cgo for libusb (the USB layer); PIE like every Debian binary.
+		# cgo for libusb (the USB layer); PIE and full RELRO like Debian's own binaries.
 		env+=(CGO_ENABLED=1)
+		flags+=" -extldflags '-Wl,-z,relro,-z,now'"
 		if [[ $arch != "$(go env GOHOSTARCH)" ]]; then
 			linux_cross_env "$arch" env
 		fi
@@ -122,8 +126,9 @@ linux_cross_env() {
 	arm64) triplet=aarch64-linux-gnu ;;
 	*) die "no cross toolchain known for linux/$arch" ;;
 	esac
-	command -v "$triplet-gcc" >/dev/null || die "linux/$arch needs $triplet-gcc: apt-get install gcc-$triplet"
-	local var=TRUSTWATCH_SYSROOT_$arch sysroot=${!var:-} pc
+	command -v "$triplet-gcc" >/dev/null || die "linux/$arch needs $triplet-gcc: apt-get install gcc-$triplet libc6-dev-$arch-cross"
+	local var=TRUSTWATCH_SYSROOT_$arch
+	local sysroot=${!var:-} pc
 	if [[ -n $sysroot ]]; then
 		pc=$sysroot/usr/lib/$triplet/pkgconfig
 		e+=(PKG_CONFIG_SYSROOT_DIR="$sysroot" CGO_LDFLAGS="-Wl,-rpath-link,$sysroot/usr/lib/$triplet -Wl,-rpath-link,$sysroot/lib/$triplet")
@@ -200,8 +205,8 @@ package_linux() { # ARCH
 	stage_linux "$arch" "$root"
 	name=trustwatch_${version}_linux_$arch
 	mkdir -p "$work/tar/$name"
+	# bin/ and share/ at the top, so `tar -C ~/.local --strip-components=1` installs it
 	cp -a "$root/usr/." "$work/tar/$name/"
-	cp README.md "$work/tar/$name/"
 	tarball "$work/tar/$name" "$out/$name.tar.gz"
 
 	# The rpm's changelog, in nfpm's chglog format: one entry, this release.
@@ -312,6 +317,18 @@ if ((${#rpms[@]})); then
 	fi
 fi
 
-(cd "$out" && find . -maxdepth 1 -type f ! -name checksums.txt -printf '%P\n' | LC_ALL=C sort | xargs -r sha256sum >checksums.txt)
-say "wrote $out:"
-(cd "$out" && ls -l --time-style=+ | awk 'NR > 1 { printf "  %10d  %s\n", $5, $NF }')
+# Portable to macOS (no GNU find/ls there; shasum instead of sha256sum).
+sha256() { if command -v sha256sum >/dev/null; then sha256sum "$@"; else shasum -a 256 "$@"; fi; }
+(
+	cd "$out"
+	files=()
+	for f in *; do
+		[[ -f $f && $f != checksums.txt ]] && files+=("$f")
+	done
+	((${#files[@]})) || die "nothing was built"
+	sha256 "${files[@]}" >checksums.txt
+	say "wrote $out:"
+	for f in "${files[@]}" checksums.txt; do
+		printf '  %10d  %s\n' "$(wc -c <"$f")" "$f"
+	done
+)

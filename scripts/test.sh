@@ -14,6 +14,7 @@ PKGS=(
   systemd desktop-file-utils                                      # login-item checks
   chromium                                                        # guide rendering
   wine64 gcc-mingw-w64-x86-64                                     # Windows registry tests under Wine
+  lintian rpm rpmlint dpkg-dev man-db zip unzip shellcheck        # the release: packages, man page, workflows
 )
 
 need=()
@@ -39,6 +40,7 @@ go vet ./...
 echo "== cross-builds"
 GOOS=windows CGO_ENABLED=0 go build ./...
 GOOS=darwin CGO_ENABLED=0 go vet ./...
+GOOS=darwin CGO_ENABLED=0 go build ./...   # (also warms the cache for the .app test's cross-build)
 GOOS=linux CGO_ENABLED=0 go build ./...
 
 echo "== go test"
