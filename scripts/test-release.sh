@@ -108,8 +108,9 @@ desktop-file-validate /usr/share/applications/trustwatch.desktop || fail "deskto
 [[ $(man -w trustwatch) == /usr/share/man/man1/trustwatch.1.gz ]] || fail "man -w: $(man -w trustwatch)"
 page=$(MANWIDTH=100 man --warnings -E UTF-8 trustwatch 2>"$work/man.err" | sed 's/.\x08//g')
 [[ ! -s $work/man.err ]] || fail "man warnings: $(cat "$work/man.err")"
-for want in NAME SYNOPSIS COMMANDS "EXIT STATUS" USBMUXD_SOCKET_ADDRESS "trustwatch $version"; do
-	grep -q "$want" <<<"$page" || fail "man trustwatch lacks $want"
+flat=$(tr -s ' \n' '  ' <<<"$page")
+for want in NAME SYNOPSIS COMMANDS "EXIT STATUS" USBMUXD_SOCKET_ADDRESS "describes trustwatch $version;"; do
+	grep -qF "$want" <<<"$flat" || fail "man trustwatch lacks $want"
 done
 for verb in $(trustwatch --help | awk '$1 == "trustwatch" && $2 !~ /^[-[]/ { print $2 }'); do
 	grep -q "^   trustwatch $verb\$" <<<"$page" || fail "man trustwatch has no section for '$verb'"

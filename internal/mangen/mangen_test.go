@@ -149,6 +149,16 @@ func TestPageCoversTheCLI(t *testing.T) {
 	if !strings.Contains(src, `"trustwatch 9.8.7"`) || !strings.Contains(src, `"2025-06-01"`) {
 		t.Error("version or date missing from .TH")
 	}
+	// A snapshot's long version stays out of the footer, where it would
+	// overprint the date, and is given in full under VERSION.
+	long, err := Generate(bin, "0.0.1-snapshot.20261130221951.ea237ac", "2025-06-01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(long), `.TH TRUSTWATCH 1 "2025-06-01" "trustwatch 0.0.1"`) ||
+		!strings.Contains(string(long), "trustwatch 0.0.1-snapshot.20261130221951.ea237ac;") {
+		t.Errorf("long version: %s", long[:300])
+	}
 
 	man, err := exec.LookPath("man")
 	if err != nil {
