@@ -86,7 +86,7 @@ find /usr /etc /var/lib/dpkg/info -xdev -path '*trustwatch*' 2>/dev/null | sort 
 say "apt-get install $(basename "$deb")"
 installed=1
 "${APT[@]}" install --no-install-recommends "$deb" >/dev/null
-dpkg -L trustwatch | sort >"$work/files.txt"
+dpkg -L trustwatch | grep -vx "/\." | sort >"$work/files.txt"
 for f in /usr/bin/trustwatch /usr/share/applications/trustwatch.desktop /usr/share/man/man1/trustwatch.1.gz \
 	/usr/share/doc/trustwatch/copyright /usr/share/doc/trustwatch/changelog.Debian.gz; do
 	grep -qx "$f" "$work/files.txt" || fail "package lacks $f"
@@ -112,7 +112,7 @@ flat=$(tr -s ' \n' '  ' <<<"$page")
 for want in NAME SYNOPSIS COMMANDS "EXIT STATUS" USBMUXD_SOCKET_ADDRESS "describes trustwatch $version;"; do
 	grep -qF "$want" <<<"$flat" || fail "man trustwatch lacks $want"
 done
-for verb in $(trustwatch --help | awk '$1 == "trustwatch" && $2 !~ /^[-[]/ { print $2 }'); do
+for verb in $(trustwatch --help | awk '/^ +trustwatch / && $2 !~ /^[-[]/ { print $2 }'); do
 	grep -q "^   trustwatch $verb\$" <<<"$page" || fail "man trustwatch has no section for '$verb'"
 done
 say "man trustwatch: $(wc -l <<<"$page") lines, every verb of --help"
@@ -125,7 +125,7 @@ sed -i "s/^Version: .*/Version: $next/" "$work/next/DEBIAN/control"
 dpkg-deb --root-owner-group -b "$work/next" "$work/trustwatch_next.deb" >/dev/null
 "${APT[@]}" install --no-install-recommends "$work/trustwatch_next.deb" >/dev/null
 [[ $(dpkg-query -W -f='${Version}' trustwatch) == "$next" ]] || fail "upgrade did not take"
-dpkg -L trustwatch | sort | cmp -s - "$work/files.txt" || fail "upgrade changed the file list"
+dpkg -L trustwatch | grep -vx "/\." | sort | cmp -s - "$work/files.txt" || fail "upgrade changed the file list"
 say "upgraded to $next"
 
 "${APT[@]}" purge trustwatch >/dev/null
