@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"runtime"
 
 	"github.com/trustwatch/trustwatch/guide"
 	"github.com/trustwatch/trustwatch/icons"
+	"github.com/trustwatch/trustwatch/internal/sessionbus"
 	"github.com/trustwatch/trustwatch/notify"
 	"github.com/trustwatch/trustwatch/service"
 	"github.com/trustwatch/trustwatch/tray"
@@ -82,7 +84,12 @@ func startApp(c appConfig) int {
 		log = slog.New(slog.NewTextHandler(c.stderr, nil))
 		log.Warn("logging to stderr", "err", err)
 	}
-	log.Info("trustwatch starting", "version", buildInfo().String(), "usbmuxd", c.addr.String(), "log", where)
+	log.Info("trustwatch starting", "version", readBuildInfo().String(), "usbmuxd", c.addr.String(), "log", where)
+	// Before anything opens D-Bus (the notifier, the tray): no session bus
+	// means none, never one started for us. The tray then logs the one
+	// line that says so, and the notifier stays off rather than fail at
+	// every state change.
+	headless := sessionbus.Guard() != ""
 
 	w := watcher.New(watcher.Config{
 		Address: c.addr,
@@ -98,11 +105,14 @@ func startApp(c appConfig) int {
 		OpenGuide:  guide.Open,
 		LoginItem:  loginItem{},
 		Logger:     log,
-		Version:    buildInfo().String(),
+		About:      aboutThisBuild(where),
+		OpenFolder: guide.OpenFolder,
 		Start: func(ctx context.Context) {
 			snaps, stop := w.Subscribe()
 			defer stop()
-			go n.Run(ctx, snaps)
+			if !headless {
+				go n.Run(ctx, snaps)
+			}
 			if c.story != nil {
 				go c.story(ctx)
 			}
@@ -116,6 +126,17 @@ func startApp(c appConfig) int {
 		return exitFailure
 	}
 	return exitOK
+}
+
+// aboutThisBuild is what the tray's About shows; where is the log's
+// destination from service.SetupLogging.
+func aboutThisBuild(where string) tray.About {
+	bi := readBuildInfo()
+	a := tray.About{Version: bi.Version, Commit: bi.Commit, Modified: bi.Modified, Built: bi.Built, Licence: licence, Log: where}
+	if runtime.GOOS != "windows" {
+		a.Home, _ = os.UserHomeDir()
+	}
+	return a
 }
 
 // loginItem is the tray's "Open at login" checkbox.

@@ -9,6 +9,11 @@ import (
 	"github.com/trustwatch/trustwatch/watcher"
 )
 
+// licence is what About says this build is distributed under. The
+// repository names no licence yet (there is no LICENSE file); say it here
+// once it does.
+const licence = "not stated yet (the source has no LICENSE file)"
+
 func runVersion(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("version", "", stdout)
 	if code, ok := parseFlags(fs, args, stderr); !ok {
@@ -17,14 +22,13 @@ func runVersion(args []string, stdout, stderr io.Writer) int {
 	if !noArgs(fs, stderr) {
 		return exitUsage
 	}
-	b := buildInfo()
-	modified := ""
-	if b.Modified {
+	bi, modified := readBuildInfo(), ""
+	if bi.Modified {
 		modified = " (modified)"
 	}
-	fmt.Fprintf(stdout, "trustwatch %s\n", b.Version)
-	fmt.Fprintf(stdout, "commit:    %s%s\n", b.Commit, modified)
-	fmt.Fprintf(stdout, "date:      %s\n", b.Date)
+	fmt.Fprintf(stdout, "trustwatch %s\n", bi.Version)
+	fmt.Fprintf(stdout, "commit:    %s%s\n", bi.Commit, modified)
+	fmt.Fprintf(stdout, "date:      %s\n", bi.Date)
 	fmt.Fprintf(stdout, "go:        %s\n", runtime.Version())
 	fmt.Fprintf(stdout, "platform:  %s/%s\n", runtime.GOOS, runtime.GOARCH)
 	if _, ok, why := watcher.NewUSBBus(); ok {

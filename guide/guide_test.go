@@ -200,8 +200,8 @@ func TestHTMLIsWellFormedAndSelfContained(t *testing.T) {
 			t.Errorf("page lacks %q", want)
 		}
 	}
-	if got := strings.Count(s, "<svg "); got != 2 {
-		t.Errorf("page has %d inline drawings, want 2", got)
+	if got := strings.Count(s, "<svg "); got != 3 {
+		t.Errorf("page has %d inline drawings, want 3", got)
 	}
 	if !bytes.Equal(HTML(), page) {
 		t.Error("HTML() is not stable between calls")
@@ -399,5 +399,31 @@ func TestWrap(t *testing.T) {
 	}
 	if got := wrap("one\ntwo", 40); !slices.Equal(got, []string{"one", "two"}) {
 		t.Errorf("hard break: %q", got)
+	}
+}
+
+// TestStep6FixTrustFirst: "trust was reset" sends people to step 6, which
+// must offer the one click on the computer before the reset on the iPhone,
+// and spell out what that reset costs before anyone taps it.
+func TestStep6FixTrustFirst(t *testing.T) {
+	s, err := Text("step-6")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fix, reset := strings.Index(s, "Fix trust"), strings.Index(s, "Reset Location & Privacy")
+	if fix < 0 || reset < 0 || fix > reset {
+		t.Errorf("step 6 names Fix trust at %d and Reset Location & Privacy at %d; Fix trust must come first", fix, reset)
+	}
+	if !strings.Contains(s, "trustwatch fix") {
+		t.Error("step 6 does not give the terminal's way to fix trust")
+	}
+	cost := strings.Index(s, "forgets every computer")
+	perms := strings.Index(s, "loses the permissions")
+	steps := strings.Index(s, "Settings ▸ General ▸ Transfer or Reset iPhone ▸ Reset.")
+	if cost < 0 || perms < 0 || cost < reset || perms > steps {
+		t.Errorf("the reset's cost must be spelled out before its steps (cost at %d, permissions at %d, steps at %d)", cost, perms, steps)
+	}
+	if !strings.Contains(s, engine.StateTrustRevoked.Words()) {
+		t.Errorf("step 6 does not use trustwatch's words %q", engine.StateTrustRevoked.Words())
 	}
 }

@@ -212,3 +212,27 @@ func (b *limitedBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// OpenFolder shows a local folder (the log folder, for About) in the
+// desktop's file manager: its file:// URL goes through the same launcher
+// as the guide (xdg-open, open, the Windows URL handler).
+func OpenFolder(dir string) error {
+	if !filepath.IsAbs(dir) {
+		return fmt.Errorf("not an absolute folder path: %q", dir)
+	}
+	st, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("%s is not a folder", dir)
+	}
+	op := Opener
+	if op == nil {
+		return errors.New("no way to open a folder on this system; it is " + dir)
+	}
+	if err := op(fileURL(dir, "")); err != nil {
+		return fmt.Errorf("could not open %s: %w", dir, err)
+	}
+	return nil
+}

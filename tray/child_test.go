@@ -131,8 +131,10 @@ func runChild(mode string) int {
 			<-ctx.Done()
 			report(event{Ev: "Stop"})
 		},
-		Logger:  lg,
-		Version: "v0.0.0-test",
+		Logger: lg,
+		About: About{Version: "v0.0.0-test", Commit: "0123456789abcdef", Built: "2026-11-30", Licence: "test licence",
+			Log: os.Getenv("TRUSTWATCH_TEST_LOG"), Home: os.Getenv("HOME")},
+		OpenFolder: func(dir string) error { report(event{Ev: "OpenFolder", Anchor: dir}); return nil },
 	}
 	switch mode {
 	case "nologin":

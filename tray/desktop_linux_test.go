@@ -2,7 +2,11 @@ package tray
 
 import (
 	"bytes"
+	"fmt"
+	"image"
 	"image/png"
+	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -27,25 +31,32 @@ func desktop(t *testing.T) ([]string, *dbus.Conn) {
 	return env, desktoptest.Connect(t, addr)
 }
 
-// argb is what systray should publish as IconPixmap for a level.
+// argb is what the tray must publish as IconPixmap for a level: the
+// source PNG's pixels as StatusNotifierItem wants them, ARGB32 in network
+// byte order with straight (not premultiplied) alpha.
 func argb(t *testing.T, l icons.Level) []byte {
 	t.Helper()
 	img, err := png.Decode(bytes.NewReader(icons.For(l)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := img.Bounds()
+	n, ok := img.(*image.NRGBA)
+	if !ok {
+		t.Fatalf("the %v icon decodes as %T, want straight-alpha NRGBA", l, img)
+	}
+	b := n.Bounds()
 	out := make([]byte, 0, b.Dx()*b.Dy()*4)
 	for y := b.Min.Y; y < b.Max.Y; y++ {
 		for x := b.Min.X; x < b.Max.X; x++ {
-			r, g, bl, a := img.At(x, y).RGBA()
-			out = append(out, byte(a), byte(r), byte(g), byte(bl))
+			c := n.NRGBAAt(x, y)
+			out = append(out, c.A, c.R, c.G, c.B)
 		}
 	}
 	return out
 }
 
-// waitIcon waits until the item's IconPixmap is the icon for l.
+// waitIcon waits until the item's IconPixmap is, byte for byte, the
+// source icon for l.
 func waitIcon(t *testing.T, conn *dbus.Conn, dest string, l icons.Level, d time.Duration) time.Time {
 	t.Helper()
 	want := argb(t, l)
@@ -56,10 +67,32 @@ func waitIcon(t *testing.T, conn *dbus.Conn, dest string, l icons.Level, d time.
 			return time.Now()
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("IconPixmap is not the %v icon after %v (err %v)", l, d, err)
+			why := fmt.Sprint(err)
+			if err == nil && len(px) == 1 {
+				why = pixmapDiff(px[0], want)
+			}
+			t.Fatalf("IconPixmap is not the %v icon after %v: %s", l, d, why)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// pixmapDiff says how a pixmap differs from the wanted ARGB bytes.
+func pixmapDiff(px desktoptest.SNIPixmap, want []byte) string {
+	if len(px.ARGB) != len(want) {
+		return fmt.Sprintf("%dx%d pixmap with %d bytes, want %d bytes", px.W, px.H, len(px.ARGB), len(want))
+	}
+	var bad int
+	var first []string
+	for i := 0; i < len(want); i += 4 {
+		if !bytes.Equal(px.ARGB[i:i+4], want[i:i+4]) {
+			bad++
+			if len(first) < 4 {
+				first = append(first, fmt.Sprintf("(%d,%d) ARGB %v, want %v", i/4%int(px.W), i/4/int(px.W), px.ARGB[i:i+4], want[i:i+4]))
+			}
+		}
+	}
+	return fmt.Sprintf("%d of %d pixels differ, e.g. %s", bad, len(want)/4, strings.Join(first, "; "))
 }
 
 func allStates() wireMsg {
@@ -72,6 +105,8 @@ func allStates() wireMsg {
 
 func TestTrayOnXfcePanel(t *testing.T) {
 	env, conn := desktop(t)
+	logFile := filepath.Join(os.Getenv("HOME"), ".local", "state", "trustwatch", "trustwatch.log")
+	env = append(env, "TRUSTWATCH_TEST_LOG="+logFile)
 	t0 := time.Now()
 	c := startChild(t, "fake", env)
 	dest := waitItem(t, conn, c, 10*time.Second)
@@ -190,16 +225,34 @@ func TestTrayOnXfcePanel(t *testing.T) {
 	if e := c.expect("Login", 3*time.Second); !e.On {
 		t.Error("Open at login click did not enable the login item")
 	}
-	waitMenu(t, conn, dest, 3*time.Second, "Open at login checked", func(m *desktoptest.MenuNode) bool {
+	m = waitMenu(t, conn, dest, 3*time.Second, "Open at login checked", func(m *desktoptest.MenuNode) bool {
 		n := m.Find(LabelOpenAtLog)
 		return complete(m) && n != nil && n.Toggled()
 	})
+
+	// About: this build and its log, and the log's folder one click away.
+	about := m.Find(LabelAbout)
+	if about == nil {
+		t.Fatalf("no About item in\n%v", m)
+	}
+	wantAbout := "trustwatch v0.0.0-test|Commit 0123456789ab, built 2026-11-30|Licence: test licence|" +
+		"Log: ~/.local/state/trustwatch/trustwatch.log|---|" + LabelOpenLogDir
+	if got := strings.Join(about.Labels(), "|"); got != wantAbout {
+		t.Errorf("About submenu %q, want %q", got, wantAbout)
+	}
+	click(about.Find(LabelOpenLogDir), "Open log folder")
+	if e := c.expect("OpenFolder", 3*time.Second); e.Anchor != filepath.Dir(logFile) {
+		t.Errorf("opened %q, want the log folder %s", e.Anchor, filepath.Dir(logFile))
+	}
 
 	// Icons per level, and the usbmuxd line.
 	for _, tc := range []struct {
 		state engine.State
 		level icons.Level
-	}{{engine.StateReady, icons.OK}, {engine.StateTrustPending, icons.Attention}, {engine.StateRecovery, icons.Problem}, {engine.StateProbing, icons.Idle}} {
+	}{
+		{engine.StateReady, icons.OK}, {engine.StateTrustPending, icons.Waiting}, {engine.StateLocked, icons.Waiting},
+		{engine.StateTrustRevoked, icons.Attention}, {engine.StateRecovery, icons.Problem}, {engine.StateProbing, icons.Idle},
+	} {
 		c.send(wireMsg{Reachable: true, Devices: []wireDevice{{Key: "k", Name: "Anna's iPhone", State: tc.state}}})
 		waitMenu(t, conn, dest, 3*time.Second, string(tc.state), func(m *desktoptest.MenuNode) bool {
 			return complete(m) && m.Find("Anna's iPhone — "+tc.state.Words()) != nil

@@ -51,7 +51,7 @@ func runWatcherChild() int {
 		Tell:       func(title, body, anchor string) { report(event{Ev: "Tell", Title: title, Anchor: anchor}) },
 		OpenGuide:  func(anchor string) error { report(event{Ev: "Guide", Anchor: anchor}); return nil },
 		Logger:     lg,
-		Version:    "v0.0.0-e2e",
+		About:      About{Version: "v0.0.0-e2e"},
 		Start: func(ctx context.Context) {
 			report(event{Ev: "Start"})
 			if err := w.Run(ctx); err != nil {

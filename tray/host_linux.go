@@ -3,20 +3,30 @@ package tray
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"log"
 	"time"
 
 	"github.com/godbus/dbus/v5"
+
+	"github.com/trustwatch/trustwatch/internal/sessionbus"
 )
 
 const watcherName = "org.kde.StatusNotifierWatcher"
 
 // sessionBus checks for the D-Bus session bus systray needs (it panics in
-// Quit without one, fyne-io/fyne#6403).
+// Quit without one, fyne-io/fyne#6403), without ever starting one (see
+// internal/sessionbus).
 func sessionBus() error {
-	_, err := dbus.SessionBus()
-	return err
+	if sessionbus.Guard() != "" {
+		return errors.New(sessionbus.Why)
+	}
+	if _, err := dbus.SessionBus(); err != nil {
+		return fmt.Errorf("no D-Bus session bus (%w)", err)
+	}
+	return nil
 }
 
 // trayHostMissing says why no icon can show, or "" when a

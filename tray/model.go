@@ -6,6 +6,7 @@ package tray
 
 import (
 	"fmt"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"unicode"
@@ -20,17 +21,18 @@ type Op int
 
 // The menu operations.
 const (
-	OpNone        Op = iota // a label: the status line, a device's advice
-	OpFixTrust              // FixAction(device state) on Action.Key
-	OpShowGuide             // open the guide at Action.Anchor ("" = its start)
-	OpForget                // Controller.Forget(Action.Key)
-	OpToggleLogin           // flip "Open at login"
-	OpAbout                 // say which version this is
-	OpQuit                  // leave the tray
+	OpNone          Op = iota // a label: the status line, a device's advice
+	OpFixTrust                // FixAction(device state) on Action.Key
+	OpShowGuide               // open the guide at Action.Anchor ("" = its start)
+	OpForget                  // Controller.Forget(Action.Key)
+	OpToggleLogin             // flip "Open at login"
+	OpAbout                   // the About item: WithAbout turns it into a submenu
+	OpQuit                    // leave the tray
+	OpOpenLogFolder           // show the log file's folder
 )
 
 func (o Op) String() string {
-	return [...]string{"none", "fix-trust", "show-guide", "forget", "toggle-login", "about", "quit"}[o]
+	return [...]string{"none", "fix-trust", "show-guide", "forget", "toggle-login", "about", "quit", "open-log-folder"}[o]
 }
 
 // Action is the click behind an item.
@@ -60,6 +62,7 @@ const (
 	LabelOpenGuide  = "Open guide…"
 	LabelOpenAtLog  = "Open at login"
 	LabelAbout      = "About trustwatch"
+	LabelOpenLogDir = "Open log folder"
 	labelQuitUnix   = "Quit"
 	labelQuitWindow = "Exit"
 )
@@ -134,6 +137,91 @@ func WithoutLogin(items []Item) []Item {
 		}
 	}
 	return out
+}
+
+// About is what "About trustwatch" shows: this build and where its log is.
+type About struct {
+	Version  string
+	Commit   string // "" or "unknown" when the build recorded none
+	Modified bool
+	Built    string // build date, "" if unknown
+	Licence  string
+	Log      string // the log file's path, or "journal" or "stderr"
+	Home     string // shown as "~" at the start of Log, "" to show it whole
+}
+
+// maxAboutLine caps an About line, as maxName does a phone's name.
+const maxAboutLine = 64
+
+// WithAbout makes the About item a submenu of disabled lines (version,
+// commit and build date, licence, log) with "Open log folder" when the log
+// is a file and canOpen. Build leaves About as a plain item, so the menu's
+// shape does not depend on the build.
+func WithAbout(items []Item, a About, canOpen bool) []Item {
+	out := make([]Item, len(items))
+	copy(out, items)
+	for i, it := range out {
+		if it.Action.Op == OpAbout {
+			out[i] = Item{Title: it.Title, Children: aboutLines(a, canOpen)}
+		}
+	}
+	return out
+}
+
+func aboutLines(a About, canOpen bool) []Item {
+	line := func(s string) Item { return Item{Title: shorten(s, maxAboutLine), Disabled: true} }
+	v := a.Version
+	if v == "" {
+		v = "(development build)"
+	}
+	commit := "Commit unknown"
+	if a.Commit != "" && a.Commit != "unknown" {
+		c := a.Commit
+		if len(c) > 12 {
+			c = c[:12]
+		}
+		commit = "Commit " + c
+		if a.Modified {
+			commit += " (modified)"
+		}
+	}
+	if a.Built != "" {
+		commit += ", built " + a.Built
+	}
+	lic := a.Licence
+	if lic == "" {
+		lic = "not stated"
+	}
+	items := []Item{line("trustwatch " + v), line(commit), line("Licence: " + lic)}
+	switch a.Log {
+	case "", "stderr":
+		items = append(items, line("Log: printed to the terminal it was started from"))
+	case "journal":
+		items = append(items, line("Log: journalctl --user -u trustwatch"))
+	default:
+		shown := a.Log
+		if a.Home != "" {
+			if rel, err := filepath.Rel(a.Home, a.Log); err == nil && filepath.IsLocal(rel) {
+				shown = filepath.Join("~", rel)
+			}
+		}
+		items = append(items, line("Log: "+shown))
+		if canOpen && filepath.IsAbs(a.Log) {
+			items = append(items, Item{Separator: true}, Item{Title: LabelOpenLogDir, Action: Action{Op: OpOpenLogFolder}})
+		}
+	}
+	return items
+}
+
+// shorten cuts s to max characters with "…" in the middle, so both the
+// start and the file name of a long path stay readable.
+func shorten(s string, max int) string {
+	r := []rune(s)
+	if len(r) <= max {
+		return s
+	}
+	head := (max - 1) / 2
+	return string(r[:head]) + "…" + string(r[len(r)-(max-1-head):])
 }
 
 // DeviceTitle is a device's menu entry: "Anna's iPhone — waiting for Trust".
@@ -335,15 +423,17 @@ func fitUTF16(lines []string, max int) string {
 	return out
 }
 
-// LevelOf is the tray icon for a snapshot: the worst device decides. A
-// phone seen for the first time and still being diagnosed shows the
-// neutral icon, not a premature check mark; no phone is idle even when usbmuxd is down, because on
-// Linux usbmuxd only runs while a phone is plugged in.
+// LevelOf is the tray icon for a snapshot: the highest level of any
+// device decides (icons.StateLevel: problem, then attention, then waiting
+// for the user). A phone seen for the first time and still being
+// diagnosed shows the neutral icon, not a premature check mark; no phone
+// is idle even when usbmuxd is down, because on Linux usbmuxd only runs
+// while a phone is plugged in.
 func LevelOf(snap engine.Snapshot) icons.Level {
 	if len(snap.Devices) == 0 {
 		return icons.Idle
 	}
-	worst, checking := 0, false
+	worst, checking := icons.OK, false
 	for _, d := range snap.Devices {
 		st := d.State
 		if !st.Final() && d.Previous.Final() {
@@ -353,21 +443,16 @@ func LevelOf(snap engine.Snapshot) icons.Level {
 		}
 		if !st.Final() {
 			checking = true
+			continue
 		}
-		if s := st.Severity(); s > worst {
-			worst = s
+		if l := icons.StateLevel(st); l > worst {
+			worst = l
 		}
 	}
-	switch {
-	case worst >= 2:
-		return icons.Problem
-	case worst == 1:
-		return icons.Attention
-	case checking:
+	if worst == icons.OK && checking {
 		return icons.Idle
-	default:
-		return icons.OK
 	}
+	return worst
 }
 
 // Fix is what "Fix trust" does for a state: any of calling the

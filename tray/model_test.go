@@ -2,6 +2,7 @@ package tray
 
 import (
 	"fmt"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -208,9 +209,17 @@ func TestLevelOf(t *testing.T) {
 		{"ready", snap(true, dev("a", "", engine.StateReady)), icons.OK},
 		{"probing only", snap(true, dev("a", "", engine.StateProbing)), icons.Idle},
 		{"ready + probing", snap(true, dev("a", "", engine.StateReady), dev("b", "", engine.StateProbing)), icons.Idle},
-		{"locked", snap(true, dev("a", "", engine.StateLocked)), icons.Attention},
-		{"pending + ready", snap(true, dev("a", "", engine.StateReady), dev("b", "", engine.StateTrustPending)), icons.Attention},
+		{"locked", snap(true, dev("a", "", engine.StateLocked)), icons.Waiting},
+		{"locked since restart", snap(true, dev("a", "", engine.StateLockedSinceRestart)), icons.Waiting},
+		{"locked, not trusted yet", snap(true, dev("a", "", engine.StateUntrustedLocked)), icons.Waiting},
+		{"pending + ready", snap(true, dev("a", "", engine.StateReady), dev("b", "", engine.StateTrustPending)), icons.Waiting},
+		{"pending + probing", snap(true, dev("a", "", engine.StateProbing), dev("b", "", engine.StateTrustPending)), icons.Waiting},
 		{"revoked", snap(true, dev("a", "", engine.StateTrustRevoked)), icons.Attention},
+		{"untrusted", snap(true, dev("a", "", engine.StateUntrusted)), icons.Attention},
+		{"denied", snap(true, dev("a", "", engine.StateTrustDenied)), icons.Attention},
+		{"pending + revoked", snap(true, dev("a", "", engine.StateTrustPending), dev("b", "", engine.StateTrustRevoked)), icons.Attention},
+		{"locked + no data", snap(true, dev("a", "", engine.StateLocked), dev("b", "", engine.StateNoData)), icons.Problem},
+		{"re-check after pending keeps waiting", snap(true, withPrev(dev("a", "", engine.StateProbing), engine.StateTrustPending)), icons.Waiting},
 		{"no data", snap(true, dev("a", "", engine.StateNoData)), icons.Problem},
 		{"service missing", snap(false, dev("a", "", engine.StateServiceUnavailable)), icons.Problem},
 		{"unstable + pending", snap(true, dev("a", "", engine.StateUnstable), dev("b", "", engine.StateTrustPending)), icons.Problem},
@@ -307,5 +316,65 @@ func TestNamesAreSafe(t *testing.T) {
 		if got := name(d); got != tc.want {
 			t.Errorf("name(%q) = %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+func TestWithAbout(t *testing.T) {
+	items := build(snap(true), false, "linux")
+	home := filepath.Join(string(filepath.Separator), "home", "anna")
+	logFile := filepath.Join(home, ".local", "state", "trustwatch", "trustwatch.log")
+	a := About{Version: "v1.2.3", Commit: "0123456789abcdef0123", Modified: true, Built: "2026-11-30",
+		Licence: "MIT", Log: logFile, Home: home}
+	got := WithAbout(items, a, true)
+	if len(got) != len(items) {
+		t.Fatalf("WithAbout changed the menu's length: %q", labels(got))
+	}
+	if _, ok := find(items, "trustwatch v1.2.3"); ok {
+		t.Fatal("WithAbout changed its input")
+	}
+	about, _ := find(got, LabelAbout)
+	want := []string{"trustwatch v1.2.3", "Commit 0123456789ab (modified), built 2026-11-30", "Licence: MIT",
+		"Log: " + filepath.Join("~", ".local", "state", "trustwatch", "trustwatch.log"), "---", LabelOpenLogDir}
+	if !reflect.DeepEqual(labels(about.Children), want) {
+		t.Errorf("About submenu %q, want %q", labels(about.Children), want)
+	}
+	if about.Action.Op != OpNone {
+		t.Errorf("the About item itself does %v; it is a submenu now", about.Action.Op)
+	}
+	for _, c := range about.Children[:4] {
+		if !c.Disabled || c.Action.Op != OpNone {
+			t.Errorf("information line %q is clickable", c.Title)
+		}
+	}
+	if open := about.Children[5]; open.Disabled || open.Action.Op != OpOpenLogFolder {
+		t.Errorf("Open log folder: %+v", open)
+	}
+
+	for _, tc := range []struct {
+		name    string
+		a       About
+		canOpen bool
+		want    []string
+	}{
+		{"development build, cannot open", About{Log: logFile}, false,
+			[]string{"trustwatch (development build)", "Commit unknown", "Licence: not stated", "Log: " + logFile}},
+		{"journal", About{Version: "dev", Commit: "unknown", Built: "2026-01-02", Log: "journal"}, true,
+			[]string{"trustwatch dev", "Commit unknown, built 2026-01-02", "Licence: not stated", "Log: journalctl --user -u trustwatch"}},
+		{"stderr", About{Version: "dev", Log: "stderr"}, true,
+			[]string{"trustwatch dev", "Commit unknown", "Licence: not stated", "Log: printed to the terminal it was started from"}},
+		{"outside home", About{Version: "dev", Log: "/var/log/tw.log", Home: home}, true,
+			[]string{"trustwatch dev", "Commit unknown", "Licence: not stated", "Log: /var/log/tw.log", "---", LabelOpenLogDir}},
+	} {
+		about, _ := find(WithAbout(items, tc.a, tc.canOpen), LabelAbout)
+		if got := labels(about.Children); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+
+	long := About{Version: "dev", Log: "/srv/" + strings.Repeat("very-long-folder-name/", 8) + "trustwatch.log"}
+	about, _ = find(WithAbout(items, long, true), LabelAbout)
+	line := about.Children[3].Title
+	if n := len([]rune(line)); n > maxAboutLine || !strings.HasSuffix(line, "trustwatch.log") || !strings.Contains(line, "…") {
+		t.Errorf("long log path shown as %q (%d characters)", line, n)
 	}
 }

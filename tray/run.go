@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"reflect"
 	"sync"
 	"syscall"
@@ -44,7 +45,8 @@ func Run(opts Options) error {
 		// systray v1.12.2 panics in Quit without a session bus, and could
 		// show nothing anyway: keep watching (and notifying, where that
 		// still works) without a tray until a signal ends it.
-		t.log.Warn("no tray icon: no D-Bus session bus; trustwatch keeps watching without a tray", "err", err)
+		t.log.Warn("no tray icon and no notifications: " + err.Error() +
+			"; it keeps watching without them (in a terminal, \"trustwatch status\" and \"trustwatch watch\" show the phones)")
 		t.startWatcher()
 		<-sig
 		t.wait()
@@ -230,6 +232,7 @@ func (t *shell) render() {
 	if t.opts.LoginItem == nil {
 		items = WithoutLogin(items)
 	}
+	items = WithAbout(items, t.opts.About, t.opts.OpenFolder != nil)
 	if lv := LevelOf(snap); lv != t.level {
 		t.log.Debug("tray icon", "level", lv.String(), "status", items[0].Title)
 		setIcon(lv)
@@ -350,12 +353,8 @@ func (t *shell) do(a Action) {
 		t.tell("Pairing forgotten", d.DisplayName()+" will ask to trust this computer the next time it is plugged in.", "step-3")
 	case OpToggleLogin:
 		t.toggleLogin()
-	case OpAbout:
-		v := t.opts.Version
-		if v == "" {
-			v = "(development build)"
-		}
-		t.tell("trustwatch "+v, "Watches iPhone connections and tells you why one cannot sync, and what to do about it.", "")
+	case OpOpenLogFolder:
+		t.openLogFolder()
 	case OpQuit:
 		systray.Quit()
 	}
@@ -394,6 +393,21 @@ func (t *shell) tell(title, body, anchor string) {
 	go func() {
 		defer t.wg.Done()
 		t.opts.Tell(title, body, anchor)
+	}()
+}
+
+func (t *shell) openLogFolder() {
+	dir := filepath.Dir(t.opts.About.Log)
+	if t.opts.OpenFolder == nil || !filepath.IsAbs(t.opts.About.Log) {
+		return
+	}
+	t.wg.Add(1)
+	go func() {
+		defer t.wg.Done()
+		if err := t.opts.OpenFolder(dir); err != nil {
+			t.log.Warn("cannot open the log folder", "dir", dir, "err", err)
+			t.tell("Could not open the log folder", "The log is "+t.opts.About.Log+".", "")
+		}
 	}()
 }
 

@@ -33,7 +33,11 @@ type Options struct {
 	LoginItem  LoginItem // nil: no "Open at login" item
 	// Start is called once from onReady in its own goroutine: it starts the
 	// watcher and notifier and should return when ctx is done.
-	Start   func(ctx context.Context)
-	Logger  *slog.Logger
-	Version string
+	Start  func(ctx context.Context)
+	Logger *slog.Logger
+	// About is what "About trustwatch" shows.
+	About About
+	// OpenFolder shows a folder in the file manager ("Open log folder");
+	// nil leaves that item out.
+	OpenFolder func(dir string) error
 }

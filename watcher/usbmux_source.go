@@ -31,7 +31,7 @@ func (w *Watcher) watchUsbmux(ctx context.Context) {
 			// Report each distinct failure once; retries stay quiet.
 			lastErr = msg
 			w.cfg.Logger.Info("usbmuxd unreachable", "address", addr.String(), "err", msg)
-			w.post(ctx, engine.MuxDown{Address: addr.String(), Err: msg})
+			w.post(ctx, engine.MuxDown{Address: addr.String(), Err: msg, State: classifyMuxFailure(err)})
 		}
 		select {
 		case <-ctx.Done():

@@ -213,7 +213,7 @@ func (e *Engine) setMux(m Usbmux) {
 
 func (e *Engine) muxUp(ev MuxUp, now time.Time) {
 	e.muxKnown = true
-	e.setMux(Usbmux{Address: ev.Address, Reachable: true})
+	e.setMux(Usbmux{Address: ev.Address, Reachable: true, State: MuxRunning})
 	listed := map[string]bool{}
 	for _, md := range ev.Devices {
 		listed[NormalizeUDID(md.UDID)] = true
@@ -229,7 +229,7 @@ func (e *Engine) muxUp(ev MuxUp, now time.Time) {
 
 func (e *Engine) muxDown(ev MuxDown, now time.Time) {
 	e.muxKnown = true
-	e.setMux(Usbmux{Address: ev.Address, Reachable: false, Error: ev.Err})
+	e.setMux(Usbmux{Address: ev.Address, Reachable: false, Error: ev.Err, State: ev.State})
 	for _, d := range e.sorted() {
 		if d.onMux {
 			// Keep the device through a usbmuxd restart; if it comes back

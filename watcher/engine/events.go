@@ -23,6 +23,7 @@ type MuxUp struct {
 type MuxDown struct {
 	Address string
 	Err     string
+	State   MuxState // why, as classified by the source
 }
 
 // MuxAttached, MuxDetached, MuxPaired are usbmuxd Listen events.

@@ -55,10 +55,29 @@ func shortID(udid string) string {
 
 // Usbmux is the state of the connection to usbmuxd.
 type Usbmux struct {
-	Address   string `json:"address"`
-	Reachable bool   `json:"reachable"`
-	Error     string `json:"error"`
+	Address   string   `json:"address"`
+	Reachable bool     `json:"reachable"`
+	Error     string   `json:"error"`
+	State     MuxState `json:"state"`
 }
+
+// MuxState names, as an identifier, why usbmuxd (Apple Mobile Device
+// Service on Windows) answers or not. The shells turn it into words and a
+// next step; the source that saw the failure classifies it (that needs I/O:
+// errno, an installed binary, the Windows service manager).
+type MuxState string
+
+const (
+	MuxUnknown          MuxState = ""                  // not tried yet
+	MuxRunning          MuxState = "running"           // answering
+	MuxNotInstalled     MuxState = "not-installed"     // nothing that provides it is installed
+	MuxNotRunning       MuxState = "not-running"       // installed (or unknown), nothing listens
+	MuxDisabled         MuxState = "disabled"          // Windows: the service is disabled
+	MuxStarting         MuxState = "starting"          // Windows: the service is starting
+	MuxPermissionDenied MuxState = "permission-denied" // the socket refuses this user
+	MuxUnreadable       MuxState = "unreadable"        // it answered something we cannot read
+	MuxBusy             MuxState = "busy"              // its connection queue is full (EAGAIN)
+)
 
 // Snapshot is the whole picture at one instant. Devices are sorted by Key.
 type Snapshot struct {

@@ -1,0 +1,28 @@
+package watcher
+
+import (
+	"errors"
+	"syscall"
+
+	"github.com/trustwatch/trustwatch/watcher/engine"
+	"github.com/trustwatch/trustwatch/watcher/usbmux"
+)
+
+// classifyMuxFailure names why usbmuxd could not be used, so the shells can
+// say it in plain words with the next step. The per-OS daemonAbsent says
+// whether "nothing listens" means not installed, stopped or disabled.
+func classifyMuxFailure(err error) engine.MuxState {
+	switch {
+	case err == nil:
+		return engine.MuxRunning
+	case errors.Is(err, syscall.EACCES), errors.Is(err, syscall.EPERM):
+		return engine.MuxPermissionDenied
+	case errors.Is(err, syscall.EAGAIN):
+		return engine.MuxBusy
+	case errors.Is(err, usbmux.ErrProtocol):
+		return engine.MuxUnreadable
+	case errors.Is(err, syscall.ENOENT), errors.Is(err, syscall.ECONNREFUSED):
+		return daemonAbsent()
+	}
+	return engine.MuxNotRunning
+}
