@@ -74,16 +74,6 @@ else
 fi
 say "version $version, commit ${commit:0:12}, date $date, targets: $targets"
 
-if [[ -d $out && -n $(ls -A "$out") && ! -f $out/checksums.txt ]]; then
-	die "$out is not empty and holds no earlier release (no checksums.txt): refusing to clear it"
-fi
-rm -rf "$out"
-mkdir -p "$out"
-out=$(cd "$out" && pwd)
-work=$out/.work
-mkdir -p "$work"
-trap '[[ -n ${KEEP_WORK:-} ]] || rm -rf "$work"' EXIT
-
 ldflags="-s -w -X main.version=$version -X main.commit=$commit -X main.date=$date"
 
 # build OS ARCH OUTPUT: one binary, stamped, reproducible paths.
@@ -280,6 +270,32 @@ package_macos() {
 		say "not notarized (set MACOS_SIGN_IDENTITY, APPLE_ID, APPLE_TEAM_ID, APPLE_APP_PASSWORD to notarize)"
 	fi
 }
+
+# Every target's tools are checked before anything is built.
+for t in $targets; do
+	case $t in
+	linux/*)
+		if [[ ${t#linux/} != "$(go env GOHOSTARCH)" ]]; then
+			# shellcheck disable=SC2034 # filled by linux_cross_env, only its checks matter here
+			preflight=()
+			linux_cross_env "${t#linux/}" preflight
+		fi
+		;;
+	windows/amd64 | windows/arm64) ;;
+	darwin/universal) [[ $(uname -s) == Darwin ]] || die "darwin/universal is built on a Mac (the menu bar and libusb need cgo with Apple's SDK)" ;;
+	*) die "unknown target $t (linux/ARCH, windows/amd64|arm64, darwin/universal)" ;;
+	esac
+done
+
+if [[ -d $out && -n $(ls -A "$out") && ! -f $out/checksums.txt ]]; then
+	die "$out is not empty and holds no earlier release (no checksums.txt): refusing to clear it"
+fi
+rm -rf "$out"
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+work=$out/.work
+mkdir -p "$work"
+trap '[[ -n ${KEEP_WORK:-} ]] || rm -rf "$work"' EXIT
 
 for t in $targets; do
 	case $t in
