@@ -8,9 +8,12 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"strings"
+	"time"
 
 	"github.com/trustwatch/trustwatch/guide"
 	"github.com/trustwatch/trustwatch/icons"
+	"github.com/trustwatch/trustwatch/internal/report"
 	"github.com/trustwatch/trustwatch/internal/sessionbus"
 	"github.com/trustwatch/trustwatch/notify"
 	"github.com/trustwatch/trustwatch/service"
@@ -39,9 +42,9 @@ func trayAvailability() string {
 
 // runTray is the main job: tray, notifications and watcher.
 func runTray(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("", "[--allow-root]", stdout)
-	allowRoot := fs.Bool("allow-root", false, "run the tray as root anyway (tests, CI)")
-	addr, code, ok := parseVerb(fs, args, stderr)
+	fs := newFlags("")
+	allowRoot := fs.Bool("allow-root")
+	addr, _, code, ok := fs.parseAddr(args, 0, stdout, stderr)
 	if !ok {
 		return code
 	}
@@ -64,7 +67,7 @@ type appConfig struct {
 func startApp(c appConfig) int {
 	if !c.allowRoot {
 		if err := service.RefuseRoot(); err != nil {
-			fmt.Fprintf(c.stderr, "trustwatch: %v\n", err)
+			fmt.Fprintln(c.stderr, err) // it starts with "trustwatch will not run as …"
 			return exitFailure
 		}
 	}
@@ -84,6 +87,7 @@ func startApp(c appConfig) int {
 		log = slog.New(slog.NewTextHandler(c.stderr, nil))
 		log.Warn("logging to stderr", "err", err)
 	}
+	started := time.Now()
 	log.Info("trustwatch starting", "version", readBuildInfo().String(), "usbmuxd", c.addr.String(), "log", where)
 	// Before anything opens D-Bus (the notifier, the tray): no session bus
 	// means none, never one started for us. The tray then logs the one
@@ -107,6 +111,14 @@ func startApp(c appConfig) int {
 		Logger:     log,
 		About:      aboutThisBuild(where),
 		OpenFolder: guide.OpenFolder,
+		Report: func(ctx context.Context) string {
+			var b strings.Builder
+			in := gatherReport(ctx, c.addr, w.Snapshot(), w.History(), "this tray, since "+started.Format("2006-01-02 15:04:05"))
+			if err := report.Write(&b, in, false); err != nil {
+				log.Warn("support report", "err", err)
+			}
+			return b.String()
+		},
 		Start: func(ctx context.Context) {
 			snaps, stop := w.Subscribe()
 			defer stop()

@@ -16,17 +16,13 @@ import (
 )
 
 func runStatus(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("status", "[--json] [--no-pair] [--timeout DUR]", stdout)
-	asJSON := fs.Bool("json", false, "print one JSON object (the contract's format)")
-	noPair := fs.Bool("no-pair", false, "send no Pair request; devices without a pairing are 'untrusted'")
-	timeout := fs.Duration("timeout", 10*time.Second, "give up on devices without a final state after this long")
-	addr, code, ok := parseVerb(fs, args, stderr)
+	fs := newFlags("status")
+	asJSON := fs.Bool("json")
+	noPair := fs.Bool("no-pair")
+	timeout := fs.Duration("timeout")
+	addr, _, code, ok := fs.parseAddr(args, 0, stdout, stderr)
 	if !ok {
 		return code
-	}
-	if *timeout <= 0 {
-		fmt.Fprintln(stderr, "trustwatch status: --timeout must be positive")
-		return exitUsage
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -110,17 +106,34 @@ func finalize(s engine.Snapshot, timeout time.Duration) engine.Snapshot {
 
 func printStatus(stdout, stderr io.Writer, s engine.Snapshot) {
 	if !s.Usbmux.Reachable {
-		fmt.Fprintf(stderr, "usbmuxd is not reachable at %s: %s\n", s.Usbmux.Address, s.Usbmux.Error)
+		describeUnreachable(stderr, s)
 	}
 	if len(s.Devices) == 0 {
 		fmt.Fprintln(stdout, "No iPhone connected.")
 		return
 	}
 	for _, d := range s.Devices {
-		line := fmt.Sprintf("%s  %s  %s", d.DisplayName(), d.State, d.Summary)
-		if d.Detail != "" {
-			line += " (" + d.Detail + ")"
-		}
-		fmt.Fprintln(stdout, line)
+		fmt.Fprintf(stdout, "%s  %s  %s\n", d.DisplayName(), d.State, terminalSummary(d))
 	}
+}
+
+// terminalSummary is a device's advice for someone at a terminal: where the
+// tray's advice names a menu item, the command that does the same; the
+// technical detail only where it is the whole answer (error).
+func terminalSummary(d engine.Device) string {
+	fix := "trustwatch fix"
+	if d.UDID != "" {
+		fix += " " + d.UDID
+	}
+	switch d.State {
+	case engine.StateTrustRevoked:
+		return "The iPhone no longer trusts this computer (trust was reset). Run " + fix + ", then tap Trust on the iPhone."
+	case engine.StateUntrusted:
+		return "This computer is not trusted by the iPhone. Run " + fix + ", unlock the iPhone and tap Trust."
+	case engine.StateError:
+		if d.Detail != "" {
+			return d.Summary + " Reason: " + d.Detail
+		}
+	}
+	return d.Summary
 }

@@ -15,12 +15,8 @@ import (
 const licence = "not stated yet (the source has no LICENSE file)"
 
 func runVersion(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("version", "", stdout)
-	if code, ok := parseFlags(fs, args, stderr); !ok {
+	if _, code, ok := newFlags("version").parse(args, 0, stdout, stderr); !ok {
 		return code
-	}
-	if !noArgs(fs, stderr) {
-		return exitUsage
 	}
 	bi, modified := readBuildInfo(), ""
 	if bi.Modified {

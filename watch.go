@@ -15,10 +15,10 @@ import (
 )
 
 func runWatch(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("watch", "[--json]", stdout)
-	asJSON := fs.Bool("json", false, "one JSON object per line, per state change")
-	noPair := fs.Bool("no-pair", false, "send no Pair request on attach")
-	addr, code, ok := parseVerb(fs, args, stderr)
+	fs := newFlags("watch")
+	asJSON := fs.Bool("json")
+	noPair := fs.Bool("no-pair")
+	addr, _, code, ok := fs.parseAddr(args, 0, stdout, stderr)
 	if !ok {
 		return code
 	}
@@ -59,8 +59,10 @@ type changeLine struct {
 type muxLine struct {
 	Time   string `json:"time"`
 	Usbmux struct {
-		Reachable bool   `json:"reachable"`
-		Error     string `json:"error"`
+		Reachable bool            `json:"reachable"`
+		Error     string          `json:"error"`
+		State     engine.MuxState `json:"state"`
+		Advice    string          `json:"advice"`
 	} `json:"usbmux"`
 }
 
@@ -71,6 +73,7 @@ func printChangeJSON(w io.Writer, out engine.Output, snap engine.Snapshot, now t
 	if out.MuxChanged {
 		var l muxLine
 		l.Time, l.Usbmux.Reachable, l.Usbmux.Error = stamp(now), snap.Usbmux.Reachable, snap.Usbmux.Error
+		l.Usbmux.State, l.Usbmux.Advice = snap.Usbmux.State, snap.Usbmux.Advice
 		_ = enc.Encode(l)
 	}
 	for _, c := range out.Changes {
@@ -90,6 +93,8 @@ func printChangeText(w io.Writer, out engine.Output, snap engine.Snapshot, now t
 	if out.MuxChanged {
 		if snap.Usbmux.Reachable {
 			fmt.Fprintf(w, "%s usbmuxd reachable at %s\n", ts, snap.Usbmux.Address)
+		} else if t := snap.Usbmux.Text; t.Headline != "" {
+			fmt.Fprintf(w, "%s %s\n", ts, t.Line())
 		} else {
 			fmt.Fprintf(w, "%s usbmuxd unreachable: %s\n", ts, snap.Usbmux.Error)
 		}
@@ -102,9 +107,9 @@ func printChangeText(w io.Writer, out engine.Output, snap engine.Snapshot, now t
 		}
 		line := fmt.Sprintf("%s %s: %s", ts, d.DisplayName(), d.State)
 		if d.State.Final() {
-			line += " — " + d.Summary
+			line += " — " + terminalSummary(d) // names trustwatch fix, not a tray item
 		}
-		if d.Detail != "" {
+		if d.Detail != "" && d.State != engine.StateError { // an error's summary carries it
 			line += " (" + d.Detail + ")"
 		}
 		fmt.Fprintln(w, line)

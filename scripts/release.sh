@@ -141,19 +141,13 @@ zipdir() { # DIR OUTPUT (DIR's contents at the top of the zip)
 	(cd "$1" && find . -type f | LC_ALL=C sort | sed 's|^\./||' | zip -X -q -9 "$2" -@)
 }
 
-# --- the man page (from the host binary's own help) --------------------------
+# --- the man page (internal/mangen renders it from internal/cliref, the one
+# source of --help) ----------------------------------------------------------------
 manpage=
-need_manpage() { # [a binary this machine runs, to save a build]
+need_manpage() {
 	[[ -n $manpage ]] && return
-	local host=${1:-}
-	if [[ -z $host ]]; then
-		host=$work/host/trustwatch
-		mkdir -p "$work/host"
-		say "go build $(go env GOHOSTOS)/$(go env GOHOSTARCH) (for the man page)"
-		go build -trimpath -ldflags "$ldflags" -o "$host" .
-	fi
 	manpage=$work/trustwatch.1
-	go run ./internal/mangen -bin "$host" -version "$version" -date "${date:0:10}" -o "$manpage"
+	go run ./internal/mangen -version "$version" -date "${date:0:10}" -o "$manpage"
 	gzip -9n <"$manpage" >"$manpage.gz"
 }
 
@@ -162,11 +156,7 @@ stage_linux() {
 	local arch=$1 root=$2 s
 	install -d "$root/usr/bin" "$root/usr/share/applications" "$root/usr/share/man/man1" "$root/usr/share/doc/trustwatch"
 	build linux "$arch" "$root/usr/bin/trustwatch"
-	if [[ $(go env GOHOSTOS)/$(go env GOHOSTARCH) == linux/$arch ]]; then
-		need_manpage "$root/usr/bin/trustwatch"
-	else
-		need_manpage
-	fi
+	need_manpage
 	install -m 0644 packaging/linux/trustwatch.desktop "$root/usr/share/applications/"
 	# hicolor's own sizes (20 and 40 px are Windows tray sizes, not theme directories)
 	for s in 16 22 24 32 48 64 128 256; do

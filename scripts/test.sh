@@ -10,7 +10,7 @@ PKGS=(
   umockdev libumockdev-dev gir1.2-umockdev-1.0 python3-gi         # USB tests under umockdev
   libimobiledevice-utils libusbmuxd-tools                         # conformance: idevicepair, ideviceinfo
   dbus dbus-x11 xvfb x11-utils xdotool imagemagick                # private desktop: bus, X, screenshots
-  dunst libnotify-bin xfce4-panel                                 # notification server, tray host
+  dunst libnotify-bin xfce4-panel xclip                           # notification server, tray host, clipboard
   systemd desktop-file-utils                                      # login-item checks
   chromium                                                        # guide rendering
   wine64 gcc-mingw-w64-x86-64                                     # Windows registry tests under Wine

@@ -23,11 +23,16 @@ type wireDevice struct {
 
 type wireMsg struct {
 	Reachable bool
+	MuxState  engine.MuxState // why usbmuxd is unreachable, described as on Debian
 	Devices   []wireDevice
 }
 
 func (m wireMsg) snapshot() engine.Snapshot {
-	s := engine.Snapshot{Time: time.Now(), Usbmux: engine.Usbmux{Reachable: m.Reachable, Address: "unix:///test"}, Devices: []engine.Device{}}
+	s := engine.Snapshot{Time: time.Now(), Usbmux: engine.Usbmux{Reachable: m.Reachable, Address: "unix:///test", State: m.MuxState}, Devices: []engine.Device{}}
+	if m.MuxState != "" {
+		env := engine.MuxEnv{GOOS: "linux", Install: "sudo apt install usbmuxd", USBVisible: true}
+		s.Usbmux.Text = engine.DescribeMux(s.Usbmux, env, len(m.Devices) > 0)
+	}
 	for _, d := range m.Devices {
 		s.Devices = append(s.Devices, engine.Device{
 			Key: d.Key, UDID: d.UDID, Name: d.Name, State: d.State,

@@ -259,8 +259,22 @@ func TestTrayOnXfcePanel(t *testing.T) {
 		})
 		waitIcon(t, conn, dest, tc.level, 3*time.Second)
 	}
-	c.send(wireMsg{Reachable: false})
-	waitMenu(t, conn, dest, 3*time.Second, "usbmuxd down", statusIs("usbmuxd is not running"))
+	// usbmuxd idle without a phone is normal on Linux: no alarm, no item.
+	c.send(wireMsg{Reachable: false, MuxState: engine.MuxNotRunning})
+	m = waitMenu(t, conn, dest, 3*time.Second, "usbmuxd idle", statusIs("No iPhone connected"))
+	if !m.Children[1].Separator() {
+		t.Errorf("an item about an idle usbmuxd: %q", m.Children[1].Label())
+	}
+	waitIcon(t, conn, dest, icons.Idle, 3*time.Second)
+	// A usbmuxd that refuses this user gets its item, with the next step.
+	const refused = "usbmuxd refuses this user (permission denied)"
+	c.send(wireMsg{Reachable: false, MuxState: engine.MuxPermissionDenied})
+	m = waitMenu(t, conn, dest, 3*time.Second, "usbmuxd refusing", func(m *desktoptest.MenuNode) bool {
+		return complete(m) && m.Children[1].Label() == refused
+	})
+	if m.Children[0].Label() != "No iPhone connected" || m.Find(refused).Find(LabelShowMeHow) == nil {
+		t.Errorf("menu %v / %v", m.Labels(), m.Find(refused).Labels())
+	}
 
 	m, err := desktoptest.MenuLayout(conn, dest)
 	if err != nil {

@@ -29,10 +29,11 @@ const (
 	OpAbout                   // the About item: WithAbout turns it into a submenu
 	OpQuit                    // leave the tray
 	OpOpenLogFolder           // show the log file's folder
+	OpCopyReport              // put the support report on the clipboard (or in a file)
 )
 
 func (o Op) String() string {
-	return [...]string{"none", "fix-trust", "show-guide", "forget", "toggle-login", "about", "quit", "open-log-folder"}[o]
+	return [...]string{"none", "fix-trust", "show-guide", "forget", "toggle-login", "about", "quit", "open-log-folder", "copy-report"}[o]
 }
 
 // Action is the click behind an item.
@@ -62,6 +63,7 @@ const (
 	LabelOpenGuide  = "Open guide…"
 	LabelOpenAtLog  = "Open at login"
 	LabelAbout      = "About trustwatch"
+	LabelCopyReport = "Copy support report"
 	LabelOpenLogDir = "Open log folder"
 	labelQuitUnix   = "Quit"
 	labelQuitWindow = "Exit"
@@ -113,12 +115,16 @@ func escapeAmpersands(items []Item) {
 
 func buildRaw(snap engine.Snapshot, loginEnabled bool, goos string) []Item {
 	items := []Item{{Title: statusLine(snap, goos), Disabled: true}}
+	if it, ok := serviceItem(snap); ok {
+		items = append(items, it)
+	}
 	for _, d := range snap.Devices {
 		items = append(items, deviceItem(d))
 	}
 	items = append(items,
 		Item{Separator: true},
 		Item{Title: LabelOpenGuide, Action: Action{Op: OpShowGuide}},
+		Item{Title: LabelCopyReport, Action: Action{Op: OpCopyReport}},
 		Item{Title: LabelOpenAtLog, Checkbox: true, Checked: loginEnabled, Action: Action{Op: OpToggleLogin}},
 		Item{Title: LabelAbout, Action: Action{Op: OpAbout}},
 		Item{Separator: true},
@@ -129,14 +135,41 @@ func buildRaw(snap engine.Snapshot, loginEnabled bool, goos string) []Item {
 
 // WithoutLogin removes the "Open at login" item, for builds or platforms
 // where the login item is not available yet.
-func WithoutLogin(items []Item) []Item {
+func WithoutLogin(items []Item) []Item { return without(items, OpToggleLogin) }
+
+// without removes the top-level items that do op.
+func without(items []Item, op Op) []Item {
 	out := make([]Item, 0, len(items))
 	for _, it := range items {
-		if it.Action.Op != OpToggleLogin {
+		if it.Action.Op != op {
 			out = append(out, it)
 		}
 	}
 	return out
+}
+
+// serviceItem is a submenu about usbmuxd when something is wrong with it:
+// its state in words, the next step, and the guide. Nothing when all is
+// well or the state is normal (usbmuxd idle without a phone): no alarm.
+func serviceItem(snap engine.Snapshot) (Item, bool) {
+	t := snap.Usbmux.Text
+	if snap.Usbmux.Reachable || !t.Problem || t.Headline == "" {
+		return Item{}, false
+	}
+	it := Item{Title: t.Headline, Tooltip: t.Line()}
+	for _, s := range sentences(t.Advice) {
+		it.Children = append(it.Children, Item{Title: s, Disabled: true})
+	}
+	if t.Anchor != "" {
+		if len(it.Children) > 0 {
+			it.Children = append(it.Children, Item{Separator: true})
+		}
+		it.Children = append(it.Children, Item{Title: LabelShowMeHow, Action: Action{Op: OpShowGuide, Anchor: t.Anchor}})
+	}
+	if len(it.Children) == 0 {
+		it.Children = []Item{{Title: t.Headline, Disabled: true}}
+	}
+	return it, true
 }
 
 // About is what "About trustwatch" shows: this build and where its log is.
@@ -336,12 +369,17 @@ func statusLine(snap engine.Snapshot, goos string) string {
 	switch {
 	case snap.Time.IsZero() && n == 0 && !snap.Usbmux.Reachable:
 		return "Starting…" // no snapshot from the watcher yet
-	case !snap.Usbmux.Reachable && n == 0:
-		return serviceName(goos) + " is not running"
-	case !snap.Usbmux.Reachable:
-		return fmt.Sprintf("%s on USB — %s is not running", phones(n), serviceName(goos))
 	case n == 0:
+		// Whatever usbmuxd does: without a phone there is nothing to
+		// alarm about (on Linux it only runs while a phone is plugged in);
+		// a usbmuxd that needs fixing gets its own item below.
 		return "No iPhone connected"
+	case !snap.Usbmux.Reachable:
+		why := serviceName(goos) + " cannot be reached"
+		if h := snap.Usbmux.Text.Headline; h != "" {
+			why = h
+		}
+		return fmt.Sprintf("%s on USB — %s", phones(n), why)
 	}
 	var need, checking int
 	for _, d := range snap.Devices {

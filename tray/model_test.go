@@ -23,6 +23,15 @@ func snap(reachable bool, ds ...engine.Device) engine.Snapshot {
 	return engine.Snapshot{Time: now, Usbmux: engine.Usbmux{Reachable: reachable}, Devices: ds}
 }
 
+// down is a snapshot with usbmuxd unreachable in state st, described as
+// the engine describes it on goos.
+func down(st engine.MuxState, goos string, ds ...engine.Device) engine.Snapshot {
+	u := engine.Usbmux{Address: "unix:///var/run/usbmuxd", State: st}
+	env := engine.MuxEnv{GOOS: goos, Install: "sudo apt install usbmuxd", USBVisible: true}
+	u.Text = engine.DescribeMux(u, env, len(ds) > 0)
+	return engine.Snapshot{Time: now, Usbmux: u, Devices: ds}
+}
+
 func TestStatusLine(t *testing.T) {
 	ready := dev("a", "Anna's iPhone", engine.StateReady)
 	pending := dev("b", "Ben's iPhone", engine.StateTrustPending)
@@ -36,9 +45,12 @@ func TestStatusLine(t *testing.T) {
 	}{
 		{"before the first snapshot", engine.Snapshot{}, "linux", "Starting…"},
 		{"no phone", snap(true), "linux", "No iPhone connected"},
-		{"usbmuxd down", snap(false), "linux", "usbmuxd is not running"},
-		{"AMDS down", snap(false), "windows", "Apple Mobile Device Service is not running"},
-		{"down with a phone on USB", snap(false, dev("u", "", engine.StateServiceUnavailable)), "darwin", "1 iPhone on USB — usbmuxd is not running"},
+		{"usbmuxd idle without a phone: no alarm", down(engine.MuxNotRunning, "linux"), "linux", "No iPhone connected"},
+		{"AMDS down without a phone", down(engine.MuxNotRunning, "windows"), "windows", "No iPhone connected"},
+		{"usbmuxd not installed, no phone", down(engine.MuxNotInstalled, "linux"), "linux", "No iPhone connected"},
+		{"down with a phone on USB", down(engine.MuxNotRunning, "darwin", dev("u", "", engine.StateServiceUnavailable)), "darwin", "1 iPhone on USB — usbmuxd is not running"},
+		{"refused with a phone on USB", down(engine.MuxPermissionDenied, "linux", dev("u", "", engine.StateServiceUnavailable)), "linux", "1 iPhone on USB — usbmuxd refuses this user (permission denied)"},
+		{"unclassified, with a phone", snap(false, dev("u", "", engine.StateServiceUnavailable)), "linux", "1 iPhone on USB — usbmuxd cannot be reached"},
 		{"one ready", snap(true, ready), "linux", "1 iPhone connected — ready"},
 		{"one pending", snap(true, pending), "linux", "1 iPhone connected — needs attention"},
 		{"two, one pending", snap(true, ready, pending), "linux", "2 iPhones connected — 1 needs attention"},
@@ -153,6 +165,58 @@ func TestDeviceEntries(t *testing.T) {
 	}
 }
 
+// usbmuxd gets an item of its own only when something needs fixing: its
+// state in words, the next step, and the guide; never for the normal idle
+// usbmuxd without a phone.
+func TestServiceItem(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		snap   engine.Snapshot
+		title  string // "" = no item
+		advice string
+		anchor string
+	}{
+		{"running", snap(true), "", "", ""},
+		{"idle without a phone", down(engine.MuxNotRunning, "linux"), "", "", ""},
+		{"not installed", down(engine.MuxNotInstalled, "linux"), "usbmuxd is not installed", "Install it with: sudo apt install usbmuxd", "issue-drivers"},
+		{"not running, phone on USB", down(engine.MuxNotRunning, "linux", dev("u", "", engine.StateServiceUnavailable)), "usbmuxd is not running", "Start it: sudo systemctl start usbmuxd (or unplug the iPhone and plug it in again)", "issue-drivers"},
+		{"permission denied", down(engine.MuxPermissionDenied, "linux"), "usbmuxd refuses this user (permission denied)", "then restart it: sudo systemctl restart usbmuxd", "issue-permissions"},
+		{"garbage", down(engine.MuxUnreadable, "linux"), "usbmuxd answered something trustwatch cannot read", "Restart it: sudo systemctl restart usbmuxd", "issue-drivers"},
+		{"busy (passes by itself)", down(engine.MuxBusy, "linux"), "", "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			items := build(tc.snap, false, "linux")
+			if LevelOf(tc.snap) != icons.Idle && len(tc.snap.Devices) == 0 {
+				t.Errorf("icon %v without a phone", LevelOf(tc.snap))
+			}
+			it, ok := find(items, tc.title)
+			if tc.title == "" {
+				if len(items) > 1 && items[1].Title != "---" && !items[1].Separator {
+					t.Fatalf("an item about usbmuxd where none belongs: %q", items[1].Title)
+				}
+				return
+			}
+			if !ok || items[1].Title != tc.title {
+				t.Fatalf("no %q right under the status line: %q", tc.title, labels(items))
+			}
+			var text []string
+			var how Item
+			for _, c := range it.Children {
+				text = append(text, c.Title)
+				if c.Title == LabelShowMeHow {
+					how = c
+				}
+			}
+			if !strings.Contains(strings.Join(text, " "), tc.advice) {
+				t.Errorf("advice %q not in %q", tc.advice, text)
+			}
+			if how.Action != (Action{Op: OpShowGuide, Anchor: tc.anchor}) {
+				t.Errorf("Show me how… %+v, want the guide at %s", how.Action, tc.anchor)
+			}
+		})
+	}
+}
+
 func TestMenuTail(t *testing.T) {
 	for _, tc := range []struct {
 		goos, quit string
@@ -160,7 +224,7 @@ func TestMenuTail(t *testing.T) {
 		items := build(snap(true, dev("k", "", engine.StateUntrusted)), true, tc.goos)
 		got := labels(items)
 		tail := got[len(got)-6:]
-		if !reflect.DeepEqual(tail, []string{"---", LabelOpenGuide, LabelOpenAtLog, LabelAbout, "---", tc.quit}) {
+		if !reflect.DeepEqual(tail, []string{LabelOpenGuide, LabelCopyReport, LabelOpenAtLog, LabelAbout, "---", tc.quit}) {
 			t.Errorf("%s: tail %q", tc.goos, tail)
 		}
 		login, _ := find(items, LabelOpenAtLog)

@@ -18,6 +18,7 @@ import (
 	"fyne.io/systray"
 
 	"github.com/trustwatch/trustwatch/icons"
+	"github.com/trustwatch/trustwatch/internal/clipboard"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 )
 
@@ -232,6 +233,9 @@ func (t *shell) render() {
 	if t.opts.LoginItem == nil {
 		items = WithoutLogin(items)
 	}
+	if t.opts.Report == nil {
+		items = without(items, OpCopyReport)
+	}
 	items = WithAbout(items, t.opts.About, t.opts.OpenFolder != nil)
 	if lv := LevelOf(snap); lv != t.level {
 		t.log.Debug("tray icon", "level", lv.String(), "status", items[0].Title)
@@ -355,9 +359,50 @@ func (t *shell) do(a Action) {
 		t.toggleLogin()
 	case OpOpenLogFolder:
 		t.openLogFolder()
+	case OpCopyReport:
+		t.copyReport()
 	case OpQuit:
 		systray.Quit()
 	}
+}
+
+// copyReport puts the support report on the clipboard, or where there is
+// none into a file in the home folder, and says which in a notification.
+// It runs off the dispatcher: gathering the report takes a moment.
+func (t *shell) copyReport() {
+	if t.opts.Report == nil {
+		return
+	}
+	t.wg.Add(1)
+	go func() {
+		defer t.wg.Done()
+		text := t.opts.Report(t.ctx)
+		how, err := clipboard.Copy(t.ctx, text)
+		if err == nil {
+			t.log.Info("support report copied", "tool", how, "bytes", len(text))
+			t.tell("Support report copied", "Paste it into a message to whoever helps you. It holds no keys or pairing records.", "")
+			return
+		}
+		t.log.Info("no clipboard; saving the support report to a file", "err", err)
+		path, ferr := saveReport(text, time.Now())
+		if ferr != nil {
+			t.log.Warn("cannot save the support report", "err", ferr)
+			t.tell("Could not save the support report", "Run \"trustwatch report\" in a terminal to see it. ("+ferr.Error()+")", "")
+			return
+		}
+		t.tell("Support report saved", "There is no clipboard here, so it was saved as "+path+". Attach that file to a message to whoever helps you.", "")
+	}()
+}
+
+// saveReport writes the report into the home folder (where people find
+// it), or the temporary folder when there is no home.
+func saveReport(text string, now time.Time) (string, error) {
+	dir, err := os.UserHomeDir()
+	if err != nil || dir == "" {
+		dir = os.TempDir()
+	}
+	path := filepath.Join(dir, "trustwatch-report-"+now.Format("20060102-150405")+".txt")
+	return path, os.WriteFile(path, []byte(text), 0o600)
 }
 
 func (t *shell) toggleLogin() {

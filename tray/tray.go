@@ -40,4 +40,7 @@ type Options struct {
 	// OpenFolder shows a folder in the file manager ("Open log folder");
 	// nil leaves that item out.
 	OpenFolder func(dir string) error
+	// Report returns the support report for "Copy support report" (nil:
+	// no such item). It may take a few seconds; it runs off the menu.
+	Report func(ctx context.Context) string
 }

@@ -201,6 +201,7 @@ func (x *executor) probe(ctx context.Context, t engine.Target, policy engine.Pai
 // session starts a lockdown session with the host record and reads the lock state.
 func (x *executor) session(ctx context.Context, ld *lockdown.Conn, rec *lockdown.PairRecord, r *engine.ProbeResult) {
 	id, err := ld.StartSession(ctx, rec)
+	r.Lockdown = lockdownName(err)
 	switch {
 	case err == nil:
 	case errors.Is(err, lockdown.ErrInvalidHostID):
@@ -246,6 +247,7 @@ func (x *executor) pair(ctx context.Context, t engine.Target, ld *lockdown.Conn,
 		}
 	}()
 	escrow, err := ld.Pair(ctx, rec)
+	r.Lockdown = lockdownName(err)
 	switch {
 	case err == nil:
 		// Accepted without a dialog (the phone already trusted this host).
@@ -555,6 +557,16 @@ func failed(err error, doing string) engine.ProbeResult {
 }
 
 func failedInto(r engine.ProbeResult, err error, doing string) engine.ProbeResult {
-	r.State, r.Detail = engine.StateError, doing+": "+err.Error()
+	r.State, r.Detail, r.Lockdown = engine.StateError, doing+": "+err.Error(), lockdownName(err)
 	return r
+}
+
+// lockdownName is the lockdownd error name in err ("" when err is not a
+// lockdownd Error reply).
+func lockdownName(err error) string {
+	var le *lockdown.Error
+	if errors.As(err, &le) {
+		return le.Code
+	}
+	return ""
 }

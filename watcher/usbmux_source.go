@@ -23,7 +23,8 @@ func (w *Watcher) watchUsbmux(ctx context.Context) {
 	delay := muxRetryMin
 	var lastErr string
 	for ctx.Err() == nil {
-		err := w.listenOnce(ctx, addr, func() { delay = muxRetryMin; lastErr = "" })
+		established := false
+		err := w.listenOnce(ctx, addr, func() { delay, lastErr, established = muxRetryMin, "", true })
 		if ctx.Err() != nil {
 			return
 		}
@@ -31,7 +32,7 @@ func (w *Watcher) watchUsbmux(ctx context.Context) {
 			// Report each distinct failure once; retries stay quiet.
 			lastErr = msg
 			w.cfg.Logger.Info("usbmuxd unreachable", "address", addr.String(), "err", msg)
-			w.post(ctx, engine.MuxDown{Address: addr.String(), Err: msg, State: classifyMuxFailure(err)})
+			w.post(ctx, engine.MuxDown{Address: addr.String(), Err: msg, State: classifyMuxFailure(err, established)})
 		}
 		select {
 		case <-ctx.Done():

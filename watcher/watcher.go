@@ -41,6 +41,7 @@ type Watcher struct {
 	cfg    Config
 	events chan engine.Event
 	exec   *executor
+	hist   history
 
 	mu     sync.Mutex
 	snap   engine.Snapshot
@@ -63,6 +64,9 @@ func New(cfg Config) *Watcher {
 	// only there can the USB serial be read without opening the phone.
 	if runtime.GOOS != "linux" {
 		cfg.Engine.LooseUSBMatch = true
+	}
+	if cfg.Engine.Mux == (engine.MuxEnv{}) {
+		cfg.Engine.Mux = DetectMuxEnv(cfg.USB != nil)
 	}
 	w := &Watcher{
 		cfg:    cfg,
@@ -133,8 +137,11 @@ func (w *Watcher) loop(ctx context.Context) error {
 		if snap.Usbmux.Address == "" {
 			snap.Usbmux.Address = w.cfg.Address.String()
 		}
-		if w.cfg.OnOutput != nil && (len(out.Changes) > 0 || out.MuxChanged) {
-			w.cfg.OnOutput(out, snap)
+		if len(out.Changes) > 0 || out.MuxChanged {
+			w.hist.record(out, snap, now)
+			if w.cfg.OnOutput != nil {
+				w.cfg.OnOutput(out, snap)
+			}
 		}
 		w.publish(snap, len(out.Changes) > 0 || out.MuxChanged || changedInfo(w.Snapshot(), snap))
 		// Only wake when the engine has a deadline: no idle ticking.

@@ -42,6 +42,9 @@ type Config struct {
 	// be read without opening the device and usbmuxd's LocationID is not
 	// libusb's bus/address, so without it every phone would end as no-data.
 	LooseUSBMatch bool
+	// Mux is what the words for usbmuxd's state depend on (OS, install
+	// command, whether USB is visible): see DescribeMux.
+	Mux MuxEnv
 }
 
 func (c *Config) defaults() {
@@ -113,10 +116,14 @@ type dev struct {
 	pairSent   bool   // a Pair reached the dialog logic during this attach
 	busy       bool   // a probe/pair/unpair command is outstanding
 	unlockPair int    // Pairs sent because the phone was unlocked, this attach
-	errors     int    // consecutive error results
-	noDataAt   time.Time
-	recheckAt  time.Time
-	stableAt   time.Time
+	// fixAsked: the user asked for a Pair (Fix trust) during this attach,
+	// so the Pair that follows an unlock is theirs too, even where probes
+	// may not pair (trustwatch fix diagnoses without Pair first).
+	fixAsked  bool
+	errors    int // consecutive error results
+	noDataAt  time.Time
+	recheckAt time.Time
+	stableAt  time.Time
 }
 
 // New returns an engine with no devices.
@@ -190,6 +197,12 @@ func (e *Engine) Snapshot(now time.Time) Snapshot {
 	for _, d := range e.devs {
 		s.Devices = append(s.Devices, d.snapshot())
 	}
+	if e.muxKnown {
+		s.Usbmux.Text = e.muxText()
+		if !e.mux.Reachable {
+			s.Usbmux.Advice = s.Usbmux.Text.Line()
+		}
+	}
 	sort.Slice(s.Devices, func(i, j int) bool { return s.Devices[i].Key < s.Devices[j].Key })
 	return s
 }
@@ -224,6 +237,12 @@ func (e *Engine) muxUp(ev MuxUp, now time.Time) {
 		if d.stale && !listed[d.Key] {
 			e.muxGone(d, now)
 		}
+		// A phone that waited for the service gets the usual window for
+		// its data link, as if it had just been plugged in.
+		if !d.onMux && !d.stale && d.usb != nil && d.usb.Kind == USBMobile && d.State == StateServiceUnavailable {
+			e.setState(d, StateProbing, "", now)
+			d.noDataAt = now.Add(e.cfg.NoDataWindow)
+		}
 	}
 }
 
@@ -231,6 +250,9 @@ func (e *Engine) muxDown(ev MuxDown, now time.Time) {
 	e.muxKnown = true
 	e.setMux(Usbmux{Address: ev.Address, Reachable: false, Error: ev.Err, State: ev.State})
 	for _, d := range e.sorted() {
+		if d.State == StateServiceUnavailable {
+			d.Summary = e.summary(StateServiceUnavailable) // why it is unavailable may have changed
+		}
 		if d.onMux {
 			// Keep the device through a usbmuxd restart; if it comes back
 			// listed, it is re-checked silently and nobody is told twice.
@@ -288,7 +310,7 @@ func (e *Engine) attach(md MuxDevice, now time.Time) {
 		e.probe(d, now, true)
 		return
 	}
-	d.pairSent, d.ourPair, d.errors, d.unlockPair = false, false, 0, 0
+	d.pairSent, d.ourPair, d.errors, d.unlockPair, d.fixAsked = false, false, 0, 0, false
 	if e.flapping(key, now) {
 		e.unstable(d, now)
 		return
@@ -502,7 +524,7 @@ func (e *Engine) probeDone(ev ProbeDone, now time.Time) {
 	} else {
 		d.errors = 0
 	}
-	e.setState(d, r.State, r.Detail, now)
+	e.setStateWhy(d, r.State, r.Detail, r.Lockdown, now)
 	if !e.cfg.Follow {
 		return
 	}
@@ -544,7 +566,7 @@ func (e *Engine) unlocked(ev Unlocked, now time.Time) {
 	if d == nil || ev.Epoch != d.epoch || !d.onMux || d.State != StateUntrustedLocked {
 		return
 	}
-	if !e.cfg.AllowPair || d.unlockPair >= maxUnlockPairs {
+	if (!e.cfg.AllowPair && !d.fixAsked) || d.unlockPair >= maxUnlockPairs {
 		e.probe(d, now, false)
 		return
 	}
@@ -561,8 +583,10 @@ func (e *Engine) fixTrust(key string, now time.Time) {
 	}
 	switch d.State {
 	case StateUntrusted:
+		d.fixAsked = true
 		e.sendPair(d, false, now)
 	case StateTrustRevoked:
+		d.fixAsked = true
 		e.sendPair(d, true, now)
 	}
 }
@@ -690,8 +714,13 @@ func (e *Engine) bump(d *dev) {
 }
 
 func (e *Engine) setState(d *dev, s State, detail string, now time.Time) {
-	d.Detail = detail
-	d.Summary = s.Summary()
+	e.setStateWhy(d, s, detail, "", now)
+}
+
+// setStateWhy is setState with the lockdownd error name behind the state.
+func (e *Engine) setStateWhy(d *dev, s State, detail, lockdown string, now time.Time) {
+	d.Detail, d.Lockdown = detail, lockdown
+	d.Summary = e.summary(s)
 	d.Guide = s.Anchor()
 	if d.State == s {
 		return
@@ -710,6 +739,23 @@ func (e *Engine) remove(d *dev) {
 }
 
 func (e *Engine) cmd(c Command) { e.out.Commands = append(e.out.Commands, c) }
+
+// summary is s's advice; for service-unavailable it says why the service
+// cannot be reached and what to do about it.
+func (e *Engine) summary(s State) string {
+	if s == StateServiceUnavailable {
+		if t := DescribeMux(e.mux, e.cfg.Mux, true); t.Device != "" {
+			return t.Device
+		}
+	}
+	return s.Summary()
+}
+
+// muxText describes usbmuxd's state for the phones plugged in now: any
+// device known while usbmuxd is away is on USB (or was until a moment ago).
+func (e *Engine) muxText() MuxText {
+	return DescribeMux(e.mux, e.cfg.Mux, len(e.devs) > 0)
+}
 
 func (d *dev) target() Target {
 	return Target{Key: d.Key, Epoch: d.epoch, DeviceID: d.DeviceID, UDID: d.UDID}

@@ -65,8 +65,12 @@ type ProbeDone struct {
 
 // ProbeResult is what the lockdown executor found.
 type ProbeResult struct {
-	State       State
-	Detail      string
+	State  State
+	Detail string
+	// Lockdown is the lockdownd error name behind State ("InvalidHostID",
+	// "PasswordProtected", "UserDeniedPairing"…), "" when none: support
+	// reports list it.
+	Lockdown    string
 	Name        string
 	ProductType string
 	IOSVersion  string

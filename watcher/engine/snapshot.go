@@ -29,6 +29,10 @@ type Device struct {
 	LinkSpeed string   `json:"link_speed,omitempty"`
 	USB       *USBInfo `json:"usb,omitempty"`
 
+	// Lockdown is the lockdownd error name behind State, "" when none
+	// (for support reports; Detail says it in words).
+	Lockdown string `json:"-"`
+
 	Previous State     `json:"-"` // state before the last change
 	Since    time.Time `json:"-"` // when State was entered
 	DeviceID int       `json:"-"` // usbmuxd DeviceID, 0 when not on usbmux
@@ -59,6 +63,11 @@ type Usbmux struct {
 	Reachable bool     `json:"reachable"`
 	Error     string   `json:"error"`
 	State     MuxState `json:"state"`
+	// Advice is State in plain words with the next step ("" while running);
+	// Snapshot fills it from Text, the engine never stores either.
+	Advice string `json:"advice"`
+	// Text is State described for the phones plugged in now (DescribeMux).
+	Text MuxText `json:"-"`
 }
 
 // MuxState names, as an identifier, why usbmuxd (Apple Mobile Device
@@ -77,7 +86,14 @@ const (
 	MuxPermissionDenied MuxState = "permission-denied" // the socket refuses this user
 	MuxUnreadable       MuxState = "unreadable"        // it answered something we cannot read
 	MuxBusy             MuxState = "busy"              // its connection queue is full (EAGAIN)
+	MuxNotResponding    MuxState = "not-responding"    // it accepted the connection, then sent nothing (or hung up)
 )
+
+// AllMuxStates lists every state usbmuxd can be in, for docs and tests.
+var AllMuxStates = []MuxState{
+	MuxRunning, MuxNotInstalled, MuxNotRunning, MuxDisabled, MuxStarting,
+	MuxPermissionDenied, MuxUnreadable, MuxBusy, MuxNotResponding,
+}
 
 // Snapshot is the whole picture at one instant. Devices are sorted by Key.
 type Snapshot struct {
