@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/trustwatch/trustwatch/internal/sim"
+	"github.com/trustwatch/trustwatch/internal/simtest"
 )
 
 var binary string
@@ -89,12 +90,7 @@ func statusOf(t *testing.T, addr string, args ...string) (statusJSON, result) {
 
 func startSim(t *testing.T) *sim.Server {
 	t.Helper()
-	s, err := sim.Start(sim.Options{Logf: t.Logf})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
+	return simtest.Start(t, sim.Options{Logf: t.Logf})
 }
 
 var contractFields = []string{"udid", "name", "product_type", "ios_version", "connection", "state", "summary", "guide", "detail"}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/trustwatch/trustwatch/internal/desktoptest"
 	"github.com/trustwatch/trustwatch/internal/sim"
+	"github.com/trustwatch/trustwatch/internal/simtest"
 	"github.com/trustwatch/trustwatch/watcher"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 	"github.com/trustwatch/trustwatch/watcher/usbmux"
@@ -19,15 +20,7 @@ import (
 // unlocked, and Trust is tapped. Exactly three notifications, in order, and
 // "How to fix" on the first opens step-1.
 func TestEndToEndSimulatorWatcherNotifier(t *testing.T) {
-	s, err := sim.Start(sim.Options{Logf: t.Logf})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	addr, err := usbmux.ParseAddress(s.Address())
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, addr := simtest.StartAddr(t, sim.Options{Logf: t.Logf}, usbmux.ParseAddress)
 	w := watcher.New(watcher.Config{
 		Address: addr,
 		Engine:  engine.Config{AllowPair: true, Follow: true, CompletePairing: true},

@@ -8,7 +8,6 @@ import (
 	"image/color"
 	"image/png"
 	"log/slog"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -18,6 +17,7 @@ import (
 	"github.com/godbus/dbus/v5"
 
 	"github.com/trustwatch/trustwatch/internal/desktoptest"
+	"github.com/trustwatch/trustwatch/internal/simtest"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 )
 
@@ -432,7 +432,7 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 	srv := desktoptest.FakeNotificationServer(t, addr)
 	conn := desktoptest.Connect(t, addr)
 	time.Sleep(50 * time.Millisecond)
-	before := runtime.NumGoroutine()
+	before := simtest.Goroutines()
 	for i := range 5 {
 		n := New(Options{Conn: conn, Logger: slog.New(&logRec{}), OpenGuide: func(string) error { return nil }})
 		snaps := make(chan engine.Snapshot)
@@ -447,14 +447,7 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	deadline := time.Now().Add(2 * time.Second)
-	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	if after := runtime.NumGoroutine(); after > before {
-		buf := make([]byte, 1<<16)
-		t.Fatalf("%d goroutines before, %d after:\n%s", before, after, buf[:runtime.Stack(buf, true)])
-	}
+	simtest.WaitGoroutines(t, before)
 }
 
 // A broken icon is one clear log line, and notifications go out without it.

@@ -2,6 +2,7 @@ package tray
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"image"
 	"image/png"
@@ -53,6 +54,28 @@ func argb(t *testing.T, l icons.Level) []byte {
 		}
 	}
 	return out
+}
+
+// clickQuit clicks Quit. systray hands the click on and returns, and the
+// tray quits at once, so the process may be gone before its D-Bus reply to
+// the click is sent: a NoReply error is the click working (callers then
+// check that the tray stopped and exited).
+func clickQuit(t *testing.T, conn *dbus.Conn, dest string, id int32) {
+	t.Helper()
+	err := desktoptest.MenuClick(conn, dest, id)
+	var de dbus.Error
+	if err != nil && !(errors.As(err, &de) && de.Name == "org.freedesktop.DBus.Error.NoReply") {
+		t.Fatalf("click Quit: %v", err)
+	}
+}
+
+// confirmItem recognises each level's icon in what systray publishes.
+func TestLevelPixmapsAreWhatTheHostSees(t *testing.T) {
+	for _, l := range icons.Levels {
+		if !bytes.Equal(levelPixmaps()[l], argb(t, l)) {
+			t.Errorf("levelPixmaps()[%v] is not the published %v icon", l, l)
+		}
+	}
 }
 
 // waitIcon waits until the item's IconPixmap is, byte for byte, the
@@ -110,8 +133,8 @@ func TestTrayOnXfcePanel(t *testing.T) {
 	t0 := time.Now()
 	c := startChild(t, "fake", env)
 	dest := waitItem(t, conn, c, 10*time.Second)
-	c.expect("Start", 5*time.Second)
-	c.expect("Subscribe", 5*time.Second)
+	// Start and Subscribe come from two goroutines, in either order.
+	c.expectAll(5*time.Second, "Start", "Subscribe")
 
 	// The panel's watcher lists the item: the icon is really in the tray.
 	deadline := time.Now().Add(5 * time.Second)
@@ -280,7 +303,11 @@ func TestTrayOnXfcePanel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	click(m.Find("Quit"), "Quit")
+	if q := m.Find("Quit"); q == nil {
+		t.Fatalf("no Quit item in\n%v", m)
+	} else {
+		clickQuit(t, conn, dest, q.ID)
+	}
 	c.expect("Stop", 5*time.Second)
 	c.expect("Exit", 5*time.Second)
 	if err := c.waitExit(5 * time.Second); err != nil {

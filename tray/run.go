@@ -85,6 +85,8 @@ type shell struct {
 	drawn   bool
 	stopped bool          // Start returned before Quit
 	redraw  chan struct{} // capacity 1: "something changed, re-render"
+	shown   itemProps     // what render last gave systray, for confirmItem
+	reapply bool          // confirmItem found systray's item lacking what we set
 }
 
 func newShell(opts Options) *shell {
@@ -134,8 +136,11 @@ func (t *shell) wait() {
 	}
 }
 
+// itemTitle is the StatusNotifierItem's title.
+const itemTitle = "trustwatch"
+
 func (t *shell) onReady() {
-	systray.SetTitle("trustwatch")
+	systray.SetTitle(itemTitle)
 	// The first menu is drawn here, synchronously: the host's first
 	// GetLayout waits until onReady returns.
 	t.render()
@@ -156,11 +161,52 @@ func (t *shell) onReady() {
 			t.poke()
 		}()
 	}
-	t.wg.Add(3)
+	t.wg.Add(4)
 	go t.receive()
 	go t.dispatch()
 	go t.renderLoop()
+	go t.confirmItem()
 	go t.checkHost()
+}
+
+// confirmItemFor bounds how long confirmItem waits for systray to publish
+// its item (it connects to the session bus first, slow on a loaded box).
+const confirmItemFor = 10 * time.Second
+
+// confirmItem reads the item back from the session bus until it shows the
+// icon, tooltip and title render gave systray, re-applying them when it does
+// not. fyne.io/systray v1.12.2 on Linux runs onReady while it is still
+// exporting the item: a SetIcon (or SetTooltip, SetTitle) that lands after
+// it took its copy of the properties but before it publishes them is lost,
+// and the tray would show a blank icon until the level next changed.
+func (t *shell) confirmItem() {
+	defer t.wg.Done()
+	deadline := time.Now().Add(confirmItemFor)
+	for time.Now().Before(deadline) {
+		t.mu.Lock()
+		want := t.shown
+		t.mu.Unlock()
+		got, err := readItem(t.ctx)
+		if errors.Is(err, errNoReadBack) {
+			return
+		}
+		if err == nil {
+			if got == want {
+				return
+			}
+			t.log.Debug("the tray item lacks what was set; re-applying", "shows", got, "set", want)
+			t.mu.Lock()
+			t.reapply = true
+			t.mu.Unlock()
+			t.poke()
+		}
+		select {
+		case <-t.ctx.Done():
+			return
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	t.log.Debug("the tray item never showed what was set", "waited", confirmItemFor)
 }
 
 func (t *shell) onExit() { t.cancel() }
@@ -223,7 +269,8 @@ func (t *shell) renderLoop() {
 // snapshot, touching systray only for what changed.
 func (t *shell) render() {
 	t.mu.Lock()
-	snap, login, stopped := t.snap, t.login, t.stopped
+	snap, login, stopped, reapply := t.snap, t.login, t.stopped, t.reapply
+	t.reapply = false
 	t.mu.Unlock()
 
 	items := Build(snap, login)
@@ -237,7 +284,10 @@ func (t *shell) render() {
 		items = without(items, OpCopyReport)
 	}
 	items = WithAbout(items, t.opts.About, t.opts.OpenFolder != nil)
-	if lv := LevelOf(snap); lv != t.level {
+	if reapply {
+		systray.SetTitle(itemTitle)
+	}
+	if lv := LevelOf(snap); lv != t.level || reapply {
 		t.log.Debug("tray icon", "level", lv.String(), "status", items[0].Title)
 		setIcon(lv)
 		t.level = lv
@@ -246,10 +296,13 @@ func (t *shell) render() {
 	if stopped {
 		tip = "trustwatch: " + StoppedLine
 	}
-	if tip != t.tooltip {
+	if tip != t.tooltip || reapply {
 		systray.SetTooltip(tip)
 		t.tooltip = tip
 	}
+	t.mu.Lock()
+	t.shown = itemProps{Icon: t.level, Tooltip: tip, Title: itemTitle}
+	t.mu.Unlock()
 	if t.drawn && reflect.DeepEqual(items, t.items) {
 		return
 	}

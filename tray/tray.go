@@ -2,8 +2,10 @@ package tray
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 
+	"github.com/trustwatch/trustwatch/icons"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 )
 
@@ -44,3 +46,14 @@ type Options struct {
 	// no such item). It may take a few seconds; it runs off the menu.
 	Report func(ctx context.Context) string
 }
+
+// itemProps is what a tray host sees of the item: the icon (the level whose
+// pixels it shows, -1 for none of them), tooltip title and title.
+type itemProps struct {
+	Icon           icons.Level
+	Tooltip, Title string
+}
+
+// errNoReadBack: this platform's tray is not read back (only Linux's
+// StatusNotifierItem has the start-up race confirmItem repairs).
+var errNoReadBack = errors.New("tray item not readable on this platform")

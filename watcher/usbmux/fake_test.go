@@ -119,13 +119,3 @@ func oneShot(reply func(req map[string]any) map[string]any) func(net.Conn) {
 		_ = writeMsg(c, h.Tag, reply(req))
 	}
 }
-
-// openFDs counts this process's open file descriptors.
-func openFDs(t *testing.T) int {
-	t.Helper()
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Skipf("cannot count fds: %v", err)
-	}
-	return len(ents)
-}
