@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"runtime"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/trustwatch/trustwatch/icons"
 	"github.com/trustwatch/trustwatch/internal/report"
 	"github.com/trustwatch/trustwatch/internal/sessionbus"
+	"github.com/trustwatch/trustwatch/ipc"
 	"github.com/trustwatch/trustwatch/notify"
 	"github.com/trustwatch/trustwatch/service"
 	"github.com/trustwatch/trustwatch/tray"
@@ -71,8 +73,10 @@ func startApp(c appConfig) int {
 			return exitFailure
 		}
 	}
+	var inst *service.Instance
 	if c.instanceLock || c.story == nil {
-		release, err := service.AcquireInstanceLock()
+		var err error
+		inst, err = service.AcquireInstance()
 		if errors.Is(err, service.ErrAlreadyRunning) {
 			fmt.Fprintln(c.stderr, "trustwatch is already running")
 			return exitFailure
@@ -80,7 +84,7 @@ func startApp(c appConfig) int {
 			fmt.Fprintf(c.stderr, "trustwatch: %v\n", err)
 			return exitFailure
 		}
-		defer release()
+		defer inst.Release()
 	}
 	log, where, err := service.SetupLogging(false)
 	if err != nil {
@@ -94,12 +98,24 @@ func startApp(c appConfig) int {
 	// line that says so, and the notifier stays off rather than fail at
 	// every state change.
 	headless := sessionbus.Guard() != ""
+	var ipcL net.Listener
+	if inst != nil {
+		for _, why := range inst.Skipped {
+			log.Warn("runtime dir unusable; using the next one", "err", why)
+		}
+		// `status` and friends ask this tray instead of probing (and
+		// perhaps pairing) by themselves.
+		if ipcL, err = ipc.Listen(inst.Dir); err != nil {
+			log.Warn("no IPC endpoint; status will probe by itself", "err", err)
+		}
+	}
 
 	w := watcher.New(watcher.Config{
 		Address: c.addr,
 		Engine:  engine.Config{AllowPair: true, Follow: true, CompletePairing: true},
 		USB:     c.usb,
 		Logger:  log,
+		Ledger:  openLedger(log),
 	})
 	n := notify.New(notify.Options{AppName: "trustwatch", Icon: icons.AppPNG(), OpenGuide: guide.Open, Logger: log})
 	defer n.Close()
@@ -128,9 +144,18 @@ func startApp(c appConfig) int {
 			if c.story != nil {
 				go c.story(ctx)
 			}
+			served := make(chan struct{})
+			sctx, stopServing := context.WithCancel(ctx)
+			if ipcL != nil {
+				go func() { defer close(served); ipc.Serve(sctx, ipcL, w, log) }()
+			} else {
+				close(served)
+			}
 			if err := w.Run(ctx); err != nil {
 				log.Error("watcher stopped", "err", err)
 			}
+			stopServing()
+			<-served
 		},
 	})
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -55,17 +56,33 @@ func Run(opts Options) error {
 	}
 	restore := quietSystrayRegisterLog()
 	defer restore()
+	var lost atomic.Bool
+	gone := busGone() // now: the connection sessionBus just made
 	go func() {
 		select {
 		case <-sig:
+			systray.Quit()
+		case <-gone:
+			// Nothing can show the icon or the menu any more, and
+			// lingering would keep the instance lock from the next login's
+			// tray: quit, with an error so a service manager restarts us
+			// where a session still exists.
+			t.log.Error("the D-Bus session bus went away; quitting")
+			lost.Store(true)
 			systray.Quit()
 		case <-t.ctx.Done():
 		}
 	}()
 	systray.Run(t.onReady, t.onExit)
 	t.wait()
+	if lost.Load() {
+		return ErrSessionBusLost
+	}
 	return nil
 }
+
+// ErrSessionBusLost: the tray quit because its D-Bus session bus died.
+var ErrSessionBusLost = errors.New("the D-Bus session bus went away")
 
 type shell struct {
 	opts Options
