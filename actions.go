@@ -1,23 +1,26 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/trustwatch/trustwatch/guide"
 	"github.com/trustwatch/trustwatch/internal/actionurl"
+	"github.com/trustwatch/trustwatch/ipc"
 	"github.com/trustwatch/trustwatch/service"
-	"github.com/trustwatch/trustwatch/tray"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 )
 
 // Action URLs ("trustwatch:guide/step-3", "trustwatch:fix/<key>") are what
 // Windows toast buttons activate: Windows starts `trustwatch.exe <URL>`.
-// This process hands the action to the running tray; without one, it opens
-// the guide (Fix trust needs the tray's view of the phone).
+// How to fix opens the guide from this process; Fix trust goes to the
+// running tray through its IPC endpoint (as `trustwatch fix` does), and
+// opens the guide at the Fix-trust step when no tray runs.
 
 // runActionURL is `trustwatch trustwatch:…`.
 func runActionURL(url string, stderr io.Writer) int {
@@ -26,15 +29,17 @@ func runActionURL(url string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "trustwatch: %v\n", err)
 		return exitUsage
 	}
-	err = service.SendAction(a.String())
-	if err == nil {
-		return exitOK
-	}
-	if !errors.Is(err, service.ErrNoTray) {
-		fmt.Fprintf(stderr, "trustwatch: could not reach the running trustwatch: %v\n", err)
-	}
 	anchor := a.Arg
 	if a.Verb == actionurl.Fix {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_, err := ipc.Do(ctx, ipc.OpFixTrust, deviceKey(a.Arg))
+		if err == nil {
+			return exitOK
+		}
+		if !errors.Is(err, ipc.ErrNotRunning) {
+			fmt.Fprintf(stderr, "trustwatch: could not reach the running trustwatch: %v\n", err)
+		}
 		anchor = "step-6" // "Fix trust from this computer", by hand
 	}
 	if err := guide.Open(anchor); err != nil {
@@ -44,45 +49,19 @@ func runActionURL(url string, stderr io.Writer) int {
 	return exitOK
 }
 
-// trayAction turns a handed-over URL into the tray action it stands for.
-func trayAction(url string) (tray.Action, error) {
-	a, err := actionurl.Parse(url)
-	if err != nil {
-		return tray.Action{}, err
+// deviceKey is how the engine keys a device: a UDID, hyphenated as people
+// see it or not, becomes its normal form; other keys ("usb:1-5") stay.
+func deviceKey(arg string) string {
+	if strings.Contains(arg, ":") {
+		return arg
 	}
-	if a.Verb == actionurl.Fix {
-		key := a.Arg
-		if !strings.Contains(key, ":") {
-			// A UDID, hyphenated as people see it or not, as devices are keyed.
-			key = engine.NormalizeUDID(key)
-		}
-		return tray.Action{Op: tray.OpFixTrust, Key: key}, nil
-	}
-	return tray.Action{Op: tray.OpShowGuide, Anchor: a.Arg}, nil
+	return engine.NormalizeUDID(arg)
 }
 
-// serveActions registers the trustwatch: scheme for this exe and feeds
-// handed-over actions to the tray; stop ends it. Off Windows both are no-ops.
-func serveActions(log *slog.Logger) (actions <-chan tray.Action, stop func()) {
-	ch := make(chan tray.Action, 4)
+// registerURLScheme points trustwatch: URLs at this exe (Windows; a no-op
+// elsewhere), so toast buttons reach it wherever it was unzipped.
+func registerURLScheme(log *slog.Logger) {
 	if err := service.RegisterURLProtocol(); err != nil {
 		log.Warn("toast buttons will not reach trustwatch: could not register trustwatch: URLs", "err", err)
 	}
-	stop, err := service.ServeActions(func(url string) {
-		a, err := trayAction(url)
-		if err != nil {
-			log.Warn("ignored a handed-over action", "err", err)
-			return
-		}
-		select {
-		case ch <- a:
-		default:
-			log.Warn("actions arrive faster than they run; dropped one", "op", a.Op.String())
-		}
-	})
-	if err != nil {
-		log.Warn("toast buttons will not reach trustwatch", "err", err)
-		return nil, func() {}
-	}
-	return ch, stop
 }

@@ -4,6 +4,8 @@ import (
 	"log/slog"
 
 	"golang.org/x/sys/windows/registry"
+
+	"github.com/trustwatch/trustwatch/icons"
 )
 
 // defaultBackend on Windows 10 and 11 is a go-toast toast whose
@@ -12,11 +14,11 @@ import (
 // ToastBackend). Older Windows, and Wine as it comes (it reports Windows 7
 // and has no WinRT toasts), get beeep's balloon, without buttons. The rule
 // is beeep's own.
-func defaultBackend(o Options, _ func(anchor string), _ *slog.Logger) Backend {
+func defaultBackend(o Options, _ callbacks, _ *slog.Logger) Backend {
 	if windows10OrLater() {
-		return NewToastBackend(o.AppName, o.Icon)
+		return NewToastBackend(o.AppName, iconFor(o), icons.AppPNG())
 	}
-	return NewBeeepBackend(o.AppName, o.Icon)
+	return NewBeeepBackend(o.AppName, iconFor(o))
 }
 
 // windows10OrLater: CurrentMajorVersionNumber exists from Windows 10 on

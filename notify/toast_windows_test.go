@@ -11,6 +11,8 @@ import (
 
 	"git.sr.ht/~jackmordaunt/go-toast/tmpl"
 	"golang.org/x/sys/windows/registry"
+
+	"github.com/trustwatch/trustwatch/icons"
 )
 
 type toastXML struct {
@@ -46,7 +48,7 @@ func render(t *testing.T, m Message) toastXML {
 }
 
 func TestToastButtons(t *testing.T) {
-	const key = "00008030-001A2B3C4D5E6F70"
+	const key = "00008030001A2B3C4D5E6F70"
 	type button struct{ content, args string }
 	for _, c := range []struct {
 		name    string
@@ -55,16 +57,16 @@ func TestToastButtons(t *testing.T) {
 		buttons []button
 	}{
 		{"trust revoked: Fix trust and How to fix",
-			Message{Title: "Anna's iPhone no longer trusts this computer", Body: "Choose Fix trust…", Anchor: "step-6", Keys: []string{key}},
+			Message{Title: "Anna's iPhone no longer trusts this computer", Body: "Choose Fix trust…", Anchor: "step-6", FixTrust: key, Keys: []string{key}},
 			"trustwatch:guide/step-6",
 			[]button{{"Fix trust", "trustwatch:fix/" + key}, {"How to fix", "trustwatch:guide/step-6"}}},
-		{"untrusted", Message{Title: "t", Anchor: "step-3", Keys: []string{key}}, "trustwatch:guide/step-3",
+		{"untrusted", Message{Title: "t", Anchor: "step-3", FixTrust: key, Keys: []string{key}}, "trustwatch:guide/step-3",
 			[]button{{"Fix trust", "trustwatch:fix/" + key}, {"How to fix", "trustwatch:guide/step-3"}}},
 		{"locked: no Fix trust", Message{Title: "t", Anchor: "issue-locked", Keys: []string{key}}, "trustwatch:guide/issue-locked",
 			[]button{{"How to fix", "trustwatch:guide/issue-locked"}}},
-		{"several phones in one toast: no Fix trust", Message{Title: "t", Anchor: "step-6", Keys: []string{key, "usb:1-5"}}, "trustwatch:guide/step-6",
-			[]button{{"How to fix", "trustwatch:guide/step-6"}}},
-		{"a Tell without anchor: no buttons", Message{Title: "trustwatch dev", Body: "Watches…"}, "", nil},
+		{"a USB-only key", Message{Title: "t", Anchor: "step-6", FixTrust: "usb:1-5"}, "trustwatch:guide/step-6",
+			[]button{{"Fix trust", "trustwatch:fix/usb:1-5"}, {"How to fix", "trustwatch:guide/step-6"}}},
+		{"a notice without anchor: no buttons", Message{Title: "trustwatch dev", Body: "Watches…"}, "", nil},
 	} {
 		x := render(t, c.m)
 		if x.Launch != c.launch {
@@ -94,7 +96,7 @@ func TestToastButtons(t *testing.T) {
 
 // A phone may call itself anything; its name must not break the toast.
 func TestToastHostileName(t *testing.T) {
-	x := render(t, Message{Title: `Ann]]><x>"&'s iPhone is locked`, Body: "b", Anchor: "issue-locked", Keys: []string{"k"}})
+	x := render(t, Message{Title: `Ann]]><x>"&'s iPhone is locked`, Body: "b", Anchor: "issue-locked", FixTrust: "k"})
 	if len(x.Texts) < 1 || !strings.HasPrefix(x.Texts[0], "Ann]] >") {
 		t.Fatalf("texts %q", x.Texts)
 	}
@@ -110,7 +112,7 @@ func TestToastIconFileStays(t *testing.T) {
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	t.Setenv("LOCALAPPDATA", dir)
 	png := []byte("\x89PNG fake")
-	p := toastIconFile("trustwatch-test", png)
+	p := lastingFile("trustwatch-test", "trustwatch-test.png", png)
 	if p != filepath.Join(dir, "trustwatch-test", "trustwatch-test.png") {
 		t.Fatalf("icon at %q", p)
 	}
@@ -118,7 +120,7 @@ func TestToastIconFileStays(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again := toastIconFile("trustwatch-test", png); again != p {
+	if again := lastingFile("trustwatch-test", "trustwatch-test.png", png); again != p {
 		t.Fatalf("second call: %q", again)
 	}
 	st2, _ := os.Stat(p)
@@ -142,18 +144,19 @@ func TestToastRegistersAppUserModelID(t *testing.T) {
 	id := fmt.Sprintf("trustwatch-test-%d", os.Getpid())
 	path := `SOFTWARE\Classes\AppUserModelId\` + id
 	t.Cleanup(func() { registry.DeleteKey(registry.CURRENT_USER, path) })
-	b := NewToastBackend(id, []byte("\x89PNG fake"))
+	NewToastBackend(id, icons.NotificationPNG, []byte("\x89PNG fake"))
+	appIcon := filepath.Join(dir, id, id+".png")
 	k, err := registry.OpenKey(registry.CURRENT_USER, path, registry.QUERY_VALUE)
 	if err != nil {
 		t.Fatalf("no %s: %v", path, err)
 	}
 	defer k.Close()
-	for name, want := range map[string]string{"DisplayName": id, "IconUri": b.icon, "CustomActivator": toastGUID} {
+	for name, want := range map[string]string{"DisplayName": id, "IconUri": appIcon, "CustomActivator": toastGUID} {
 		if got, _, err := k.GetStringValue(name); err != nil || got != want {
 			t.Errorf("%s = %q (%v), want %q", name, got, err, want)
 		}
 	}
-	if b.icon == "" || !strings.HasPrefix(b.icon, dir) {
-		t.Errorf("icon %q not under LOCALAPPDATA", b.icon)
+	if _, err := os.Stat(appIcon); err != nil {
+		t.Errorf("no lasting app icon: %v", err)
 	}
 }

@@ -4,9 +4,15 @@
 #   scripts/build-msi.sh <version> <arch> <path-to-exe> <out-dir>
 #
 # version: 1.2.3, v1.2.3 or 1.2.3-suffix (the MSI's ProductVersion is 1.2.3);
-# arch: amd64 or 386 (wixl builds no arm64 packages); the exe: a GUI build
-# (-ldflags "-H=windowsgui"). Prints the path of the .msi it wrote,
-# <out-dir>/trustwatch-<version>-windows-<arch>.msi.
+# arch: amd64, arm64 or 386; the exe: a GUI build (-ldflags "-H=windowsgui").
+# Prints the path of the .msi it wrote,
+# <out-dir>/trustwatch_<version>_windows_<arch>.msi (named like
+# release.sh's zips).
+#
+# wixl knows no arm64 package template, so the arm64 exe ships in an x86
+# ("Intel") package: it is per-user with no 64-bit components (HKCU and
+# %LOCALAPPDATA% are not redirected), and Windows on ARM installs x86
+# packages.
 #
 # The package (packaging/windows/trustwatch.wxs) installs for the current
 # user only, without elevation, under %LOCALAPPDATA%\Programs\trustwatch:
@@ -25,7 +31,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
 usage() {
-	echo "usage: $0 <version> <arch: amd64|386> <path-to-trustwatch.exe> <out-dir>" >&2
+	echo "usage: $0 <version> <arch: amd64|arm64|386> <path-to-trustwatch.exe> <out-dir>" >&2
 	exit 2
 }
 [[ $# -eq 4 ]] || usage
@@ -49,9 +55,9 @@ IFS=. read -r major minor patch <<<"$numeric"
 }
 case $arch in
 amd64) wixarch=x64 ;;
-386) wixarch=x86 ;;
+386 | arm64) wixarch=x86 ;;
 *)
-	echo "build-msi.sh: wixl builds x86 and x64 packages only, not $arch; ship the zip" >&2
+	echo "build-msi.sh: unknown arch $arch (amd64, arm64, 386)" >&2
 	exit 2
 	;;
 esac
@@ -60,7 +66,7 @@ esac
 	exit 2
 }
 mkdir -p "$out"
-msi=$(cd "$out" && pwd)/trustwatch-$version-windows-$arch.msi
+msi=$(cd "$out" && pwd)/trustwatch_${version}_windows_$arch.msi
 
 stage=$(mktemp -d /tmp/trustwatch-msi.XXXXXX)
 trap 'rm -rf "$stage"' EXIT

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The Windows build under Wine 8:
 #  1. Windows unit tests under Wine: service/ (HKCU Run + StartupApproved,
-#     single-instance mutex, CLI, URL scheme, action hand-off), watcher/usb
+#     single-instance mutex, CLI, URL scheme), ipc/ (the named pipe), watcher/usb
 #     (SetupAPI, the RegisterDeviceNotification window), the Apple service
 #     through the service manager (`sc create`), toasts' XML and registration;
 #  2. the GUI exe (-H=windowsgui) with its resources checked, and the MSI
@@ -97,7 +97,7 @@ export PATH=$work/bin:$PATH
 
 echo "test-wine.sh: GOOS=windows go test (under Wine)"
 wintest() { GOOS=windows GOARCH=amd64 CGO_ENABLED=0 timeout 300 go test -count=1 "$@"; }
-wintest ./service/... ./watcher/usb/... ./internal/actionurl/...
+wintest "$@" ./service/... ./ipc/... ./watcher/usb/... ./internal/actionurl/...
 # Only the Windows tests of these packages: the rest needs AF_UNIX.
 wintest -run 'ServiceStates|ProcessRunning|ClassifyService' ./watcher/
 wintest -run 'Toast|WindowsDefault' ./notify/

@@ -5,13 +5,14 @@ package tray
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 
 	"github.com/trustwatch/trustwatch/icons"
 	"github.com/trustwatch/trustwatch/internal/clipboard"
+	"github.com/trustwatch/trustwatch/notify"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 )
 
@@ -55,17 +57,33 @@ func Run(opts Options) error {
 	}
 	restore := quietSystrayRegisterLog()
 	defer restore()
+	var lost atomic.Bool
+	gone := busGone() // now: the connection sessionBus just made
 	go func() {
 		select {
 		case <-sig:
+			systray.Quit()
+		case <-gone:
+			// Nothing can show the icon or the menu any more, and
+			// lingering would keep the instance lock from the next login's
+			// tray: quit, with an error so a service manager restarts us
+			// where a session still exists.
+			t.log.Error("the D-Bus session bus went away; quitting")
+			lost.Store(true)
 			systray.Quit()
 		case <-t.ctx.Done():
 		}
 	}()
 	systray.Run(t.onReady, t.onExit)
 	t.wait()
+	if lost.Load() {
+		return ErrSessionBusLost
+	}
 	return nil
 }
+
+// ErrSessionBusLost: the tray quit because its D-Bus session bus died.
+var ErrSessionBusLost = errors.New("the D-Bus session bus went away")
 
 type shell struct {
 	opts Options
@@ -85,6 +103,8 @@ type shell struct {
 	drawn   bool
 	stopped bool          // Start returned before Quit
 	redraw  chan struct{} // capacity 1: "something changed, re-render"
+	shown   itemProps     // what render last gave systray, for confirmItem
+	reapply bool          // confirmItem found systray's item lacking what we set
 }
 
 func newShell(opts Options) *shell {
@@ -134,8 +154,11 @@ func (t *shell) wait() {
 	}
 }
 
+// itemTitle is the StatusNotifierItem's title.
+const itemTitle = "trustwatch"
+
 func (t *shell) onReady() {
-	systray.SetTitle("trustwatch")
+	systray.SetTitle(itemTitle)
 	// The first menu is drawn here, synchronously: the host's first
 	// GetLayout waits until onReady returns.
 	t.render()
@@ -156,11 +179,56 @@ func (t *shell) onReady() {
 			t.poke()
 		}()
 	}
-	t.wg.Add(3)
+	if t.opts.Actions != nil {
+		t.wg.Add(1)
+		go t.external()
+	}
+	t.wg.Add(4)
 	go t.receive()
 	go t.dispatch()
 	go t.renderLoop()
+	go t.confirmItem()
 	go t.checkHost()
+}
+
+// confirmItemFor bounds how long confirmItem waits for systray to publish
+// its item (it connects to the session bus first, slow on a loaded box).
+const confirmItemFor = 10 * time.Second
+
+// confirmItem reads the item back from the session bus until it shows the
+// icon, tooltip and title render gave systray, re-applying them when it does
+// not. fyne.io/systray v1.12.2 on Linux runs onReady while it is still
+// exporting the item: a SetIcon (or SetTooltip, SetTitle) that lands after
+// it took its copy of the properties but before it publishes them is lost,
+// and the tray would show a blank icon until the level next changed.
+func (t *shell) confirmItem() {
+	defer t.wg.Done()
+	deadline := time.Now().Add(confirmItemFor)
+	for time.Now().Before(deadline) {
+		t.mu.Lock()
+		want := t.shown
+		t.mu.Unlock()
+		got, err := readItem(t.ctx)
+		if errors.Is(err, errNoReadBack) {
+			return
+		}
+		if err == nil {
+			if got == want {
+				return
+			}
+			t.log.Debug("the tray item lacks what was set; re-applying", "shows", got, "set", want)
+			t.mu.Lock()
+			t.reapply = true
+			t.mu.Unlock()
+			t.poke()
+		}
+		select {
+		case <-t.ctx.Done():
+			return
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	t.log.Debug("the tray item never showed what was set", "waited", confirmItemFor)
 }
 
 func (t *shell) onExit() { t.cancel() }
@@ -195,6 +263,27 @@ func (t *shell) receive() {
 	}
 }
 
+// external forwards clicks from elsewhere (a notification's button) to
+// the dispatcher, so they take the menu's path.
+func (t *shell) external() {
+	defer t.wg.Done()
+	for {
+		select {
+		case <-t.ctx.Done():
+			return
+		case a, ok := <-t.opts.Actions:
+			if !ok {
+				return
+			}
+			select {
+			case t.clicks <- a:
+			default:
+				t.log.Warn("click dropped: too many pending", "op", a.Op.String())
+			}
+		}
+	}
+}
+
 func (t *shell) poke() {
 	select {
 	case t.redraw <- struct{}{}:
@@ -223,7 +312,8 @@ func (t *shell) renderLoop() {
 // snapshot, touching systray only for what changed.
 func (t *shell) render() {
 	t.mu.Lock()
-	snap, login, stopped := t.snap, t.login, t.stopped
+	snap, login, stopped, reapply := t.snap, t.login, t.stopped, t.reapply
+	t.reapply = false
 	t.mu.Unlock()
 
 	items := Build(snap, login)
@@ -237,7 +327,13 @@ func (t *shell) render() {
 		items = without(items, OpCopyReport)
 	}
 	items = WithAbout(items, t.opts.About, t.opts.OpenFolder != nil)
-	if lv := LevelOf(snap); lv != t.level {
+	if n := t.opts.Notifications; n != nil {
+		items = WithNotifications(items, snap, n.Mode(), n.Muted)
+	}
+	if reapply {
+		systray.SetTitle(itemTitle)
+	}
+	if lv := LevelOf(snap); lv != t.level || reapply {
 		t.log.Debug("tray icon", "level", lv.String(), "status", items[0].Title)
 		setIcon(lv)
 		t.level = lv
@@ -246,10 +342,13 @@ func (t *shell) render() {
 	if stopped {
 		tip = "trustwatch: " + StoppedLine
 	}
-	if tip != t.tooltip {
+	if tip != t.tooltip || reapply {
 		systray.SetTooltip(tip)
 		t.tooltip = tip
 	}
+	t.mu.Lock()
+	t.shown = itemProps{Icon: t.level, Tooltip: tip, Title: itemTitle}
+	t.mu.Unlock()
 	if t.drawn && reflect.DeepEqual(items, t.items) {
 		return
 	}
@@ -318,8 +417,6 @@ func (t *shell) dispatch() {
 			return
 		case a := <-t.clicks:
 			t.do(a)
-		case a := <-t.opts.Actions: // nil: never
-			t.do(a)
 		}
 	}
 }
@@ -337,11 +434,20 @@ func (t *shell) do(a Action) {
 		}
 		// decide on the state now, not the one the menu was drawn from
 		f := FixAction(d.State)
+		n := t.opts.Notifications
 		if f.CallFixTrust {
+			if n != nil {
+				// before the Pair, so its outcome is the answer
+				n.FixTrustClicked(a.Key)
+			}
 			t.opts.Controller.FixTrust(a.Key)
 		}
 		if f.Title != "" {
-			t.tell(f.Title, f.Body, f.Anchor)
+			if n != nil {
+				n.Answer(a.Key, notify.Feedback{Title: f.Title, Body: f.Body, Anchor: f.Anchor, Level: icons.StateLevel(d.State)})
+			} else {
+				t.tell(f.Title, f.Body, f.Anchor)
+			}
 		}
 		if f.OpenGuide != "" {
 			t.openGuide(f.OpenGuide)
@@ -355,8 +461,30 @@ func (t *shell) do(a Action) {
 		if !ok {
 			return
 		}
+		if n := t.opts.Notifications; n != nil {
+			// before the unpair: the "not trusted" that follows is the
+			// user's own doing, not news
+			n.Forgot(a.Key)
+			t.opts.Controller.Forget(a.Key)
+			return
+		}
 		t.opts.Controller.Forget(a.Key)
-		t.tell("Pairing forgotten", d.DisplayName()+" will ask to trust this computer the next time it is plugged in.", "step-3")
+		title, body := notify.ForgottenFeedback.Title, strings.ReplaceAll(notify.ForgottenFeedback.Body, notify.NamePlaceholder, d.DisplayName())
+		t.tell(title, body, notify.ForgottenFeedback.Anchor)
+	case OpNotifyMode:
+		if n := t.opts.Notifications; n != nil {
+			if err := n.SetMode(a.Mode); err != nil {
+				t.log.Warn("cannot save the Notifications switch", "err", err)
+			}
+			t.poke()
+		}
+	case OpMute:
+		if n := t.opts.Notifications; n != nil {
+			if err := n.SetMuted(a.UDID, !n.Muted(a.UDID)); err != nil {
+				t.log.Warn("cannot save Mute this iPhone", "err", err)
+			}
+			t.poke()
+		}
 	case OpToggleLogin:
 		t.toggleLogin()
 	case OpOpenLogFolder:
@@ -467,7 +595,8 @@ func (t *shell) openGuide(anchor string) {
 		defer t.wg.Done()
 		if err := t.opts.OpenGuide(anchor); err != nil {
 			t.log.Warn("cannot open the guide", "anchor", anchor, "err", err)
-			t.tell("Could not open the guide", fmt.Sprintf("Run \"trustwatch guide %s --print\" to read it in a terminal.", anchor), "")
+			title, body := notify.GuideUnavailable(anchor)
+			t.tell(title, body, "")
 		}
 	}()
 }

@@ -1,7 +1,7 @@
 // Package winmsg makes message-only windows (parent HWND_MESSAGE) that pump
 // their messages on a goroutine locked to its own OS thread: what Windows
-// needs to deliver WM_DEVICECHANGE (USB hotplug) and WM_COPYDATA (action
-// hand-off between trustwatch processes) to a program without a window.
+// needs to deliver WM_DEVICECHANGE (USB hotplug) to a program without a
+// window.
 package winmsg
 
 import (
@@ -23,7 +23,6 @@ var (
 	procDispatchMessageW = user32.NewProc("DispatchMessageW")
 	procPostMessageW     = user32.NewProc("PostMessageW")
 	procPostQuitMessage  = user32.NewProc("PostQuitMessage")
-	procFindWindowExW    = user32.NewProc("FindWindowExW")
 	procSendMessageTOW   = user32.NewProc("SendMessageTimeoutW")
 )
 
@@ -191,20 +190,9 @@ func Live() int {
 	return len(procs)
 }
 
-// Find returns the message-only window with this class and title; 0 when
-// there is none in this session.
-func Find(class, title string) uintptr {
-	cls, err1 := windows.UTF16PtrFromString(class)
-	ttl, err2 := windows.UTF16PtrFromString(title)
-	if err1 != nil || err2 != nil {
-		return 0
-	}
-	h, _, _ := procFindWindowExW.Call(hwndMessage, 0, uintptr(unsafe.Pointer(cls)), uintptr(unsafe.Pointer(ttl)))
-	return h
-}
-
 // Send sends a message and waits at most timeoutMs for the answer (the
-// receiver may be hung); ok false when it did not answer in time.
+// receiver may be hung); ok false when it did not answer in time. The USB
+// tests send WM_DEVICECHANGE with it, as Windows does on a plug.
 func Send(hwnd uintptr, msg uint32, wParam uintptr, lParam unsafe.Pointer, timeoutMs uint32) (result uintptr, ok bool) {
 	const smtoAbortIfHung, smtoBlock = 0x0002, 0x0001
 	r, _, _ := procSendMessageTOW.Call(hwnd, uintptr(msg), wParam, uintptr(lParam), smtoAbortIfHung|smtoBlock, uintptr(timeoutMs), uintptr(unsafe.Pointer(&result)))

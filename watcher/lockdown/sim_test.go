@@ -8,39 +8,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"runtime"
 	"testing"
 	"time"
 
 	"github.com/trustwatch/trustwatch/internal/sim"
+	"github.com/trustwatch/trustwatch/internal/simtest"
 	"github.com/trustwatch/trustwatch/watcher/lockdown"
 	"github.com/trustwatch/trustwatch/watcher/usbmux"
 )
-
-func startSim(t *testing.T) (*sim.Server, usbmux.Address) {
-	t.Helper()
-	s, err := sim.Start(sim.Options{Logf: func(f string, a ...any) {
-		if os.Getenv("TW_SIM_LOG") != "" {
-			t.Logf(f, a...)
-		}
-	}})
-	if err != nil {
-		t.Fatalf("sim.Start: %v", err)
-	}
-	t.Cleanup(func() { s.Close() })
-	addr, err := usbmux.ParseAddress(s.Address())
-	if err != nil {
-		t.Fatalf("sim address %q: %v", s.Address(), err)
-	}
-	return s, addr
-}
-
-func ctxT(t *testing.T, d time.Duration) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	t.Cleanup(cancel)
-	return ctx
-}
 
 // dial opens a lockdown connection to the device with this UDID.
 func dial(ctx context.Context, addr usbmux.Address, udid string) (*lockdown.Conn, usbmux.DeviceInfo, error) {
@@ -136,16 +111,8 @@ func diagnose(ctx context.Context, addr usbmux.Address, udid string, allowPair b
 	return "ready", info, nil
 }
 
-func openFDs(t *testing.T) int {
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Skipf("cannot count fds: %v", err)
-	}
-	return len(ents)
-}
-
 func TestSimSituations(t *testing.T) {
-	s, addr := startSim(t)
+	s, addr := simtest.StartAddr(t, sim.Options{}, usbmux.ParseAddress)
 	cases := []struct {
 		name      string
 		cfg       sim.DeviceConfig
@@ -169,9 +136,9 @@ func TestSimSituations(t *testing.T) {
 			cfg := tc.cfg
 			cfg.Name = fmt.Sprintf("Phone %d", i)
 			d := s.AddDevice(cfg)
-			fds := openFDs(t)
+			fds := simtest.FDs(t)
 			start := time.Now()
-			state, info, err := diagnose(ctxT(t, 5*time.Second), addr, d.UDID(), true)
+			state, info, err := diagnose(simtest.Ctx(t, 5*time.Second), addr, d.UDID(), true)
 			took := time.Since(start)
 			if err != nil {
 				t.Fatalf("diagnose: %v\nrequests: %q", err, d.Stats().Requests)
@@ -192,7 +159,7 @@ func TestSimSituations(t *testing.T) {
 			}
 			// Every socket of the probe is closed (the sim's own end lives in
 			// this process too, so wait for it).
-			waitFor(t, func() bool { return openFDs(t) <= fds }, "fds back to %d", fds)
+			simtest.WaitFDs(t, fds)
 			t.Logf("%s: %v, %d requests", tc.name, took.Round(time.Millisecond), len(st.Requests))
 			d.Detach()
 		})
@@ -200,9 +167,9 @@ func TestSimSituations(t *testing.T) {
 }
 
 func TestSimNoPair(t *testing.T) {
-	s, addr := startSim(t)
+	s, addr := simtest.StartAddr(t, sim.Options{}, usbmux.ParseAddress)
 	d := s.AddDevice(sim.DeviceConfig{})
-	state, _, err := diagnose(ctxT(t, 5*time.Second), addr, d.UDID(), false)
+	state, _, err := diagnose(simtest.Ctx(t, 5*time.Second), addr, d.UDID(), false)
 	if err != nil || state != "untrusted" {
 		t.Fatalf("%q %v", state, err)
 	}
@@ -215,9 +182,9 @@ func TestSimNoPair(t *testing.T) {
 // succeeds, SavePairRecord (with DeviceID) makes usbmuxd send Paired, and
 // the saved record opens a TLS session.
 func TestSimPairAfterTrust(t *testing.T) {
-	s, addr := startSim(t)
+	s, addr := simtest.StartAddr(t, sim.Options{}, usbmux.ParseAddress)
 	d := s.AddDevice(sim.DeviceConfig{})
-	ctx := ctxT(t, 10*time.Second)
+	ctx := simtest.Ctx(t, 10*time.Second)
 	l, err := usbmux.Listen(ctx, addr)
 	if err != nil {
 		t.Fatal(err)
@@ -308,9 +275,9 @@ func TestSimPairAfterTrust(t *testing.T) {
 
 // The insecure notification proxy relays request_pair when Trust is tapped.
 func TestSimRequestPairNotification(t *testing.T) {
-	s, addr := startSim(t)
+	s, addr := simtest.StartAddr(t, sim.Options{}, usbmux.ParseAddress)
 	d := s.AddDevice(sim.DeviceConfig{Dialog: true})
-	ctx := ctxT(t, 10*time.Second)
+	ctx := simtest.Ctx(t, 10*time.Second)
 	c, info, err := dial(ctx, addr, d.UDID())
 	if err != nil {
 		t.Fatal(err)
@@ -348,7 +315,7 @@ func TestSimRequestPairNotification(t *testing.T) {
 }
 
 func TestSimFaults(t *testing.T) {
-	s, addr := startSim(t)
+	s, addr := simtest.StartAddr(t, sim.Options{}, usbmux.ParseAddress)
 	cases := []struct {
 		fault sim.Fault
 		want  error
@@ -360,13 +327,13 @@ func TestSimFaults(t *testing.T) {
 		{sim.FaultConnectRefused, usbmux.ErrConnectionRefused},
 		{sim.FaultMuxGarbage, usbmux.ErrProtocol},
 	}
-	fds := openFDs(t)
-	gor := runtime.NumGoroutine()
+	fds := simtest.FDs(t)
+	gor := simtest.Goroutines()
 	for _, tc := range cases {
 		t.Run(tc.fault.String(), func(t *testing.T) {
 			d := s.AddDevice(sim.DeviceConfig{Trusted: true, Fault: tc.fault})
 			start := time.Now()
-			_, _, err := diagnose(ctxT(t, 400*time.Millisecond), addr, d.UDID(), false)
+			_, _, err := diagnose(simtest.Ctx(t, 400*time.Millisecond), addr, d.UDID(), false)
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("got %v, want %v", err, tc.want)
 			}
@@ -379,13 +346,13 @@ func TestSimFaults(t *testing.T) {
 			d.Detach()
 		})
 	}
-	waitFor(t, func() bool { return openFDs(t) <= fds }, "fds back to %d", fds)
-	waitFor(t, func() bool { return runtime.NumGoroutine() <= gor+2 }, "goroutines back to %d", gor)
+	simtest.WaitFDs(t, fds)
+	simtest.WaitGoroutines(t, gor)
 }
 
 // Repeated probes of every kind leave no sockets behind.
 func TestSimNoLeaks(t *testing.T) {
-	s, addr := startSim(t)
+	s, addr := simtest.StartAddr(t, sim.Options{}, usbmux.ParseAddress)
 	udids := []string{
 		s.AddDevice(sim.DeviceConfig{Trusted: true}).UDID(),
 		s.AddDevice(sim.DeviceConfig{Revoked: true}).UDID(),
@@ -394,48 +361,32 @@ func TestSimNoLeaks(t *testing.T) {
 	}
 	// Warm up (lazy key generation in the sim).
 	for _, u := range udids {
-		if _, _, err := diagnose(ctxT(t, 5*time.Second), addr, u, false); err != nil {
+		if _, _, err := diagnose(simtest.Ctx(t, 5*time.Second), addr, u, false); err != nil {
 			t.Fatal(err)
 		}
 	}
-	fds := openFDs(t)
-	gor := runtime.NumGoroutine()
+	fds := simtest.FDs(t)
+	gor := simtest.Goroutines()
 	start := time.Now()
 	const rounds = 10
 	for i := 0; i < rounds; i++ {
 		for _, u := range udids {
-			if _, _, err := diagnose(ctxT(t, 5*time.Second), addr, u, false); err != nil {
+			if _, _, err := diagnose(simtest.Ctx(t, 5*time.Second), addr, u, false); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
 	per := time.Since(start) / (rounds * time.Duration(len(udids)))
-	waitFor(t, func() bool { return openFDs(t) <= fds }, "fds back to %d (now %d)", fds, openFDs(t))
-	waitFor(t, func() bool { return runtime.NumGoroutine() <= gor }, "goroutines back to %d", gor)
+	simtest.WaitFDs(t, fds)
+	simtest.WaitGoroutines(t, gor)
 	t.Logf("%d probes, %v per probe (ListDevices, Connect, QueryType, GetValue, ReadPairRecord, StartSession+TLS, ...)", rounds*len(udids), per)
-}
-
-func waitFor(t *testing.T, cond func() bool, format string, args ...any) {
-	t.Helper()
-	deadline := time.Now().Add(3 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting: "+format, args...)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // BenchmarkProbeReady: one full diagnosis of a trusted phone (ListDevices,
 // Connect, QueryType, GetValue, ReadPairRecord, StartSession with TLS,
 // PasswordProtected, StopSession).
 func BenchmarkProbeReady(b *testing.B) {
-	s, err := sim.Start(sim.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	addr, _ := usbmux.ParseAddress(s.Address())
+	s, addr := simtest.StartAddr(b, sim.Options{}, usbmux.ParseAddress)
 	d := s.AddDevice(sim.DeviceConfig{Trusted: true})
 	ctx := context.Background()
 	for b.Loop() {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/trustwatch/trustwatch/internal/sim"
+	"github.com/trustwatch/trustwatch/internal/simtest"
 	"github.com/trustwatch/trustwatch/internal/umockdev"
 )
 
@@ -112,11 +113,7 @@ func startSim(t *testing.T, devs ...sim.DeviceConfig) *sim.Server {
 
 func startSimOpts(t *testing.T, opts sim.Options, devs ...sim.DeviceConfig) *sim.Server {
 	t.Helper()
-	s, err := sim.Start(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := simtest.Start(t, opts)
 	for _, d := range devs {
 		s.AddDevice(d)
 	}
