@@ -118,8 +118,11 @@ func Has(anchor string) bool {
 }
 
 // Title is the heading of the section at anchor ("" if there is none).
-func Title(anchor string) string {
-	p, err := load()
+func Title(anchor string) string { return TitleIn(current(), anchor) }
+
+// TitleIn is Title in language tag.
+func TitleIn(tag, anchor string) string {
+	p, err := loadIn(tag)
 	if err != nil {
 		return ""
 	}
