@@ -201,3 +201,22 @@ func TestRussianHasNoEnglish(t *testing.T) {
 		t.Errorf("the English page yields only %d Latin words; the check is blind", len(ws))
 	}
 }
+
+// `trustwatch guide` opens the page in the user's language: Open writes
+// every language's page and opens the one in the process's language.
+func TestOpenInUsersLanguage(t *testing.T) {
+	defer lang.Set(lang.Current())
+	withCache(t)
+	opened := recordOpener(t, nil)
+	lang.Set(lang.Choice{Tag: "ru", Source: "test"})
+	if err := Open("step-3"); err != nil {
+		t.Fatal(err)
+	}
+	lang.Set(lang.Choice{Tag: "en", Source: "test"})
+	if err := Open("step-3"); err != nil {
+		t.Fatal(err)
+	}
+	if len(*opened) != 2 || !strings.HasSuffix((*opened)[0], "/trustwatch/guide.ru.html#step-3") || !strings.HasSuffix((*opened)[1], "/trustwatch/guide.html#step-3") {
+		t.Errorf("opened %q", *opened)
+	}
+}
