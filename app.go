@@ -6,15 +6,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"runtime"
 	"strings"
 	"time"
 
 	"github.com/trustwatch/trustwatch/guide"
-	"github.com/trustwatch/trustwatch/icons"
 	"github.com/trustwatch/trustwatch/internal/report"
 	"github.com/trustwatch/trustwatch/internal/sessionbus"
+	"github.com/trustwatch/trustwatch/ipc"
 	"github.com/trustwatch/trustwatch/notify"
 	"github.com/trustwatch/trustwatch/service"
 	"github.com/trustwatch/trustwatch/tray"
@@ -71,8 +72,10 @@ func startApp(c appConfig) int {
 			return exitFailure
 		}
 	}
+	var inst *service.Instance
 	if c.instanceLock || c.story == nil {
-		release, err := service.AcquireInstanceLock()
+		var err error
+		inst, err = service.AcquireInstance()
 		if errors.Is(err, service.ErrAlreadyRunning) {
 			fmt.Fprintln(c.stderr, "trustwatch is already running")
 			return exitFailure
@@ -80,7 +83,7 @@ func startApp(c appConfig) int {
 			fmt.Fprintf(c.stderr, "trustwatch: %v\n", err)
 			return exitFailure
 		}
-		defer release()
+		defer inst.Release()
 	}
 	log, where, err := service.SetupLogging(false)
 	if err != nil {
@@ -88,29 +91,56 @@ func startApp(c appConfig) int {
 		log.Warn("logging to stderr", "err", err)
 	}
 	started := time.Now()
-	log.Info("trustwatch starting", "version", version, "usbmuxd", c.addr.String(), "log", where)
+	log.Info("trustwatch starting", "version", readBuildInfo().String(), "usbmuxd", c.addr.String(), "log", where)
 	// Before anything opens D-Bus (the notifier, the tray): no session bus
 	// means none, never one started for us. The tray then logs the one
 	// line that says so, and the notifier stays off rather than fail at
 	// every state change.
 	headless := sessionbus.Guard() != ""
+	var ipcL net.Listener
+	if inst != nil {
+		for _, why := range inst.Skipped {
+			log.Warn("runtime dir unusable; using the next one", "err", why)
+		}
+		// `status` and friends ask this tray instead of probing (and
+		// perhaps pairing) by themselves.
+		if ipcL, err = ipc.Listen(inst.Dir); err != nil {
+			log.Warn("no IPC endpoint; status will probe by itself", "err", err)
+		}
+	}
 
 	w := watcher.New(watcher.Config{
 		Address: c.addr,
 		Engine:  engine.Config{AllowPair: true, Follow: true, CompletePairing: true},
 		USB:     c.usb,
 		Logger:  log,
+		Ledger:  openLedger(log),
 	})
-	n := notify.New(notify.Options{AppName: "trustwatch", Icon: icons.AppPNG(), OpenGuide: guide.Open, Logger: log})
+	// A notification's Fix trust button takes the menu's path.
+	actions := make(chan tray.Action, 4)
+	n := notify.New(notify.Options{
+		AppName:   "trustwatch",
+		OpenGuide: guide.Open,
+		FixTrust: func(key string) {
+			select {
+			case actions <- tray.Action{Op: tray.OpFixTrust, Key: key}:
+			default: // clicks pile up: the user can click again
+			}
+		},
+		SettingsPath: notifySettingsPath(c, log),
+		Logger:       log,
+	})
 	defer n.Close()
 	err = tray.Run(tray.Options{
-		Controller: w,
-		Tell:       n.Tell,
-		OpenGuide:  guide.Open,
-		LoginItem:  loginItem{},
-		Logger:     log,
-		About:      aboutThisBuild(where),
-		OpenFolder: guide.OpenFolder,
+		Controller:    w,
+		Tell:          n.Tell,
+		Notifications: n,
+		Actions:       actions,
+		OpenGuide:     guide.Open,
+		LoginItem:     loginItem{},
+		Logger:        log,
+		About:         aboutThisBuild(where),
+		OpenFolder:    guide.OpenFolder,
 		Report: func(ctx context.Context) string {
 			var b strings.Builder
 			in := gatherReport(ctx, c.addr, w.Snapshot(), w.History(), "this tray, since "+started.Format("2006-01-02 15:04:05"))
@@ -128,9 +158,18 @@ func startApp(c appConfig) int {
 			if c.story != nil {
 				go c.story(ctx)
 			}
+			served := make(chan struct{})
+			sctx, stopServing := context.WithCancel(ctx)
+			if ipcL != nil {
+				go func() { defer close(served); ipc.Serve(sctx, ipcL, w, log) }()
+			} else {
+				close(served)
+			}
 			if err := w.Run(ctx); err != nil {
 				log.Error("watcher stopped", "err", err)
 			}
+			stopServing()
+			<-served
 		},
 	})
 	if err != nil {
@@ -157,4 +196,19 @@ type loginItem struct{}
 func (loginItem) Enabled() (bool, error) { return service.LoginItemEnabled() }
 func (loginItem) SetEnabled(on bool) error {
 	return service.SetLoginItem(on)
+}
+
+// notifySettingsPath is where the Notifications switch and the muted
+// phones are kept. The demo keeps its own in memory: it always shows its
+// notifications and never changes the user's switch.
+func notifySettingsPath(c appConfig, log *slog.Logger) string {
+	if c.story != nil {
+		return ""
+	}
+	p, err := notify.DefaultSettingsPath()
+	if err != nil {
+		log.Warn("no config directory: the Notifications switch is not kept across restarts", "err", err)
+		return ""
+	}
+	return p
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -28,8 +29,8 @@ const (
 
 // phoneLink is how the terminal verbs see the phones and act on them.
 // openPhones makes it from a watcher in this process; it is the one place
-// to switch to the running tray (issue 12's endpoint), so that fix and
-// forget go through the tray's engine and its one-Pair-per-plug ledger.
+// to switch to the running tray (the ipc endpoint), so that fix and forget
+// go through the tray's engine, and the Pair ledger holds either way.
 type phoneLink interface {
 	Snapshot() engine.Snapshot
 	Subscribe() (<-chan engine.Snapshot, func())
@@ -48,6 +49,13 @@ type phoneLink interface {
 // snapshot at that moment. Diagnosis sends no Pair: a Pair only follows a
 // FixTrust, so looking at several phones never asks one of them to trust.
 func openPhones(ctx context.Context, addr usbmux.Address, p purpose) (phoneLink, engine.Snapshot) {
+	// A running tray already follows the phones: act through it.
+	tctx, tcancel := context.WithTimeout(ctx, lookupBound)
+	s, ok := askRunning(tctx, addr)
+	tcancel()
+	if ok {
+		return newTrayLink(addr, s), finalize(s, lookupBound)
+	}
 	usbSrc, usbReady := usbSource()
 	cfg := engine.Config{}
 	if p == forFix {
@@ -55,7 +63,8 @@ func openPhones(ctx context.Context, addr usbmux.Address, p purpose) (phoneLink,
 		// the user approved, as the tray does after Fix trust.
 		cfg.Follow, cfg.CompletePairing = true, true
 	}
-	w := watcher.New(watcher.Config{Address: addr, Engine: cfg, USB: usbSrc})
+	log := slog.New(slog.DiscardHandler)
+	w := watcher.New(watcher.Config{Address: addr, Engine: cfg, USB: usbSrc, Ledger: openLedger(log)})
 	wctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { defer close(done); _ = w.Run(wctx) }()

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -24,9 +25,37 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return code
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	snap := diagnoseOnce(ctx, addr, !*noPair, *timeout)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	interrupted := make(chan os.Signal, 1)
+	go func() {
+		select {
+		case s := <-sigs:
+			interrupted <- s
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	// The running tray already knows the phones: ask it, and probe here
+	// (which may send a Pair) only when nothing runs.
+	tctx, tcancel := context.WithTimeout(ctx, *timeout)
+	snap, fromTray := askRunning(tctx, addr)
+	tcancel()
+	if fromTray {
+		snap = finalize(snap, *timeout)
+	} else {
+		snap = diagnoseOnce(ctx, addr, !*noPair, *timeout, stderrLogger(stderr))
+	}
+	select {
+	case s := <-interrupted:
+		// Cut short: whatever was found so far is not a verdict.
+		fmt.Fprintln(stderr, "trustwatch status: interrupted")
+		return signalExit(s)
+	default:
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		if err := enc.Encode(snap); err != nil {
@@ -42,9 +71,14 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
+// stopGrace is how long status waits for its watcher to stop once the
+// answer is known or --timeout has passed; past it the process exits
+// anyway, so --timeout bounds the whole run.
+const stopGrace = 250 * time.Millisecond
+
 // diagnoseOnce runs a watcher until usbmuxd has answered (or refused) and
 // every device has a final state, or until timeout.
-func diagnoseOnce(ctx context.Context, addr usbmux.Address, allowPair bool, timeout time.Duration) engine.Snapshot {
+func diagnoseOnce(ctx context.Context, addr usbmux.Address, allowPair bool, timeout time.Duration, log *slog.Logger) engine.Snapshot {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	usbSrc, usbReady := usbSource()
@@ -52,11 +86,21 @@ func diagnoseOnce(ctx context.Context, addr usbmux.Address, allowPair bool, time
 		Address: addr,
 		Engine:  engine.Config{AllowPair: allowPair},
 		USB:     usbSrc,
+		Logger:  log,
+		Ledger:  openLedger(log),
 	})
 	snaps, unsubscribe := w.Subscribe()
 	defer unsubscribe()
 	done := make(chan struct{})
 	go func() { defer close(done); _ = w.Run(ctx) }()
+	finish := func(s engine.Snapshot) engine.Snapshot {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(stopGrace):
+		}
+		return finalize(s, timeout)
+	}
 	// Snapshots arrive on changes; the short tick also notices the USB
 	// layer finishing its first listing, which changes no state.
 	tick := time.NewTicker(20 * time.Millisecond)
@@ -65,18 +109,14 @@ func diagnoseOnce(ctx context.Context, addr usbmux.Address, allowPair bool, time
 		select {
 		case _, ok := <-snaps:
 			if !ok {
-				<-done
-				return finalize(w.Snapshot(), timeout)
+				return finish(w.Snapshot())
 			}
 		case <-tick.C:
 		case <-ctx.Done():
-			<-done
-			return finalize(w.Snapshot(), timeout)
+			return finish(w.Snapshot())
 		}
 		if s := w.Snapshot(); muxAnswered(s) && usbReady() && s.AllFinal() {
-			cancel()
-			<-done
-			return finalize(s, timeout)
+			return finish(s)
 		}
 	}
 }
@@ -115,6 +155,15 @@ func printStatus(stdout, stderr io.Writer, s engine.Snapshot) {
 	for _, d := range s.Devices {
 		fmt.Fprintf(stdout, "%s  %s  %s\n", d.DisplayName(), d.State, terminalSummary(d))
 	}
+}
+
+// signalExit is the shell's code for a run ended by a signal: 128 + its
+// number (130 for Ctrl-C, 143 for SIGTERM).
+func signalExit(s os.Signal) int {
+	if n, ok := s.(syscall.Signal); ok {
+		return 128 + int(n)
+	}
+	return 130
 }
 
 // terminalSummary is a device's advice for someone at a terminal: where the

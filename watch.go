@@ -29,11 +29,13 @@ func runWatch(args []string, stdout, stderr io.Writer) int {
 	if *asJSON {
 		print = printChangeJSON
 	}
+	log := stderrLogger(stderr)
 	w := watcher.New(watcher.Config{
 		Address: addr,
 		Engine:  engine.Config{AllowPair: !*noPair, Follow: true, CompletePairing: true},
 		USB:     usbSrc,
-		Logger:  stderrLogger(stderr),
+		Logger:  log,
+		Ledger:  openLedger(log),
 		OnOutput: func(out engine.Output, snap engine.Snapshot) {
 			print(stdout, out, snap, time.Now())
 		},

@@ -85,7 +85,7 @@ export PATH=$work/bin:$PATH
 # Keep wineserver up between test binaries (saves ~2 s each).
 "$WINESERVER" -p >/dev/null 2>&1 || true
 
-echo "test-wine.sh: GOOS=windows go test ./service/... (under Wine)"
-GOOS=windows GOARCH=amd64 CGO_ENABLED=0 timeout 300 go test -count=1 "$@" ./service/...
+echo "test-wine.sh: GOOS=windows go test ./service/... ./ipc/... (under Wine)"
+GOOS=windows GOARCH=amd64 CGO_ENABLED=0 timeout 300 go test -count=1 "$@" ./service/... ./ipc/...
 t2=$(date +%s%N)
 echo "test-wine.sh: PASS in $(((t2 - t0) / 1000000)) ms"

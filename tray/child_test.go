@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/trustwatch/trustwatch/notify"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 )
 
@@ -25,6 +26,9 @@ type wireMsg struct {
 	Reachable bool
 	MuxState  engine.MuxState // why usbmuxd is unreachable, described as on Debian
 	Devices   []wireDevice
+	// FixTrustFromNotification, when set, is a click on a notification's
+	// Fix trust button for that device key (Options.Actions).
+	FixTrustFromNotification string `json:",omitempty"`
 }
 
 func (m wireMsg) snapshot() engine.Snapshot {
@@ -89,6 +93,41 @@ func (f *fakeController) publish(s engine.Snapshot) {
 	}
 }
 
+// fakeNotifications is the notifier as the tray sees it, reporting calls.
+type fakeNotifications struct {
+	mu    sync.Mutex
+	mode  notify.Mode
+	muted map[string]bool
+}
+
+func (f *fakeNotifications) Mode() notify.Mode { f.mu.Lock(); defer f.mu.Unlock(); return f.mode }
+func (f *fakeNotifications) SetMode(m notify.Mode) error {
+	f.mu.Lock()
+	f.mode = m
+	f.mu.Unlock()
+	report(event{Ev: "SetMode", Title: string(m)})
+	return nil
+}
+func (f *fakeNotifications) Muted(udid string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.muted[udid]
+}
+func (f *fakeNotifications) SetMuted(udid string, on bool) error {
+	f.mu.Lock()
+	f.muted[udid] = on
+	f.mu.Unlock()
+	report(event{Ev: "SetMuted", Key: udid, On: on})
+	return nil
+}
+func (f *fakeNotifications) FixTrustClicked(key string) {
+	report(event{Ev: "FixTrustClicked", Key: key})
+}
+func (f *fakeNotifications) Forgot(key string) { report(event{Ev: "Forgot", Key: key}) }
+func (f *fakeNotifications) Answer(key string, fb notify.Feedback) {
+	report(event{Ev: "Answer", Key: key, Title: fb.Title, Anchor: fb.Anchor})
+}
+
 type fakeLogin struct {
 	mu sync.Mutex
 	on bool
@@ -114,6 +153,7 @@ func runChild(mode string) int {
 	}
 	lg := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	fc := &fakeController{ch: make(chan engine.Snapshot, 1)}
+	actions := make(chan Action, 4)
 	go func() {
 		sc := bufio.NewScanner(os.Stdin)
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
@@ -121,6 +161,10 @@ func runChild(mode string) int {
 			var m wireMsg
 			if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
 				report(event{Ev: "BadInput", Err: err.Error()})
+				continue
+			}
+			if m.FixTrustFromNotification != "" {
+				actions <- Action{Op: OpFixTrust, Key: m.FixTrustFromNotification}
 				continue
 			}
 			fc.publish(m.snapshot())
@@ -144,6 +188,9 @@ func runChild(mode string) int {
 	switch mode {
 	case "nologin":
 		opts.LoginItem = nil
+	case "notify":
+		opts.Notifications = &fakeNotifications{mode: notify.ModeAll, muted: map[string]bool{}}
+		opts.Actions = actions
 	case "stopping": // the watcher gives up on its own
 		opts.Start = func(ctx context.Context) {
 			report(event{Ev: "Start"})

@@ -397,3 +397,75 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// The Notifications switch and "Mute this iPhone" on a real panel, and
+// the clicks that answer in a phone's bubble: Fix trust tells the notifier
+// before the Pair is sent, Forget before the unpair, a notification's Fix
+// trust button takes the menu's path.
+func TestNotificationItemsOnXfcePanel(t *testing.T) {
+	env, conn := desktop(t)
+	c := startChild(t, "notify", env)
+	dest := waitItem(t, conn, c, 10*time.Second)
+	c.expect("Start", 5*time.Second)
+	c.send(wireMsg{Reachable: true, Devices: []wireDevice{
+		{Key: "k-rev", UDID: "u-rev", Name: "Rev", State: engine.StateTrustRevoked},
+		{Key: "k-ready", UDID: "u-ready", Name: "Ready", State: engine.StateReady},
+		{Key: "k-locked", UDID: "u-locked", Name: "Locked", State: engine.StateUntrustedLocked},
+	}})
+	m := waitMenu(t, conn, dest, 5*time.Second, "three phones", statusIs("3 iPhones connected — 2 need attention"))
+	click := func(n *desktoptest.MenuNode, what string) {
+		t.Helper()
+		if n == nil {
+			t.Fatalf("no %s item in\n%v", what, m)
+		}
+		if err := desktoptest.MenuClick(conn, dest, n.ID); err != nil {
+			t.Fatalf("click %s: %v", what, err)
+		}
+	}
+	sw := m.Find("Notifications: all")
+	if sw == nil || sw.Find("All") == nil || !sw.Find("All").Toggled() || sw.Find("Off").Toggled() {
+		t.Fatalf("no Notifications switch at all in\n%v", m)
+	}
+	click(sw.Find("Problems only"), "Problems only")
+	if e := c.expect("SetMode", 3*time.Second); e.Title != "problems" {
+		t.Errorf("SetMode(%q)", e.Title)
+	}
+	m = waitMenu(t, conn, dest, 3*time.Second, "switch moved", func(m *desktoptest.MenuNode) bool {
+		sw := m.Find("Notifications: problems only")
+		return complete(m) && sw != nil && sw.Find("Problems only").Toggled() && !sw.Find("All").Toggled()
+	})
+
+	rev := m.Find("Rev — " + engine.StateTrustRevoked.Words())
+	click(rev.Find(LabelMute), "Mute (Rev)")
+	if e := c.expect("SetMuted", 3*time.Second); e.Key != "u-rev" || !e.On {
+		t.Errorf("SetMuted %+v", e)
+	}
+	m = waitMenu(t, conn, dest, 3*time.Second, "Rev muted", func(m *desktoptest.MenuNode) bool {
+		n := m.Find("Rev — " + engine.StateTrustRevoked.Words())
+		return complete(m) && n != nil && n.Find(LabelMute).Toggled()
+	})
+
+	click(m.Find("Rev — "+engine.StateTrustRevoked.Words()).Find(LabelFixTrust), "Fix trust (revoked)")
+	if e := c.expect("FixTrustClicked", 3*time.Second); e.Key != "k-rev" {
+		t.Errorf("FixTrustClicked %+v", e)
+	}
+	c.expect("FixTrust", 3*time.Second)
+	click(m.Find("Locked — "+engine.StateUntrustedLocked.Words()).Find(LabelFixTrust), "Fix trust (locked)")
+	if e := c.expect("Answer", 3*time.Second); e.Key != "k-locked" || e.Title != "Unlock your iPhone" {
+		t.Errorf("Answer %+v", e)
+	}
+	click(m.Find("Ready — ready").FindPrefix("Forget pairing with"), "Forget")
+	if e := c.expect("Forgot", 3*time.Second); e.Key != "k-ready" {
+		t.Errorf("Forgot %+v", e)
+	}
+	c.expect("Forget", 3*time.Second)
+	c.quiet(300*time.Millisecond, "Tell")
+
+	c.send(wireMsg{FixTrustFromNotification: "k-rev"})
+	if e := c.expect("FixTrustClicked", 3*time.Second); e.Key != "k-rev" {
+		t.Errorf("notification button: FixTrustClicked %+v", e)
+	}
+	if e := c.expect("FixTrust", 3*time.Second); e.Key != "k-rev" {
+		t.Errorf("notification button: FixTrust %+v", e)
+	}
+}

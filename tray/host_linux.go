@@ -32,6 +32,15 @@ func sessionBus() error {
 	return nil
 }
 
+// busGone is closed when the session bus connection systray uses dies.
+func busGone() <-chan struct{} {
+	conn, err := dbus.SessionBus()
+	if err != nil {
+		return nil
+	}
+	return conn.Context().Done()
+}
+
 // trayHostMissing says why no icon can show, or "" when a
 // StatusNotifierItem host is there.
 func trayHostMissing() string {

@@ -10,3 +10,4 @@ func sessionBus() error                           { return nil }
 func trayHostMissing() string                     { return "" }
 func quietSystrayRegisterLog() (restore func())   { return func() {} }
 func readItem(context.Context) (itemProps, error) { return itemProps{}, errNoReadBack }
+func busGone() <-chan struct{}                    { return nil }

@@ -7,12 +7,14 @@ package tray
 import (
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf16"
 
 	"github.com/trustwatch/trustwatch/icons"
 	"github.com/trustwatch/trustwatch/internal/catalog"
+	"github.com/trustwatch/trustwatch/notify"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 )
 
@@ -30,17 +32,21 @@ const (
 	OpQuit                    // leave the tray
 	OpOpenLogFolder           // show the log file's folder
 	OpCopyReport              // put the support report on the clipboard (or in a file)
+	OpNotifyMode              // set the Notifications switch to Action.Mode
+	OpMute                    // flip "Mute this iPhone" for Action.UDID
 )
 
 func (o Op) String() string {
-	return [...]string{"none", "fix-trust", "show-guide", "forget", "toggle-login", "about", "quit", "open-log-folder", "copy-report"}[o]
+	return [...]string{"none", "fix-trust", "show-guide", "forget", "toggle-login", "about", "quit", "open-log-folder", "copy-report", "notify-mode", "mute"}[o]
 }
 
 // Action is the click behind an item.
 type Action struct {
 	Op     Op
-	Key    string // device key, for OpFixTrust and OpForget
-	Anchor string // guide anchor, for OpShowGuide
+	Key    string      // device key, for OpFixTrust and OpForget
+	Anchor string      // guide anchor, for OpShowGuide
+	Mode   notify.Mode // for OpNotifyMode
+	UDID   string      // for OpMute
 }
 
 // Item is one menu entry. Separator items have no other fields.
@@ -53,6 +59,7 @@ type Item struct {
 	Checked   bool
 	Action    Action
 	Children  []Item // a submenu
+	Device    string // the device key of a device's entry ("" otherwise)
 }
 
 // Menu labels that tests and docs refer to.
@@ -65,6 +72,7 @@ const (
 	LabelAbout      = "About trustwatch"
 	LabelCopyReport = "Copy support report"
 	LabelOpenLogDir = "Open log folder"
+	LabelMute       = "Mute this iPhone"
 	labelQuitUnix   = "Quit"
 	labelQuitWindow = "Exit"
 )
@@ -257,6 +265,57 @@ func shorten(s string, max int) string {
 	return string(r[:head]) + "…" + string(r[len(r)-(max-1-head):])
 }
 
+// NotificationsTitle is the submenu that holds the Notifications switch;
+// its title says what is in force ("Notifications: problems only").
+func NotificationsTitle(m notify.Mode) string { return "Notifications: " + modeWords(m) }
+
+// ModeLabels are the switch's items, in menu order.
+var ModeLabels = []struct {
+	Mode  notify.Mode
+	Label string
+}{
+	{notify.ModeAll, "All"},
+	{notify.ModeProblems, "Problems only"},
+	{notify.ModeOff, "Off"},
+}
+
+func modeWords(m notify.Mode) string {
+	for _, l := range ModeLabels {
+		if l.Mode == m {
+			return strings.ToLower(l.Label)
+		}
+	}
+	return "all"
+}
+
+// WithNotifications adds the Notifications switch (after "Open guide…")
+// and, in each phone's submenu that has a UDID, "Mute this iPhone".
+// muted reports whether a UDID is muted.
+func WithNotifications(items []Item, snap engine.Snapshot, mode notify.Mode, muted func(udid string) bool) []Item {
+	out := make([]Item, 0, len(items)+1)
+	for _, it := range items {
+		if it.Device != "" {
+			if d, ok := snap.Device(it.Device); ok && notify.MuteID(d) != "" {
+				it.Children = append(slices.Clone(it.Children),
+					Item{Separator: true},
+					Item{Title: LabelMute, Checkbox: true, Checked: muted(notify.MuteID(d)),
+						Tooltip: "No notifications about this iPhone (the menu still shows it)",
+						Action:  Action{Op: OpMute, UDID: notify.MuteID(d)}})
+			}
+		}
+		out = append(out, it)
+		if it.Action.Op == OpShowGuide && it.Device == "" && it.Title == LabelOpenGuide {
+			sw := Item{Title: NotificationsTitle(mode)}
+			for _, l := range ModeLabels {
+				sw.Children = append(sw.Children, Item{Title: l.Label, Checkbox: true, Checked: l.Mode == mode,
+					Action: Action{Op: OpNotifyMode, Mode: l.Mode}})
+			}
+			out = append(out, sw)
+		}
+	}
+	return out
+}
+
 // DeviceTitle is a device's menu entry: "Anna's iPhone — waiting for Trust".
 func DeviceTitle(d engine.Device) string {
 	return name(d) + " — " + d.State.Words()
@@ -283,7 +342,7 @@ func name(d engine.Device) string {
 }
 
 func deviceItem(d engine.Device) Item {
-	it := Item{Title: DeviceTitle(d), Tooltip: summary(d)}
+	it := Item{Title: DeviceTitle(d), Tooltip: summary(d), Device: d.Key}
 	// The advice first, as disabled lines, one sentence each: menus do not
 	// wrap, and a sentence is short enough to read.
 	for _, s := range sentences(summary(d)) {
@@ -500,10 +559,10 @@ type Fix struct {
 func FixAction(s engine.State) Fix {
 	switch s {
 	case engine.StateUntrusted, engine.StateTrustRevoked:
-		// No notification of our own: the Pair's outcome is notified as a
-		// state change ("… is asking to trust this computer — tap Trust",
-		// or "unlock it" when it turns out locked), which is never wrong
-		// and never doubles up.
+		// No notification of our own: the Pair's outcome replaces the
+		// phone's bubble ("… is asking to trust this computer", or "is
+		// locked"); the notifier says "Check your iPhone — tap Trust" only
+		// when no change comes within notify.FeedbackGrace.
 		return Fix{CallFixTrust: true}
 	case engine.StateUntrustedLocked:
 		return Fix{

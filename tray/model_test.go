@@ -10,6 +10,7 @@ import (
 	"unicode/utf16"
 
 	"github.com/trustwatch/trustwatch/icons"
+	"github.com/trustwatch/trustwatch/notify"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 )
 
@@ -440,5 +441,47 @@ func TestWithAbout(t *testing.T) {
 	line := about.Children[3].Title
 	if n := len([]rune(line)); n > maxAboutLine || !strings.HasSuffix(line, "trustwatch.log") || !strings.Contains(line, "…") {
 		t.Errorf("long log path shown as %q (%d characters)", line, n)
+	}
+}
+
+// The Notifications switch sits after "Open guide…" with the mode in force
+// checked; every phone with a UDID gets "Mute this iPhone", checked when
+// muted; the menu without the switch is unchanged.
+func TestWithNotifications(t *testing.T) {
+	rev := dev("k1", "Anna's iPhone", engine.StateTrustRevoked)
+	anon := engine.Device{Key: "usb:3-7", State: engine.StateNoData}
+	s := snap(true, rev, anon)
+	base := build(s, true, "linux")
+	items := WithNotifications(base, s, notify.ModeProblems, func(u string) bool { return u == "k1" })
+	got := labels(items)
+	want := []string{"2 iPhones connected — 2 need attention", "Anna's iPhone — trust was reset", "iPhone — charging only, no data",
+		"---", "Open guide…", "Notifications: problems only", "Copy support report", "Open at login", "About trustwatch", "---", "Quit"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("menu %q\nwant %q", got, want)
+	}
+	sw := items[5]
+	if len(sw.Children) != 3 {
+		t.Fatalf("switch %+v", sw)
+	}
+	for i, l := range ModeLabels {
+		c := sw.Children[i]
+		if c.Title != l.Label || !c.Checkbox || c.Checked != (l.Mode == notify.ModeProblems) || c.Action != (Action{Op: OpNotifyMode, Mode: l.Mode}) {
+			t.Errorf("switch item %d: %+v", i, c)
+		}
+	}
+	mute, ok := find(items[1].Children, LabelMute)
+	if !ok || !mute.Checkbox || !mute.Checked || mute.Action != (Action{Op: OpMute, UDID: "k1"}) {
+		t.Errorf("mute item %+v (found %v)", mute, ok)
+	}
+	if _, ok := find(items[2].Children, LabelMute); ok {
+		t.Error("a phone without UDID offers Mute")
+	}
+	if !reflect.DeepEqual(base, build(s, true, "linux")) {
+		t.Error("WithNotifications changed the menu it was given")
+	}
+	for _, m := range []notify.Mode{notify.ModeAll, notify.ModeOff} {
+		if got := NotificationsTitle(m); got != "Notifications: "+map[notify.Mode]string{notify.ModeAll: "all", notify.ModeOff: "off"}[m] {
+			t.Errorf("title %q", got)
+		}
 	}
 }

@@ -5,13 +5,14 @@ package tray
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 
 	"github.com/trustwatch/trustwatch/icons"
 	"github.com/trustwatch/trustwatch/internal/clipboard"
+	"github.com/trustwatch/trustwatch/notify"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 )
 
@@ -55,17 +57,33 @@ func Run(opts Options) error {
 	}
 	restore := quietSystrayRegisterLog()
 	defer restore()
+	var lost atomic.Bool
+	gone := busGone() // now: the connection sessionBus just made
 	go func() {
 		select {
 		case <-sig:
+			systray.Quit()
+		case <-gone:
+			// Nothing can show the icon or the menu any more, and
+			// lingering would keep the instance lock from the next login's
+			// tray: quit, with an error so a service manager restarts us
+			// where a session still exists.
+			t.log.Error("the D-Bus session bus went away; quitting")
+			lost.Store(true)
 			systray.Quit()
 		case <-t.ctx.Done():
 		}
 	}()
 	systray.Run(t.onReady, t.onExit)
 	t.wait()
+	if lost.Load() {
+		return ErrSessionBusLost
+	}
 	return nil
 }
+
+// ErrSessionBusLost: the tray quit because its D-Bus session bus died.
+var ErrSessionBusLost = errors.New("the D-Bus session bus went away")
 
 type shell struct {
 	opts Options
@@ -161,6 +179,10 @@ func (t *shell) onReady() {
 			t.poke()
 		}()
 	}
+	if t.opts.Actions != nil {
+		t.wg.Add(1)
+		go t.external()
+	}
 	t.wg.Add(4)
 	go t.receive()
 	go t.dispatch()
@@ -241,6 +263,27 @@ func (t *shell) receive() {
 	}
 }
 
+// external forwards clicks from elsewhere (a notification's button) to
+// the dispatcher, so they take the menu's path.
+func (t *shell) external() {
+	defer t.wg.Done()
+	for {
+		select {
+		case <-t.ctx.Done():
+			return
+		case a, ok := <-t.opts.Actions:
+			if !ok {
+				return
+			}
+			select {
+			case t.clicks <- a:
+			default:
+				t.log.Warn("click dropped: too many pending", "op", a.Op.String())
+			}
+		}
+	}
+}
+
 func (t *shell) poke() {
 	select {
 	case t.redraw <- struct{}{}:
@@ -284,6 +327,9 @@ func (t *shell) render() {
 		items = without(items, OpCopyReport)
 	}
 	items = WithAbout(items, t.opts.About, t.opts.OpenFolder != nil)
+	if n := t.opts.Notifications; n != nil {
+		items = WithNotifications(items, snap, n.Mode(), n.Muted)
+	}
 	if reapply {
 		systray.SetTitle(itemTitle)
 	}
@@ -388,11 +434,20 @@ func (t *shell) do(a Action) {
 		}
 		// decide on the state now, not the one the menu was drawn from
 		f := FixAction(d.State)
+		n := t.opts.Notifications
 		if f.CallFixTrust {
+			if n != nil {
+				// before the Pair, so its outcome is the answer
+				n.FixTrustClicked(a.Key)
+			}
 			t.opts.Controller.FixTrust(a.Key)
 		}
 		if f.Title != "" {
-			t.tell(f.Title, f.Body, f.Anchor)
+			if n != nil {
+				n.Answer(a.Key, notify.Feedback{Title: f.Title, Body: f.Body, Anchor: f.Anchor, Level: icons.StateLevel(d.State)})
+			} else {
+				t.tell(f.Title, f.Body, f.Anchor)
+			}
 		}
 		if f.OpenGuide != "" {
 			t.openGuide(f.OpenGuide)
@@ -406,8 +461,30 @@ func (t *shell) do(a Action) {
 		if !ok {
 			return
 		}
+		if n := t.opts.Notifications; n != nil {
+			// before the unpair: the "not trusted" that follows is the
+			// user's own doing, not news
+			n.Forgot(a.Key)
+			t.opts.Controller.Forget(a.Key)
+			return
+		}
 		t.opts.Controller.Forget(a.Key)
-		t.tell("Pairing forgotten", d.DisplayName()+" will ask to trust this computer the next time it is plugged in.", "step-3")
+		title, body := notify.ForgottenFeedback.Title, strings.ReplaceAll(notify.ForgottenFeedback.Body, notify.NamePlaceholder, d.DisplayName())
+		t.tell(title, body, notify.ForgottenFeedback.Anchor)
+	case OpNotifyMode:
+		if n := t.opts.Notifications; n != nil {
+			if err := n.SetMode(a.Mode); err != nil {
+				t.log.Warn("cannot save the Notifications switch", "err", err)
+			}
+			t.poke()
+		}
+	case OpMute:
+		if n := t.opts.Notifications; n != nil {
+			if err := n.SetMuted(a.UDID, !n.Muted(a.UDID)); err != nil {
+				t.log.Warn("cannot save Mute this iPhone", "err", err)
+			}
+			t.poke()
+		}
 	case OpToggleLogin:
 		t.toggleLogin()
 	case OpOpenLogFolder:
@@ -518,7 +595,8 @@ func (t *shell) openGuide(anchor string) {
 		defer t.wg.Done()
 		if err := t.opts.OpenGuide(anchor); err != nil {
 			t.log.Warn("cannot open the guide", "anchor", anchor, "err", err)
-			t.tell("Could not open the guide", fmt.Sprintf("Run \"trustwatch guide %s --print\" to read it in a terminal.", anchor), "")
+			title, body := notify.GuideUnavailable(anchor)
+			t.tell(title, body, "")
 		}
 	}()
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	"github.com/trustwatch/trustwatch/icons"
+	"github.com/trustwatch/trustwatch/notify"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 )
 
@@ -21,6 +22,19 @@ type Controller interface {
 	Forget(key string)
 }
 
+// Notifications is the notifier as the tray sees it: the switch, the
+// per-phone mute, and the answers to clicks that go into a phone's bubble.
+type Notifications interface {
+	Mode() notify.Mode
+	SetMode(notify.Mode) error
+	Muted(udid string) bool
+	SetMuted(udid string, on bool) error
+	// FixTrustClicked, Forgot and Answer: see notify.Notifier.
+	FixTrustClicked(deviceKey string)
+	Forgot(deviceKey string)
+	Answer(deviceKey string, f notify.Feedback)
+}
+
 // LoginItem is the "Open at login" switch.
 type LoginItem interface {
 	Enabled() (bool, error)
@@ -30,9 +44,15 @@ type LoginItem interface {
 // Options wires the tray to the rest of trustwatch.
 type Options struct {
 	Controller Controller
-	Tell       func(title, body, anchor string) // a notification
-	OpenGuide  func(anchor string) error
-	LoginItem  LoginItem // nil: no "Open at login" item
+	Tell       func(title, body, anchor string) // a one-off notification
+	// Notifications, when set, adds the Notifications switch and "Mute
+	// this iPhone", and answers Fix trust / Forget in the phone's bubble.
+	Notifications Notifications
+	// Actions are clicks from elsewhere (a notification's Fix trust
+	// button), handled exactly like the menu's.
+	Actions   <-chan Action
+	OpenGuide func(anchor string) error
+	LoginItem LoginItem // nil: no "Open at login" item
 	// Start is called once from onReady in its own goroutine: it starts the
 	// watcher and notifier and should return when ctx is done.
 	Start  func(ctx context.Context)

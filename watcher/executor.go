@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/trustwatch/trustwatch/watcher/engine"
+	"github.com/trustwatch/trustwatch/watcher/ledger"
 	"github.com/trustwatch/trustwatch/watcher/lockdown"
 	"github.com/trustwatch/trustwatch/watcher/usbmux"
 )
@@ -38,6 +39,8 @@ var hostIdentity = sync.OnceValues(lockdown.NewHostIdentity)
 type executor struct {
 	addr   usbmux.Address
 	budget time.Duration
+	ledger *ledger.Ledger // nil: no cross-process record
+	scope  func(context.Context) string
 	follow bool // may write pair records (watch, tray)
 	post   func(context.Context, engine.Event)
 
@@ -56,7 +59,7 @@ type executor struct {
 
 func newExecutor(cfg Config, post func(context.Context, engine.Event)) *executor {
 	return &executor{
-		addr: cfg.Address, budget: cfg.ProbeBudget, follow: cfg.Engine.CompletePairing, post: post,
+		addr: cfg.Address, budget: cfg.ProbeBudget, follow: cfg.Engine.CompletePairing, post: post, ledger: cfg.Ledger,
 		running: map[string]context.CancelFunc{}, pending: map[string]*lockdown.PairRecord{},
 		observers: map[string]*lockdown.NotificationStream{},
 		gated:     map[string]bool{},
@@ -186,6 +189,13 @@ func (x *executor) probe(ctx context.Context, t engine.Target, policy engine.Pai
 			r.State = engine.StateUntrusted
 			return r
 		}
+		if x.ledger != nil {
+			plug := ledger.Plug{Address: x.scope(ctx), UDID: t.UDID, DeviceID: t.DeviceID}
+			if mine, _, err := x.ledger.Claim(plug); err == nil && !mine {
+				return fromLedger(x.ledger.Wait(ctx, plug), r)
+			}
+			defer func() { _ = x.ledger.Record(plug, r.State) }()
+		}
 		x.pair(ctx, t, ld, &r)
 		return r
 	}
@@ -206,6 +216,10 @@ func (x *executor) session(ctx context.Context, ld *lockdown.Conn, rec *lockdown
 	case err == nil:
 	case errors.Is(err, lockdown.ErrInvalidHostID):
 		r.State, r.Detail = engine.StateTrustRevoked, "the iPhone does not know this computer's pairing (InvalidHostID)"
+		return
+	case errors.Is(err, lockdown.ErrBadPairRecord):
+		// Our side is broken, not the phone's trust: say so.
+		r.State, r.Detail = engine.StateTrustRevoked, "this computer's stored pair record is broken (its host key or certificate cannot be read); Fix trust replaces it"
 		return
 	case errors.Is(err, lockdown.ErrTLS):
 		r.State, r.Detail = engine.StateTrustRevoked, "the iPhone rejected this computer's pair record (TLS handshake failed)"
@@ -348,6 +362,27 @@ func (x *executor) sendPair(ctx context.Context, t engine.Target, clearStale boo
 	defer ld.Close()
 	var r engine.ProbeResult
 	x.pair(ctx, t, ld, &r)
+	if x.ledger != nil {
+		// Asked for (Fix trust) or ours to send (unlock): recorded, so no
+		// other process sends the automatic one for this plug.
+		plug := ledger.Plug{Address: x.scope(ctx), UDID: t.UDID, DeviceID: t.DeviceID}
+		_, _, _ = x.ledger.Claim(plug)
+		_ = x.ledger.Record(plug, r.State)
+	}
+	return r
+}
+
+// fromLedger reports a plug whose one Pair another process sent: what that
+// Pair found, without asking the phone again.
+func fromLedger(e ledger.Entry, r engine.ProbeResult) engine.ProbeResult {
+	switch e.State {
+	case engine.StateTrustPending, engine.StateUntrustedLocked, engine.StateTrustDenied:
+		r.State = e.State
+		r.Detail = fmt.Sprintf("as found at %s by the one Pair request trustwatch sends per plug (process %d)", e.At.Local().Format("15:04:05"), e.PID)
+	default:
+		r.State = engine.StateUntrusted
+		r.Detail = fmt.Sprintf("trustwatch already sent this plug's one Pair request (process %d); not asking again", e.PID)
+	}
 	return r
 }
 

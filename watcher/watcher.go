@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/trustwatch/trustwatch/watcher/engine"
+	"github.com/trustwatch/trustwatch/watcher/ledger"
 	"github.com/trustwatch/trustwatch/watcher/usbmux"
 )
 
@@ -27,6 +28,9 @@ type Config struct {
 	// snapshot after it, on the event loop (keep it quick: it blocks the loop).
 	OnOutput func(engine.Output, engine.Snapshot)
 	Logger   *slog.Logger
+	// Ledger, when set, is shared with every other trustwatch process so
+	// that a plug gets at most one automatic Pair whatever runs.
+	Ledger *ledger.Ledger
 	// Now is the clock (tests may inject one); default time.Now.
 	Now func() time.Time
 }
@@ -41,6 +45,7 @@ type Watcher struct {
 	cfg    Config
 	events chan engine.Event
 	exec   *executor
+	plugs  *plugScope // names the usbmuxd in the Pair ledger
 	hist   history
 
 	mu     sync.Mutex
@@ -74,7 +79,9 @@ func New(cfg Config) *Watcher {
 		subs:   map[chan engine.Snapshot]struct{}{},
 	}
 	w.snap = engine.Snapshot{Usbmux: engine.Usbmux{Address: cfg.Address.String()}, Devices: []engine.Device{}}
+	w.plugs = &plugScope{addr: cfg.Address}
 	w.exec = newExecutor(cfg, w.post)
+	w.exec.scope = w.plugs.scope
 	return w
 }
 
@@ -113,12 +120,22 @@ func (w *Watcher) Run(ctx context.Context) error {
 	return w.loop(ctx)
 }
 
+// maxBatch bounds the events handled between two snapshots.
+const maxBatch = 256
+
 // loop is the one goroutine that owns the engine.
 func (w *Watcher) loop(ctx context.Context) error {
 	eng := engine.New(w.cfg.Engine)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
+	snapshot := func(now time.Time) engine.Snapshot {
+		snap := eng.Snapshot(now)
+		if snap.Usbmux.Address == "" {
+			snap.Usbmux.Address = w.cfg.Address.String()
+		}
+		return snap
+	}
 	for {
 		var ev engine.Event
 		select {
@@ -128,22 +145,37 @@ func (w *Watcher) loop(ctx context.Context) error {
 		case <-timer.C:
 			ev = engine.Tick{}
 		}
+		// Handle what is already queued before taking one snapshot: a
+		// burst (a long listing, Listen's report of every present device)
+		// must not cost a sorted copy of every device per event.
+		changed := false
 		now := w.cfg.Now()
-		out := eng.Handle(ev, now)
-		for _, c := range out.Commands {
-			w.exec.run(ctx, c)
-		}
-		snap := eng.Snapshot(now)
-		if snap.Usbmux.Address == "" {
-			snap.Usbmux.Address = w.cfg.Address.String()
-		}
-		if len(out.Changes) > 0 || out.MuxChanged {
-			w.hist.record(out, snap, now)
-			if w.cfg.OnOutput != nil {
-				w.cfg.OnOutput(out, snap)
+		for n := 0; ; n++ {
+			out := eng.Handle(ev, now)
+			for _, c := range out.Commands {
+				w.exec.run(ctx, c)
 			}
+			if len(out.Changes) > 0 || out.MuxChanged {
+				changed = true
+				s := snapshot(now)
+				w.hist.record(out, s, now)
+				if w.cfg.OnOutput != nil {
+					w.cfg.OnOutput(out, s)
+				}
+			}
+			if n == maxBatch {
+				break
+			}
+			select {
+			case ev = <-w.events:
+				now = w.cfg.Now()
+				continue
+			default:
+			}
+			break
 		}
-		w.publish(snap, len(out.Changes) > 0 || out.MuxChanged || changedInfo(w.Snapshot(), snap))
+		snap := snapshot(now)
+		w.publish(snap, changed || changedInfo(w.Snapshot(), snap))
 		// Only wake when the engine has a deadline: no idle ticking.
 		timer.Stop()
 		if at, ok := eng.NextDeadline(); ok {

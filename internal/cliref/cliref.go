@@ -114,7 +114,7 @@ var Verbs = []Verb{
 		Name:     "",
 		Synopsis: "[--allow-root]",
 		Summary:  "the tray app: icon, menu, notifications and the watcher (the main job)",
-		About:    "Start the tray icon. It watches USB and usbmuxd, notifies you when a plugged-in iPhone cannot sync and why, and offers Fix trust, the guide, Copy support report and Open at login in its menu. Only one tray runs per user. It refuses to run as root, because the tray, the notifications and the session bus belong to your desktop user.",
+		About:    "Start the tray icon. It watches USB and usbmuxd, notifies you when a plugged-in iPhone cannot sync and why, and offers Fix trust, the guide, Copy support report, Open at login, the Notifications switch (all, problems only, off) and Mute this iPhone in its menu. Only one tray runs per user. It refuses to run as root, because the tray, the notifications and the session bus belong to your desktop user.",
 		Flags: []Flag{
 			{Name: "allow-root", Help: "run even as root (tests and CI)"},
 		},
@@ -129,7 +129,7 @@ var Verbs = []Verb{
 		Name:     "status",
 		Synopsis: "[--json] [--no-pair] [--timeout DUR]",
 		Summary:  "diagnose every connected iPhone once, print, exit",
-		About:    "Find every iPhone connected over USB, diagnose each, print one line per phone (or one JSON object), and exit. It waits until every phone has a final state or the timeout passes. It never saves a pairing; for a phone this computer has no pairing with, it sends at most one Pair request, because only the phone's answer tells locked, waiting for Trust and \"Don't Trust\" apart. When usbmuxd cannot be reached, stderr says why in plain words with the next step.",
+		About:    "Find every iPhone connected over USB, diagnose each, print one line per phone (or one JSON object), and exit. When a trustwatch tray runs, status asks it instead of probing. It waits until every phone has a final state or the timeout passes; the timeout bounds the whole run. It never saves a pairing; for a phone this computer has no pairing with, at most one Pair request is sent per plug by all trustwatch processes together, because only the phone's answer tells locked, waiting for Trust and \"Don't Trust\" apart. When usbmuxd cannot be reached, stderr says why in plain words with the next step.",
 		Flags: []Flag{
 			{Name: "json", Help: "print one JSON object instead of lines (its fields are in docs/cli.md)"},
 			{Name: "no-pair", Help: "send no Pair request; a phone without a pairing is reported as untrusted"},
@@ -139,6 +139,7 @@ var Verbs = []Verb{
 			{ExitOK, "it ran, whatever the phones' states (also when none is connected)"},
 			exitUsage,
 			exitUnreachable,
+			{ExitInterrupted, "interrupted by Ctrl-C (SIGINT), 143 for SIGTERM; no verdict is printed"},
 		},
 		Examples: []string{"trustwatch status", "trustwatch status --json --timeout 30s"},
 	},
@@ -263,8 +264,8 @@ var Verbs = []Verb{
 	{
 		Name:     "version",
 		Synopsis: "",
-		Summary:  "version, commit, Go version, OS/arch and which optional parts this build has",
-		About:    "Print trustwatch's version and build, and which optional parts this build has: the USB layer (libusb) and the tray.",
+		Summary:  "version, commit, date, Go version, OS/arch and which optional parts this build has",
+		About:    "Print trustwatch's version, commit and date (stamped by the release; a plain go build shows what Go recorded), the Go version and OS/arch, and which optional parts this build has: the USB layer (libusb) and the tray.",
 		Exits: []Exit{
 			{ExitOK, "printed"},
 			exitUsage,

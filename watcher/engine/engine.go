@@ -34,7 +34,9 @@ type Config struct {
 	ErrorRetry   time.Duration
 	ErrorRetries int
 	// MuxGrace is how long devices outlive a usbmuxd outage (a restart)
-	// before they are dropped or reported as service-unavailable.
+	// before they are dropped or reported as service-unavailable: an
+	// outage up to this long is "short", and phones listed again after it
+	// keep their state without being announced again.
 	MuxGrace time.Duration
 	// LooseUSBMatch joins a USB device with a usbmuxd device when nothing
 	// identifies them (no serial, LocationIDs in different schemes) and
@@ -60,7 +62,9 @@ func (c *Config) defaults() {
 	def(&c.LockedRecheckSlow, 5*time.Second)
 	def(&c.LockedPatience, time.Minute)
 	def(&c.ErrorRetry, 5*time.Second)
-	def(&c.MuxGrace, 3*time.Second)
+	// systemd restarts a crashed usbmuxd within a second and an upgrade
+	// takes a few; 10 s covers both without hiding a daemon that is gone.
+	def(&c.MuxGrace, 10*time.Second)
 	if c.UnstableCycles <= 0 {
 		c.UnstableCycles = 3
 	}
@@ -102,6 +106,16 @@ type Engine struct {
 	names map[string][3]string
 	epoch uint64
 	out   Output
+	// listing collects the devices of a usbmuxd listing that arrives in
+	// parts (MuxUp.More), so stale devices are settled once it is whole.
+	listing map[string]bool
+	// due is the earliest deadline, kept so that events with nothing due
+	// do not walk every device.
+	due    time.Time
+	hasDue bool
+	// noUSBOnly: while a listing is handled, no device is known from USB
+	// alone, so attaches need not look for one.
+	noUSBOnly bool
 }
 
 type dev struct {
@@ -144,7 +158,7 @@ func (e *Engine) Handle(ev Event, now time.Time) Output {
 	case MuxDown:
 		e.muxDown(ev, now)
 	case MuxAttached:
-		e.attach(ev.Device, now)
+		e.attach(ev.Device, now, false)
 	case MuxDetached:
 		e.detach(ev.DeviceID, now)
 	case MuxPaired:
@@ -167,14 +181,38 @@ func (e *Engine) Handle(ev Event, now time.Time) Output {
 		e.forget(ev.Key, now)
 	case Tick:
 	}
-	e.timers(now)
+	ranTimers := e.hasDue && !now.Before(e.due)
+	if ranTimers {
+		e.timers(now)
+	}
+	if ranTimers || !quiet(ev, e.out) {
+		e.due, e.hasDue = e.nextDeadline()
+	}
 	out := e.out
 	e.out = Output{}
 	return out
 }
 
+// quiet reports an event that changed nothing: a device usbmuxd reports
+// again (Listen's report of every present device after a listing), a
+// detach or Paired about nobody, a Tick with nothing due. Only these skip
+// the walk over every device for the next deadline, so a burst of them
+// costs O(1) each.
+func quiet(ev Event, out Output) bool {
+	if len(out.Commands) > 0 || len(out.Changes) > 0 || out.MuxChanged {
+		return false
+	}
+	switch ev.(type) {
+	case MuxAttached, MuxDetached, MuxPaired, Tick:
+		return true
+	}
+	return false
+}
+
 // NextDeadline is when the engine next needs a Tick (ok false: never).
-func (e *Engine) NextDeadline() (t time.Time, ok bool) {
+func (e *Engine) NextDeadline() (t time.Time, ok bool) { return e.due, e.hasDue }
+
+func (e *Engine) nextDeadline() (t time.Time, ok bool) {
 	consider := func(c time.Time) {
 		if !c.IsZero() && (!ok || c.Before(t)) {
 			t, ok = c, true
@@ -227,11 +265,30 @@ func (e *Engine) setMux(m Usbmux) {
 func (e *Engine) muxUp(ev MuxUp, now time.Time) {
 	e.muxKnown = true
 	e.setMux(Usbmux{Address: ev.Address, Reachable: true, State: MuxRunning})
-	listed := map[string]bool{}
+	if e.listing == nil {
+		e.listing = map[string]bool{}
+	}
+	listed := e.listing
+	// Most listings have no USB-only device to join: look once, not once
+	// per listed device (attaching never creates one).
+	e.noUSBOnly = true
+	for _, d := range e.devs {
+		if d.usb != nil && !d.onMux {
+			e.noUSBOnly = false
+			break
+		}
+	}
+	defer func() { e.noUSBOnly = false }()
 	for _, md := range ev.Devices {
 		listed[NormalizeUDID(md.UDID)] = true
-		e.attach(md, now)
+		// A listing after a (re)connect is not a replug: it never counts
+		// towards flapping.
+		e.attach(md, now, true)
 	}
+	if ev.More {
+		return
+	}
+	e.listing = nil
 	// Devices from before the outage that usbmuxd no longer lists are gone.
 	for _, d := range e.sorted() {
 		if d.stale && !listed[d.Key] {
@@ -281,7 +338,9 @@ func (e *Engine) muxGone(d *dev, now time.Time) {
 	}
 }
 
-func (e *Engine) attach(md MuxDevice, now time.Time) {
+// attach handles a usbmuxd device; relisted marks one from a listing after
+// a (re)connect rather than a Listen event.
+func (e *Engine) attach(md MuxDevice, now time.Time, relisted bool) {
 	key := NormalizeUDID(md.UDID)
 	if key == "" {
 		key = fmt.Sprintf("mux:%d", md.DeviceID)
@@ -311,7 +370,7 @@ func (e *Engine) attach(md MuxDevice, now time.Time) {
 		return
 	}
 	d.pairSent, d.ourPair, d.errors, d.unlockPair, d.fixAsked = false, false, 0, 0, false
-	if e.flapping(key, now) {
+	if !relisted && e.flapping(key, now) {
 		e.unstable(d, now)
 		return
 	}
@@ -406,19 +465,29 @@ func (e *Engine) usbRemoved(u USBDevice, now time.Time) {
 // usbOnlyFor finds the USB-only entry that a usbmuxd attach belongs to, so
 // the device keeps one identity from plug to diagnosis.
 func (e *Engine) usbOnlyFor(md MuxDevice) *dev {
-	var loose []*dev
-	for _, d := range e.sorted() {
+	if e.noUSBOnly {
+		return nil
+	}
+	// One pass over the map, no sort: this runs for every attach, and a
+	// listing of N devices must not cost N sorts. Ties go to the lowest key.
+	var match, loose *dev
+	looseN := 0
+	for _, d := range e.devs {
 		if !d.onMux && !d.stale && d.usb != nil && d.usb.Kind == USBMobile {
-			if muxMatchesUSB(md, *d.usb) {
-				return d
+			if muxMatchesUSB(md, *d.usb) && (match == nil || d.Key < match.Key) {
+				match = d
 			}
 			if d.usb.Serial == "" {
-				loose = append(loose, d)
+				loose = d
+				looseN++
 			}
 		}
 	}
-	if e.cfg.LooseUSBMatch && len(loose) == 1 {
-		return loose[0]
+	if match != nil {
+		return match
+	}
+	if e.cfg.LooseUSBMatch && looseN == 1 {
+		return loose
 	}
 	return nil
 }
@@ -457,14 +526,21 @@ func (e *Engine) onlyMuxWithoutUSB() *dev {
 
 // takeUSBOnly moves the USB facts of a separate USB-only entry into d.
 func (e *Engine) takeUSBOnly(md MuxDevice, d *dev) *USBDevice {
-	for _, o := range e.sorted() {
-		if o != d && !o.onMux && o.usb != nil && o.usb.Kind == USBMobile && muxMatchesUSB(md, *o.usb) {
-			u := o.usb
-			e.remove(o)
-			return u
+	if e.noUSBOnly {
+		return nil
+	}
+	var found *dev
+	for _, o := range e.devs {
+		if o != d && !o.onMux && o.usb != nil && o.usb.Kind == USBMobile && muxMatchesUSB(md, *o.usb) && (found == nil || o.Key < found.Key) {
+			found = o
 		}
 	}
-	return nil
+	if found == nil {
+		return nil
+	}
+	u := found.usb
+	e.remove(found)
+	return u
 }
 
 func muxMatchesUSB(md MuxDevice, u USBDevice) bool {
@@ -507,6 +583,8 @@ func (e *Engine) probeDone(ev ProbeDone, now time.Time) {
 		return // about a previous plug, or a device that left
 	}
 	r := ev.Result
+	r.Name, r.ProductType, r.IOSVersion = Clip(r.Name, maxNameLen), Clip(r.ProductType, maxNameLen), Clip(r.IOSVersion, maxNameLen)
+	r.Detail = Clip(r.Detail, maxDetailLen)
 	d.busy = false
 	for _, f := range []struct {
 		dst *string

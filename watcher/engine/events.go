@@ -17,6 +17,10 @@ type MuxDevice struct {
 type MuxUp struct {
 	Address string
 	Devices []MuxDevice
+	// More: the listing continues in further MuxUp events (a long list is
+	// handed over in parts, so probes of the first phones start at once);
+	// devices that were not listed are settled after the last part.
+	More bool
 }
 
 // MuxDown: usbmuxd cannot be reached (absent, restarting, or it hung up).

@@ -432,7 +432,7 @@ func TestGarbage(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cl, srv := socketPair(t)
 			go func() {
-				if _, err := readFrame(srv); err == nil {
+				if _, err := readFrame(context.Background(), srv); err == nil {
 					tc.reply(srv)
 				}
 			}()

@@ -1,6 +1,7 @@
 package lockdown
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/tls"
@@ -91,7 +92,7 @@ func (d *device) serve(t *testing.T, sock net.Conn) {
 		defer d.wg.Done()
 		defer c.Close()
 		for {
-			req, err := readFrame(c)
+			req, err := readFrame(context.Background(), c)
 			if err != nil {
 				return
 			}

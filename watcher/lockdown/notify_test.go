@@ -20,7 +20,7 @@ func TestNotificationStream(t *testing.T) {
 	script := make(chan func(c net.Conn), 8)
 	go func() {
 		for {
-			m, err := readFrame(srv)
+			m, err := readFrame(context.Background(), srv)
 			if err != nil {
 				return
 			}

@@ -1,6 +1,7 @@
 package usbmux
 
 import (
+	"context"
 	"encoding/binary"
 	"net"
 	"os"
@@ -70,7 +71,7 @@ func newFakeMux(t *testing.T, handle func(c net.Conn)) *fakeMux {
 
 // readReq reads one request frame as the daemon would.
 func readReq(c net.Conn) (header, map[string]any, error) {
-	return readFrame(c)
+	return readFrame(context.Background(), c)
 }
 
 // writeMsg sends a plist message with the given tag.
