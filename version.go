@@ -35,6 +35,7 @@ func runVersion(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "tray:      %s\n", trayAvailability())
 	fmt.Fprintf(stdout, "log:       %s\n", logLocation())
+	fmt.Fprintf(stdout, "language:  %s\n", languageLine())
 	return exitOK
 }
 
