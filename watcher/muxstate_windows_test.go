@@ -59,6 +59,11 @@ func sc(t *testing.T, args ...string) string {
 	return string(out)
 }
 
+func scQuery(name string) string {
+	out, _ := exec.Command("sc", "query", name).CombinedOutput()
+	return strings.TrimSpace(string(out))
+}
+
 // The service control manager tells not installed, starting, running,
 // stopped and disabled apart, for a service made with `sc create` (under
 // Wine in CI), asked with the least access; and a refused 127.0.0.1 port is
@@ -99,15 +104,8 @@ func TestServiceStatesThroughSCM(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sc(t, "create", name, "binPath=", `"`+exe+`" `+serviceFlag, "start=", "demand")
-	t.Cleanup(func() {
-		exec.Command("sc", "stop", name).Run()
-		exec.Command("sc", "delete", name).Run()
-	})
-	if got := daemonAbsent(); got != engine.MuxNotRunning {
-		t.Fatalf("created, stopped: %q", got)
-	}
-	sc(t, "start", name)
+	// Wine's service manager may take a moment to show a change made by
+	// sc.exe; Windows' is immediate. Each state is awaited, bounded.
 	waitState := func(want engine.MuxState, what string) {
 		t.Helper()
 		var got engine.MuxState
@@ -116,8 +114,15 @@ func TestServiceStatesThroughSCM(t *testing.T) {
 				return
 			}
 		}
-		t.Fatalf("%s: %q, want %q", what, got, want)
+		t.Fatalf("%s: %q, want %q (sc query: %s)", what, got, want, scQuery(name))
 	}
+	sc(t, "create", name, "binPath=", `"`+exe+`" `+serviceFlag, "start=", "demand")
+	t.Cleanup(func() {
+		exec.Command("sc", "stop", name).Run()
+		exec.Command("sc", "delete", name).Run()
+	})
+	waitState(engine.MuxNotRunning, "created, stopped")
+	sc(t, "start", name)
 	waitState(engine.MuxStarting, "start pending")
 	for end := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		_, state, _, err := queryService(name)
@@ -141,8 +146,9 @@ func TestServiceStatesThroughSCM(t *testing.T) {
 	sc(t, "delete", name)
 	waitState(engine.MuxNotInstalled, "deleted")
 	sc(t, "create", name, "binPath=", `"`+exe+`" `+serviceFlag, "start=", "disabled")
+	waitState(engine.MuxDisabled, "created disabled")
 	if got := refused(); got != engine.MuxDisabled {
-		t.Fatalf("disabled: %q", got)
+		t.Fatalf("disabled, through a refused port: %q", got)
 	}
 	sc(t, "delete", name)
 	waitState(engine.MuxNotInstalled, "deleted")

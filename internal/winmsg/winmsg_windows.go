@@ -134,9 +134,12 @@ func New(class, title string, proc Proc, setup func(hwnd uintptr) (teardown func
 	ready := make(chan error, 1)
 	go func() {
 		defer close(w.done)
-		// A window belongs to the thread that made it; the thread exits
-		// with this goroutine (never unlocked).
+		// A window belongs to the thread that made it. Once the window is
+		// gone the thread goes back to Go's pool instead of exiting: a
+		// thread exiting while the process exits can hang Wine or get the
+		// process killed (seen about once in 50 runs).
 		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
 		hwnd, _, err := procCreateWindowExW.Call(0, uintptr(unsafe.Pointer(cls)), uintptr(unsafe.Pointer(ttl)), 0, 0, 0, 0, 0, hwndMessage, 0, 0, 0)
 		if hwnd == 0 {
 			ready <- fmt.Errorf("CreateWindowExW(%s): %w", class, err)

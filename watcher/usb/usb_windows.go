@@ -161,14 +161,22 @@ func Watch(ctx context.Context, out chan<- Event) error {
 // HotplugMechanism says which notification source Watch would use here
 // ("CM_Register_Notification" or "RegisterDeviceNotification"), for
 // `trustwatch version` and the tests.
+//
+// It makes no window: `version` should not start a message loop to say so.
 func HotplugMechanism() (string, error) {
-	stop, how, err := subscribe(make(chan struct{}, 1))
-	if err != nil {
+	if !forceWindowHotplug {
+		if stop, err := subscribeCM(make(chan struct{}, 1)); err == nil {
+			stop()
+			return "CM_Register_Notification", nil
+		}
+	}
+	if err := procRegisterDeviceNotificationW.Find(); err != nil {
 		return "", err
 	}
-	stop()
-	return how, nil
+	return windowHotplug, nil
 }
+
+const windowHotplug = "RegisterDeviceNotification on a message-only window"
 
 // subscribe starts a hotplug source that pokes wake (never blocking) when an
 // Apple USB device instance comes or goes.
@@ -179,7 +187,7 @@ func subscribe(wake chan struct{}) (stop func(), how string, err error) {
 		}
 	}
 	stop, err = subscribeWindow(wake)
-	return stop, "RegisterDeviceNotification on a message-only window", err
+	return stop, windowHotplug, err
 }
 
 func poke(wake chan struct{}) {
