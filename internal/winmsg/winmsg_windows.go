@@ -108,7 +108,9 @@ func registerClass(class *uint16, name string) error {
 	return nil
 }
 
-// Window is a message-only window and the thread that pumps it.
+// Window is a message-only window and the thread that pumps it. It lives
+// as long as the process: its thread would exit with it, and under Wine a
+// thread that exits while the process exits can hang it or get it killed.
 type Window struct {
 	HWND uintptr
 	done chan struct{}
@@ -117,7 +119,8 @@ type Window struct {
 // New makes a message-only window of class (registered on first use) with
 // title, calls setup on its thread once it exists (to register for
 // notifications; an error destroys the window), and pumps messages to proc
-// until Close. teardown, when not nil, runs on the same thread at the end.
+// from then on. teardown, when not nil, runs on the same thread if the loop
+// ever ends.
 func New(class, title string, proc Proc, setup func(hwnd uintptr) (teardown func(), err error)) (*Window, error) {
 	cls, err := windows.UTF16PtrFromString(class)
 	if err != nil {
@@ -134,12 +137,9 @@ func New(class, title string, proc Proc, setup func(hwnd uintptr) (teardown func
 	ready := make(chan error, 1)
 	go func() {
 		defer close(w.done)
-		// A window belongs to the thread that made it. Once the window is
-		// gone the thread goes back to Go's pool instead of exiting: a
-		// thread exiting while the process exits can hang Wine or get the
-		// process killed (seen about once in 50 runs).
+		// A window belongs to the thread that made it; the thread exits
+		// with this goroutine (never unlocked).
 		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
 		hwnd, _, err := procCreateWindowExW.Call(0, uintptr(unsafe.Pointer(cls)), uintptr(unsafe.Pointer(ttl)), 0, 0, 0, 0, 0, hwndMessage, 0, 0, 0)
 		if hwnd == 0 {
 			ready <- fmt.Errorf("CreateWindowExW(%s): %w", class, err)
@@ -178,19 +178,6 @@ func New(class, title string, proc Proc, setup func(hwnd uintptr) (teardown func
 		return nil, err
 	}
 	return w, nil
-}
-
-// Close destroys the window and waits for its thread to finish.
-func (w *Window) Close() {
-	procPostMessageW.Call(w.HWND, wmClose, 0, 0)
-	<-w.done
-}
-
-// Live counts the windows made by New that are not closed yet (for tests).
-func Live() int {
-	mu.Lock()
-	defer mu.Unlock()
-	return len(procs)
 }
 
 // Send sends a message and waits at most timeoutMs for the answer (the

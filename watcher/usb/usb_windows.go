@@ -324,49 +324,75 @@ type devBroadcastDeviceInterface struct {
 	name       [1]uint16
 }
 
-// lastWindow is the newest hotplug window, for the tests that send it
-// WM_DEVICECHANGE by hand (Wine has no USB devices to plug).
+// The hotplug window is made on first use and lives as long as the
+// process; every Watch adds its wake channel while it runs. Closing the
+// window would end its thread, and under Wine a thread that exits while the
+// process exits hangs it or gets it killed (about once in 50 runs of
+// `status`); a GUI thread blocked in GetMessage at exit is the usual case.
 var (
-	wndMu      sync.Mutex
-	lastWindow uintptr
+	wndCreate  sync.Mutex // held while the window is made
+	hotplugWnd uintptr    // 0 until made; the tests send it WM_DEVICECHANGE (Wine has no USB to plug)
+	wndMu      sync.Mutex // guards wndWakes, which the window's thread reads
+	wndWakes   = map[chan struct{}]bool{}
 )
 
-// hotplugProc pokes wake when an Apple USB device interface comes or goes.
-func hotplugProc(wake chan struct{}) winmsg.Proc {
-	return func(msg uint32, wParam uintptr, lParam unsafe.Pointer) (uintptr, bool) {
-		if msg != wmDeviceChange {
-			return 0, false
-		}
-		b := (*devBroadcastDeviceInterface)(lParam)
-		if (wParam == dbtDeviceArrival || wParam == dbtDeviceRemoveComplt) && b != nil && b.deviceType == dbtDevtypDevInterface && b.size > 28 {
-			n := int(b.size-28) / 2
-			if isAppleInstanceID(instanceIDFromInterface(windows.UTF16ToString(unsafe.Slice(&b.name[0], n)))) {
+// hotplugProc pokes every Watch when an Apple USB device interface comes
+// or goes.
+func hotplugProc(msg uint32, wParam uintptr, lParam unsafe.Pointer) (uintptr, bool) {
+	if msg != wmDeviceChange {
+		return 0, false
+	}
+	b := (*devBroadcastDeviceInterface)(lParam)
+	if (wParam == dbtDeviceArrival || wParam == dbtDeviceRemoveComplt) && b != nil && b.deviceType == dbtDevtypDevInterface && b.size > 28 {
+		n := int(b.size-28) / 2
+		if isAppleInstanceID(instanceIDFromInterface(windows.UTF16ToString(unsafe.Slice(&b.name[0], n)))) {
+			wndMu.Lock()
+			for wake := range wndWakes {
 				poke(wake)
 			}
+			wndMu.Unlock()
 		}
-		return 1, true // TRUE: the event is accepted
 	}
+	return 1, true // TRUE: the event is accepted
 }
 
-// subscribeWindow asks for USB device interface arrivals and removals on a
-// message-only window.
+// subscribeWindow adds wake to the process's hotplug window, making the
+// window (RegisterDeviceNotification for the USB device interface class on
+// a message-only window) the first time; a failed attempt is retried by the
+// next Watch.
 func subscribeWindow(wake chan struct{}) (func(), error) {
-	w, err := winmsg.New(hotplugWindowClass, "", hotplugProc(wake), func(hwnd uintptr) (func(), error) {
-		filter := devBroadcastDeviceInterface{deviceType: dbtDevtypDevInterface, classGUID: guidDevinterfaceUSBDevice}
-		filter.size = uint32(unsafe.Sizeof(filter))
-		notif, _, err := procRegisterDeviceNotificationW.Call(hwnd, uintptr(unsafe.Pointer(&filter)), 0 /* DEVICE_NOTIFY_WINDOW_HANDLE */)
-		if notif == 0 {
-			return nil, fmt.Errorf("RegisterDeviceNotificationW: %w", err)
+	wndCreate.Lock()
+	defer wndCreate.Unlock()
+	if hotplugWnd == 0 {
+		w, err := winmsg.New(hotplugWindowClass, "", hotplugProc, func(hwnd uintptr) (func(), error) {
+			filter := devBroadcastDeviceInterface{deviceType: dbtDevtypDevInterface, classGUID: guidDevinterfaceUSBDevice}
+			filter.size = uint32(unsafe.Sizeof(filter))
+			notif, _, err := procRegisterDeviceNotificationW.Call(hwnd, uintptr(unsafe.Pointer(&filter)), 0 /* DEVICE_NOTIFY_WINDOW_HANDLE */)
+			if notif == 0 {
+				return nil, fmt.Errorf("RegisterDeviceNotificationW: %w", err)
+			}
+			return nil, nil // kept until the process ends
+		})
+		if err != nil {
+			return nil, err
 		}
-		return func() { procUnregisterDeviceNotif.Call(notif) }, nil
-	})
-	if err != nil {
-		return nil, err
+		hotplugWnd = w.HWND
 	}
 	wndMu.Lock()
-	lastWindow = w.HWND
+	wndWakes[wake] = true
 	wndMu.Unlock()
-	return w.Close, nil
+	return func() {
+		wndMu.Lock()
+		delete(wndWakes, wake)
+		wndMu.Unlock()
+	}, nil
+}
+
+// watching counts the running Watches on the hotplug window (for tests).
+func watching() int {
+	wndMu.Lock()
+	defer wndMu.Unlock()
+	return len(wndWakes)
 }
 
 // Describe names the USB layer for `trustwatch version`.

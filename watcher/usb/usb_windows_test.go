@@ -68,19 +68,18 @@ func TestWatchWindowFallback(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	out := make(chan Event, 8)
 	done := make(chan error, 1)
-	lastWindow = 0
+	subscribed := watching()
 	go func() { done <- Watch(ctx, out) }()
-	deadline := time.Now().Add(5 * time.Second)
-	var hwnd uintptr
-	for hwnd == 0 && time.Now().Before(deadline) {
-		wndMu.Lock()
-		hwnd = lastWindow
-		wndMu.Unlock()
-		time.Sleep(10 * time.Millisecond)
+	// The first window of a fresh Wine prefix waits for its desktop to
+	// start (seconds); then this Watch subscribes to it.
+	for end := time.Now().Add(30 * time.Second); watching() == subscribed; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatal("Watch did not subscribe to the hotplug window within 30 s")
+		}
 	}
-	if hwnd == 0 {
-		t.Fatal("no hotplug window after 5 s")
-	}
+	wndCreate.Lock()
+	hwnd := hotplugWnd
+	wndCreate.Unlock()
 	waitScans := func(n int32) {
 		t.Helper()
 		for end := time.Now().Add(3 * time.Second); scans.Load() < n; {
@@ -152,7 +151,7 @@ func TestWatchWindowFallback(t *testing.T) {
 	case <-time.After(3 * time.Second):
 		t.Fatal("Watch did not return after cancel")
 	}
-	if left := winmsg.Live(); left != 0 {
-		t.Fatalf("%d hotplug windows left after Watch returned", left)
+	if n := watching(); n != subscribed {
+		t.Fatalf("%d Watches still subscribed after Watch returned, want %d", n, subscribed)
 	}
 }
