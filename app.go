@@ -24,23 +24,6 @@ import (
 	"github.com/trustwatch/trustwatch/watcher/usbmux"
 )
 
-func runGuide(args []string, stdout, stderr io.Writer) int { return guide.Main(args, stdout, stderr) }
-func runService(args []string, stdout, stderr io.Writer) int {
-	return service.Main(args, stdout, stderr)
-}
-func logLocation() string { return service.LogLocation() }
-
-func trayAvailability() string {
-	switch runtime.GOOS {
-	case "linux", "freebsd", "openbsd", "netbsd":
-		return "StatusNotifierItem over D-Bus (needs a tray host; GNOME needs the AppIndicator extension)"
-	case "darwin":
-		return "menu bar (Cocoa; cgo builds only)"
-	default:
-		return "notification area"
-	}
-}
-
 // runTray is the main job: tray, notifications and watcher.
 func runTray(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("")
@@ -58,10 +41,10 @@ type appConfig struct {
 	usb       watcher.USBSource
 	allowRoot bool
 	stderr    io.Writer
-	// story, when set, runs beside the watcher (the demo's script).
+	// story, when set, runs beside the watcher: the demo's script. A demo
+	// takes no instance lock (it may run beside the real tray) and keeps
+	// its notification settings in memory.
 	story func(ctx context.Context)
-	// instanceLock is false for the demo, which may run beside the real tray.
-	instanceLock bool
 }
 
 // startApp wires watcher → notifier and tray, and blocks until Quit.
@@ -73,7 +56,7 @@ func startApp(c appConfig) int {
 		}
 	}
 	var inst *service.Instance
-	if c.instanceLock || c.story == nil {
+	if c.story == nil {
 		var err error
 		inst, err = service.AcquireInstance()
 		if errors.Is(err, service.ErrAlreadyRunning) {
@@ -165,9 +148,7 @@ func startApp(c appConfig) int {
 			} else {
 				close(served)
 			}
-			if err := w.Run(ctx); err != nil {
-				log.Error("watcher stopped", "err", err)
-			}
+			_ = w.Run(ctx) // it returns when ctx ends
 			stopServing()
 			<-served
 		},

@@ -6,9 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/trustwatch/trustwatch/watcher"
@@ -25,20 +22,8 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return code
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-	interrupted := make(chan os.Signal, 1)
-	go func() {
-		select {
-		case s := <-sigs:
-			interrupted <- s
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
+	ctx, signalled, stop := interruptible()
+	defer stop()
 	// The running tray already knows the phones: ask it, and probe here
 	// (which may send a Pair) only when nothing runs.
 	tctx, tcancel := context.WithTimeout(ctx, *timeout)
@@ -49,12 +34,10 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 	} else {
 		snap = diagnoseOnce(ctx, addr, !*noPair, *timeout, stderrLogger(stderr))
 	}
-	select {
-	case s := <-interrupted:
+	if c := signalled(); c != 0 {
 		// Cut short: whatever was found so far is not a verdict.
 		fmt.Fprintln(stderr, "trustwatch status: interrupted")
-		return signalExit(s)
-	default:
+		return c
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
@@ -121,9 +104,6 @@ func diagnoseOnce(ctx context.Context, addr usbmux.Address, allowPair bool, time
 	}
 }
 
-// muxAnswered: a snapshot reflects a usbmuxd answer (listing or refusal).
-func muxAnswered(s engine.Snapshot) bool { return s.Usbmux.Reachable || s.Usbmux.Error != "" }
-
 // finalize turns what is still in progress at the deadline into errors:
 // probing is never status's final answer.
 func finalize(s engine.Snapshot, timeout time.Duration) engine.Snapshot {
@@ -155,15 +135,6 @@ func printStatus(stdout, stderr io.Writer, s engine.Snapshot) {
 	for _, d := range s.Devices {
 		fmt.Fprintf(stdout, "%s  %s  %s\n", d.DisplayName(), d.State, terminalSummary(d))
 	}
-}
-
-// signalExit is the shell's code for a run ended by a signal: 128 + its
-// number (130 for Ctrl-C, 143 for SIGTERM).
-func signalExit(s os.Signal) int {
-	if n, ok := s.(syscall.Signal); ok {
-		return 128 + int(n)
-	}
-	return 130
 }
 
 // terminalSummary is a device's advice for someone at a terminal: where the
