@@ -78,7 +78,7 @@ func startApp(ctx context.Context, c appConfig) int {
 		log.Warn("logging to stderr", "err", err)
 	}
 	started := time.Now()
-	log.Info("trustwatch starting", "version", version, "usbmuxd", c.addr.String(), "log", where)
+	log.Info("trustwatch starting", "version", readBuildInfo().String(), "usbmuxd", c.addr.String(), "log", where)
 	// Before anything opens D-Bus (the notifier, the tray): no session bus
 	// means none, never one started for us. The tray then logs the one
 	// line that says so, and the notifier stays off rather than fail at

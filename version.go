@@ -3,52 +3,16 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"runtime"
-	"runtime/debug"
-	"time"
 
 	"github.com/trustwatch/trustwatch/service"
 	"github.com/trustwatch/trustwatch/watcher"
 )
 
-// version is set at release time with -ldflags "-X main.version=…".
-var version = "dev"
-
 // licence is what About says this build is distributed under. The
 // repository names no licence yet (there is no LICENSE file); say it here
 // once it does.
 const licence = "not stated yet (the source has no LICENSE file)"
-
-// buildInfo is what this binary knows about itself: the one place that
-// `version`, About and reports read it from.
-type buildInfo struct {
-	Version  string
-	Commit   string // "unknown" when the build recorded none
-	Modified bool   // built from a work tree with uncommitted changes
-	Built    string // build date (YYYY-MM-DD): the executable's own time
-}
-
-func readBuildInfo() buildInfo {
-	b := buildInfo{Version: version, Commit: "unknown"}
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range bi.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				b.Commit = s.Value
-			case "vcs.modified":
-				b.Modified = s.Value == "true"
-			}
-		}
-	}
-	// go build writes the executable last, and packages keep that time.
-	if exe, err := os.Executable(); err == nil {
-		if st, err := os.Stat(exe); err == nil {
-			b.Built = st.ModTime().UTC().Format(time.DateOnly)
-		}
-	}
-	return b
-}
 
 func runVersion(args []string, stdout, stderr io.Writer) int {
 	if _, code, ok := newFlags("version").parse(args, 0, stdout, stderr); !ok {
@@ -60,6 +24,7 @@ func runVersion(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "trustwatch %s\n", bi.Version)
 	fmt.Fprintf(stdout, "commit:    %s%s\n", bi.Commit, modified)
+	fmt.Fprintf(stdout, "date:      %s\n", bi.Date)
 	fmt.Fprintf(stdout, "go:        %s\n", runtime.Version())
 	fmt.Fprintf(stdout, "platform:  %s/%s\n", runtime.GOOS, runtime.GOARCH)
 	if _, ok, why := watcher.NewUSBBus(); ok {

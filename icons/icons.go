@@ -1,7 +1,8 @@
 // Package icons holds trustwatch's tray and app icons, generated from Go
 // drawing code (internal/art) by `go generate` and embedded per OS: PNG on
 // Linux and other Unix desktops, ICO on Windows, PNG plus a monochrome
-// template image on macOS.
+// template image on macOS. icns/app.icns is the macOS .app bundle's icon
+// (scripts/release.sh puts it in the bundle; it is not embedded).
 package icons
 
 //go:generate go run ./gen -out .

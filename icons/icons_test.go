@@ -62,12 +62,30 @@ func TestGeneratedFilesUpToDate(t *testing.T) {
 			}
 			continue
 		}
+		if filepath.Ext(name) == ".icns" {
+			ge, err := art.DecodeICNS(got)
+			if err != nil {
+				t.Errorf("%s: %v", name, err)
+				continue
+			}
+			we, _ := art.DecodeICNS(wb)
+			if len(ge) != len(we) {
+				t.Errorf("%s: %d elements, want %d", name, len(ge), len(we))
+				continue
+			}
+			for i := range ge {
+				if ge[i].Type != we[i].Type || !bytes.Equal(decode(t, name, ge[i].Data).Pix, decode(t, name, we[i].Data).Pix) {
+					t.Errorf("%s element %s is stale (run go generate ./icons)", name, ge[i].Type)
+				}
+			}
+			continue
+		}
 		if !bytes.Equal(decode(t, name, got).Pix, decode(t, name, wb).Pix) {
 			t.Errorf("%s is stale (run go generate ./icons)", name)
 		}
 	}
 	// and nothing left over from an older generator
-	for _, dir := range []string{"png", "ico", "template"} {
+	for _, dir := range []string{"png", "ico", "template", "icns"} {
 		ents, err := os.ReadDir(dir)
 		if err != nil {
 			t.Fatal(err)
@@ -319,6 +337,46 @@ func TestNotificationPNGPerLevel(t *testing.T) {
 	}
 	if !bytes.Equal(NotificationPNG(Level(99)), AppPNG()) {
 		t.Error("an unknown level must fall back to the app icon")
+	}
+}
+
+// TestICNS checks the macOS app icon: every element type macOS looks for,
+// each a PNG of its size, and a decoder that refuses broken files.
+func TestICNS(t *testing.T) {
+	b, err := os.ReadFile(filepath.FromSlash(art.ICNSPath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	els, err := art.DecodeICNS(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	types := map[string]bool{}
+	for _, e := range els {
+		types[e.Type] = true
+		cfg, err := png.DecodeConfig(bytes.NewReader(e.Data))
+		if err != nil {
+			t.Fatalf("%s: %v", e.Type, err)
+		}
+		if want := art.ICNSTypeSize(e.Type); cfg.Width != want || cfg.Height != want {
+			t.Errorf("%s is %dx%d, want %d", e.Type, cfg.Width, cfg.Height, want)
+		}
+	}
+	for _, typ := range []string{"icp4", "icp5", "ic07", "ic08", "ic09", "ic10", "ic11", "ic12", "ic13", "ic14"} {
+		if !types[typ] {
+			t.Errorf("element %s missing", typ)
+		}
+	}
+	for name, bad := range map[string][]byte{
+		"empty":            nil,
+		"wrong magic":      append([]byte("icnx"), b[4:]...),
+		"truncated":        b[:len(b)-1],
+		"element too long": append(append([]byte("icns\x00\x00\x00\x10"), "ic07"...), 0, 0, 0, 0xff),
+		"not png":          []byte("icns\x00\x00\x00\x14ic07\x00\x00\x00\x0cJPEG"),
+	} {
+		if _, err := art.DecodeICNS(bad); err == nil {
+			t.Errorf("%s: decoded", name)
+		}
 	}
 }
 

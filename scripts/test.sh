@@ -13,12 +13,14 @@ Debian/Ubuntu machine:
   1. installs the Debian packages the tests need, if any is missing
      (apt-get, as root or through sudo): libusb and pkg-config, umockdev,
      libimobiledevice's tools, D-Bus, Xvfb, dunst, xfce4-panel, chromium,
-     wine64 and mingw (the full list is PKGS in this script);
+     wine64 and mingw, lintian, rpm and rpmlint (the full list is PKGS in
+     this script);
   2. gofmt, go vet, and cross-builds for Windows, macOS and cgo-less Linux;
   3. go test ./... against real parts (simulator, umockdev, private D-Bus
      and desktop), with CI=true unless set: a missing tool fails its test
      instead of skipping it;
-  4. each executable scripts/test-*.sh (USB under umockdev, Windows under Wine).
+  4. each executable scripts/test-*.sh (USB under umockdev, Windows under Wine,
+     a snapshot release installed, upgraded and purged with apt).
 Exits non-zero at the first failing step.
 EOF_USAGE
 }
@@ -38,6 +40,7 @@ PKGS=(
   systemd desktop-file-utils                                      # login-item checks
   chromium                                                        # guide rendering
   wine64 gcc-mingw-w64-x86-64                                     # Windows registry tests under Wine
+  lintian rpm rpmlint dpkg-dev man-db zip unzip shellcheck        # the release: packages, man page, workflows
 )
 
 need=()
@@ -61,8 +64,9 @@ echo "== go vet"
 go vet ./...
 
 echo "== cross-builds"
-GOOS=windows CGO_ENABLED=0 go build ./...
+GOOS=windows CGO_ENABLED=0 go build -trimpath ./...   # -trimpath as release.sh builds it: its cache is reused there
 GOOS=darwin CGO_ENABLED=0 go vet ./...
+GOOS=darwin CGO_ENABLED=0 go build ./...   # (also warms the cache for the .app test's cross-build)
 GOOS=linux CGO_ENABLED=0 go build ./...
 
 echo "== go test"

@@ -247,8 +247,8 @@ var Verbs = []Verb{
 	{
 		Name:     "version",
 		Synopsis: "",
-		Summary:  "version, commit, Go version, OS/arch and which optional parts this build has",
-		About:    "Print trustwatch's version and build, and which optional parts this build has: the USB layer (libusb) and the tray.",
+		Summary:  "version, commit, date, Go version, OS/arch and which optional parts this build has",
+		About:    "Print trustwatch's version, commit and date (stamped by the release; a plain go build shows what Go recorded), the Go version and OS/arch, and which optional parts this build has: the USB layer (libusb) and the tray.",
 		Exits: []Exit{
 			{ExitOK, "printed"},
 			exitUsage,
