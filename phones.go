@@ -54,7 +54,7 @@ func openPhones(ctx context.Context, addr usbmux.Address, p purpose) (phoneLink,
 	s, ok := askRunning(tctx, addr)
 	tcancel()
 	if ok {
-		return newTrayLink(addr, s), finalize(s, lookupBound)
+		return newTrayLink(addr, s), s.Expire(lookupBound)
 	}
 	usbSrc, usbReady := usbSource()
 	cfg := engine.Config{}
@@ -80,11 +80,11 @@ func openPhones(ctx context.Context, addr usbmux.Address, p purpose) (phoneLink,
 		case <-snaps:
 		case <-tick.C:
 		case <-bound.C:
-			return l, finalize(w.Snapshot(), lookupBound)
+			return l, w.Snapshot().Expire(lookupBound)
 		case <-ctx.Done():
 			return l, w.Snapshot()
 		}
-		if s := w.Snapshot(); muxAnswered(s) && usbReady() && s.AllFinal() {
+		if s := w.Snapshot(); s.Usbmux.Answered() && usbReady() && s.AllFinal() {
 			return l, s
 		}
 	}

@@ -127,7 +127,7 @@ func askRunning(ctx context.Context, addr usbmux.Address) (snap engine.Snapshot,
 	if err != nil || s.Usbmux.Address != addr.String() {
 		return engine.Snapshot{}, false
 	}
-	for (!muxAnswered(s) || !s.AllFinal()) && ctx.Err() == nil {
+	for (!s.Usbmux.Answered() || !s.AllFinal()) && ctx.Err() == nil {
 		select {
 		case <-ctx.Done():
 		case <-time.After(100 * time.Millisecond):

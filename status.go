@@ -30,7 +30,7 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 	snap, fromTray := askRunning(tctx, addr)
 	tcancel()
 	if fromTray {
-		snap = finalize(snap, *timeout)
+		snap = snap.Expire(*timeout)
 	} else {
 		snap = diagnoseOnce(ctx, addr, !*noPair, *timeout, stderrLogger(stderr))
 	}
@@ -82,7 +82,7 @@ func diagnoseOnce(ctx context.Context, addr usbmux.Address, allowPair bool, time
 		case <-done:
 		case <-time.After(stopGrace):
 		}
-		return finalize(s, timeout)
+		return s.Expire(timeout)
 	}
 	// Snapshots arrive on changes; the short tick also notices the USB
 	// layer finishing its first listing, which changes no state.
@@ -98,30 +98,10 @@ func diagnoseOnce(ctx context.Context, addr usbmux.Address, allowPair bool, time
 		case <-ctx.Done():
 			return finish(w.Snapshot())
 		}
-		if s := w.Snapshot(); muxAnswered(s) && usbReady() && s.AllFinal() {
+		if s := w.Snapshot(); s.Usbmux.Answered() && usbReady() && s.AllFinal() {
 			return finish(s)
 		}
 	}
-}
-
-// finalize turns what is still in progress at the deadline into errors:
-// probing is never status's final answer.
-func finalize(s engine.Snapshot, timeout time.Duration) engine.Snapshot {
-	if s.Devices == nil {
-		s.Devices = []engine.Device{}
-	}
-	if !muxAnswered(s) {
-		s.Usbmux.Error = fmt.Sprintf("no answer from usbmuxd within %s", timeout)
-	}
-	for i, d := range s.Devices {
-		if !d.State.Final() {
-			d.State, d.Guide = engine.StateError, engine.StateError.Anchor()
-			d.Summary = engine.StateError.Summary()
-			d.Detail = fmt.Sprintf("no answer from the device within %s", timeout)
-			s.Devices[i] = d
-		}
-	}
-	return s
 }
 
 func printStatus(stdout, stderr io.Writer, s engine.Snapshot) {

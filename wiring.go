@@ -9,7 +9,6 @@ import (
 	"syscall"
 
 	"github.com/trustwatch/trustwatch/watcher"
-	"github.com/trustwatch/trustwatch/watcher/engine"
 	"github.com/trustwatch/trustwatch/watcher/ledger"
 )
 
@@ -42,9 +41,6 @@ func openLedger(log *slog.Logger) *ledger.Ledger {
 func stderrLogger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
-
-// muxAnswered: a snapshot reflects a usbmuxd answer (listing or refusal).
-func muxAnswered(s engine.Snapshot) bool { return s.Usbmux.Reachable || s.Usbmux.Error != "" }
 
 // interruptible is a context that ends on SIGINT or SIGTERM, and the exit
 // code for the signal that ended it (0 while none has). Every verb that
