@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/trustwatch/trustwatch/watcher"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 	"github.com/trustwatch/trustwatch/watcher/usbmux"
 )
@@ -60,48 +59,16 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 const stopGrace = 250 * time.Millisecond
 
 // diagnoseOnce runs a watcher until usbmuxd has answered (or refused) and
-// every device has a final state, or until timeout.
+// every device has a final state, or until timeout; what is then still in
+// progress is an error (Expire).
 func diagnoseOnce(ctx context.Context, addr usbmux.Address, allowPair bool, timeout time.Duration, log *slog.Logger) engine.Snapshot {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	usbSrc, usbReady := usbSource()
-	w := watcher.New(watcher.Config{
-		Address: addr,
-		Engine:  engine.Config{AllowPair: allowPair},
-		USB:     usbSrc,
-		Logger:  log,
-		Ledger:  openLedger(log),
-	})
-	snaps, unsubscribe := w.Subscribe()
-	defer unsubscribe()
-	done := make(chan struct{})
-	go func() { defer close(done); _ = w.Run(ctx) }()
-	finish := func(s engine.Snapshot) engine.Snapshot {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(stopGrace):
-		}
-		return s.Expire(timeout)
+	l, snap := watchHere(ctx, addr, engine.Config{AllowPair: allowPair}, log, timeout)
+	l.cancel()
+	select {
+	case <-l.done:
+	case <-time.After(stopGrace):
 	}
-	// Snapshots arrive on changes; the short tick also notices the USB
-	// layer finishing its first listing, which changes no state.
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case _, ok := <-snaps:
-			if !ok {
-				return finish(w.Snapshot())
-			}
-		case <-tick.C:
-		case <-ctx.Done():
-			return finish(w.Snapshot())
-		}
-		if s := w.Snapshot(); s.Usbmux.Answered() && usbReady() && s.AllFinal() {
-			return finish(s)
-		}
-	}
+	return snap.Expire(timeout)
 }
 
 func printStatus(stdout, stderr io.Writer, s engine.Snapshot) {
