@@ -32,9 +32,20 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// run dispatches to the verb that cliref describes: each one call, with
-// the arguments after the verb. No verb (or a flag first) is the tray.
+// run takes the global --lang off the arguments (lang.go), then runs the
+// verb.
 func run(args []string, stdout, stderr io.Writer) int {
+	rest, err := takeLang(args)
+	if err != nil {
+		usageError(stderr, "", "%v", err)
+		return exitUsage
+	}
+	return runVerb(rest, stdout, stderr)
+}
+
+// runVerb dispatches to the verb that cliref describes: each one call,
+// with the arguments after the verb. No verb (or a flag first) is the tray.
+func runVerb(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || (len(args[0]) > 1 && args[0][0] == '-') {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
 			cliref.Usage(stdout)
@@ -81,7 +92,7 @@ func runHelp(args []string, stdout, stderr io.Writer) int {
 	}
 	if v, ok := cliref.Lookup(args[0]); ok && v.Name != "" {
 		if v.OwnHelp {
-			return run([]string{v.Name, "--help"}, stdout, stderr)
+			return runVerb([]string{v.Name, "--help"}, stdout, stderr)
 		}
 		cliref.Help(stdout, v)
 		return exitOK

@@ -34,6 +34,7 @@ func runVersion(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "tray:      %s\n", trayAvailability())
 	fmt.Fprintf(stdout, "log:       %s\n", service.LogLocation())
+	fmt.Fprintf(stdout, "language:  %s\n", languageLine())
 	return exitOK
 }
 

@@ -18,10 +18,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
+
+	"github.com/trustwatch/trustwatch/internal/lang"
 	"time"
 )
 
@@ -287,7 +290,7 @@ const trustLabelsJS = `(() => {
   const out = [];
   document.querySelectorAll('figure svg').forEach((svg, i) => {
     svg.querySelectorAll('text').forEach(t => {
-      if (t.textContent.trim() !== 'Trust') return;
+      if (t.textContent.trim() !== TRUST) return;
       const b = t.getBBox(), r = t.getBoundingClientRect();
       let crossings = 0;
       svg.querySelectorAll('circle, rect, path, line, ellipse, polyline').forEach(g => {
@@ -312,7 +315,8 @@ const trustLabelsJS = `(() => {
 func checkTrustLabels(ctx context.Context, t *testing.T, b *browser, session, scheme string) {
 	t.Helper()
 	var labels []trustLabel
-	if err := b.eval(ctx, session, trustLabelsJS, &labels); err != nil {
+	js := strings.Replace(trustLabelsJS, "TRUST", strconv.Quote(trustWord[current()]), 1)
+	if err := b.eval(ctx, session, js, &labels); err != nil {
 		t.Fatal(err)
 	}
 	if len(labels) != 2 {
@@ -408,14 +412,32 @@ const factsJS = `(() => {
   };
 })()`
 
+// trustWord is the iPhone's Trust button in each language's drawings
+// (Apple's own word).
+var trustWord = map[string]string{"en": "Trust", "ru": "Доверять"}
+
 // TestChromiumRendersStep6 opens the guide the way trustwatch does (Open,
-// with the browser launch replaced by headless Chromium), checks that the
-// page lands on the step-6 section with its drawings drawn, and screenshots
-// that section in light and dark mode. With TRUSTWATCH_UPDATE_DOCS=1 the
-// screenshots are copied to docs/guide-step-6.png and
-// docs/guide-step-6-dark.png.
+// with the browser launch replaced by headless Chromium), in every
+// language, checks that the page lands on the step-6 section with its
+// drawings drawn, and screenshots that section in light and dark mode. With
+// TRUSTWATCH_UPDATE_DOCS=1 the screenshots are copied to
+// docs/guide-step-6.png and docs/guide-step-6-dark.png (English) and
+// docs/guide-step-6-<lang>.png, docs/guide-step-6-<lang>-dark.png.
 func TestChromiumRendersStep6(t *testing.T) {
 	bin := requireTool(t, "chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+	defer lang.Set(lang.Current())
+	for _, tag := range Languages() {
+		t.Run(tag, func(t *testing.T) {
+			if trustWord[tag] == "" {
+				t.Fatalf("add %s's word for the Trust button to trustWord", tag)
+			}
+			lang.Set(lang.Choice{Tag: tag, Source: "test"})
+			chromiumStep6(t, bin, tag)
+		})
+	}
+}
+
+func chromiumStep6(t *testing.T, bin, tag string) {
 	withCache(t)
 	opened := recordOpener(t, nil)
 	if err := Open("step-6"); err != nil {
@@ -507,8 +529,41 @@ func TestChromiumRendersStep6(t *testing.T) {
 		}
 	}
 
+	// The language switch leads to the same section in the other language.
+	if err := b.navigate(ctx, session, pageURL); err != nil {
+		t.Fatal(err)
+	}
+	var other string
+	if err := b.eval(ctx, session, `(() => { const a = document.querySelector('nav.langs a'); if (!a) return ''; const l = a.getAttribute('hreflang'); a.click(); return l; })()`, &other); err != nil {
+		t.Fatal(err)
+	}
+	if other == "" {
+		t.Fatal("the page has no language switch")
+	}
+	for want := PageName(other) + "#step-6"; ; {
+		var at, htmlLang string
+		if err := b.eval(ctx, session, "document.readyState === 'complete' ? location.href : ''", &at); err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasSuffix(at, "/"+want) {
+			if err := b.eval(ctx, session, "document.documentElement.lang", &htmlLang); err != nil || htmlLang != other {
+				t.Errorf("switched to %s but the page says lang=%q (%v)", at, htmlLang, err)
+			}
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the language switch never reached %s (at %q)", want, at)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+
 	if os.Getenv("TRUSTWATCH_UPDATE_DOCS") == "1" {
-		for name, shot := range map[string][]byte{"guide-step-6.png": shots["light"], "guide-step-6-dark.png": shots["dark"]} {
+		suffix := ""
+		if tag != "en" {
+			suffix = "-" + tag
+		}
+		for name, shot := range map[string][]byte{"guide-step-6" + suffix + ".png": shots["light"], "guide-step-6" + suffix + "-dark.png": shots["dark"]} {
 			dst := filepath.Join("..", "docs", name)
 			if err := os.WriteFile(dst, shot, 0o644); err != nil {
 				t.Fatal(err)

@@ -5,7 +5,6 @@
 package tray
 
 import (
-	"fmt"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -14,6 +13,7 @@ import (
 	"unicode/utf16"
 
 	"github.com/trustwatch/trustwatch/icons"
+	"github.com/trustwatch/trustwatch/internal/catalog"
 	"github.com/trustwatch/trustwatch/notify"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 )
@@ -422,23 +422,25 @@ func trusted(s engine.State) bool {
 	return false
 }
 
-// statusLine is the disabled first line of the menu and the tooltip.
+// statusLine is the disabled first line of the menu and the tooltip, in
+// the user's language (internal/catalog, tray.status.*).
 func statusLine(snap engine.Snapshot, goos string) string {
+	w := catalog.Current()
 	n := len(snap.Devices)
 	switch {
 	case snap.Time.IsZero() && n == 0 && !snap.Usbmux.Reachable:
-		return "Starting…" // no snapshot from the watcher yet
+		return w.T("tray.status.starting", nil) // no snapshot from the watcher yet
 	case n == 0:
 		// Whatever usbmuxd does: without a phone there is nothing to
 		// alarm about (on Linux it only runs while a phone is plugged in);
 		// a usbmuxd that needs fixing gets its own item below.
-		return "No iPhone connected"
+		return w.T("tray.status.none", nil)
 	case !snap.Usbmux.Reachable:
-		why := serviceName(goos) + " cannot be reached"
+		why := w.T("tray.status.unreachable", map[string]any{"Service": serviceName(goos)})
 		if h := snap.Usbmux.Text.Headline; h != "" {
 			why = h
 		}
-		return fmt.Sprintf("%s on USB — %s", phones(n), why)
+		return w.N("tray.status.on_usb", n, map[string]any{"Why": why})
 	}
 	var need, checking int
 	for _, d := range snap.Devices {
@@ -449,28 +451,20 @@ func statusLine(snap engine.Snapshot, goos string) string {
 			need++
 		}
 	}
-	line := phones(n) + " connected — "
+	var how string
 	switch {
 	case need > 0 && n == 1:
-		return line + "needs attention"
-	case need == 1:
-		return line + "1 needs attention"
-	case need > 1:
-		return fmt.Sprintf("%s%d need attention", line, need)
+		how = w.T("tray.status.needs_attention", nil)
+	case need > 0:
+		how = w.N("tray.status.some_need_attention", need, nil)
 	case checking > 0:
-		return line + "checking…"
+		how = w.T("tray.status.checking", nil)
 	case n == 1:
-		return line + "ready"
+		how = w.T("tray.status.ready", nil)
 	default:
-		return line + "all ready"
+		how = w.T("tray.status.all_ready", nil)
 	}
-}
-
-func phones(n int) string {
-	if n == 1 {
-		return "1 iPhone"
-	}
-	return fmt.Sprintf("%d iPhones", n)
+	return w.T("tray.status.line", map[string]any{"Phones": w.N("tray.status.connected", n, nil), "How": how})
 }
 
 // Tooltip is the status line, then one line per device.

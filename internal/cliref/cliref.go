@@ -86,6 +86,23 @@ func Lookup(name string) (Verb, bool) {
 
 const durHelp = "a duration such as 10s, 1m or 1m30s"
 
+// GlobalFlags work with every verb, before or after it
+// ("trustwatch --lang ru status", "trustwatch status --lang ru").
+var GlobalFlags = []Flag{
+	{Name: "lang", Arg: "LANG", Help: "speak LANG (en, ru, or a locale such as ru_RU.UTF-8) instead of the system's language; others give English"},
+}
+
+// EnvVar is an environment variable trustwatch reads.
+type EnvVar struct {
+	Name, Meaning string
+}
+
+// Environment is what trustwatch reads from its environment.
+var Environment = []EnvVar{
+	{"USBMUXD_SOCKET_ADDRESS", "where usbmuxd listens when not at the default (/var/run/usbmuxd; 127.0.0.1:27015 on Windows): UNIX:///path, unix:///path, /path, host:port or tcp://host:port"},
+	{"TRUSTWATCH_LANG", "the language, like --lang (which wins over it); without either, the system's: LANGUAGE, LC_ALL, LC_MESSAGES, LANG on Linux, the Windows display language, macOS's preferred languages"},
+}
+
 var (
 	exitUsage       = Exit{ExitUsage, "usage error: an unknown flag or verb, a bad value, a stray argument"}
 	exitUnreachable = Exit{ExitUnreachable, "usbmuxd could not be reached (not installed, not running, refused, or answering garbage); the reason is printed on stderr"}

@@ -20,6 +20,7 @@ func Regions() map[string]string {
 		"states":        stateTable(),
 		"usbmux-states": muxTable(),
 		"anchors":       anchorTable(),
+		"global":        globalTable(),
 	}
 }
 
@@ -175,7 +176,20 @@ func anchorTable() string {
 	var b strings.Builder
 	b.WriteString("| anchor | section |\n|---|---|\n")
 	for _, a := range guide.Anchors() {
-		fmt.Fprintf(&b, "| %s | %s |\n", code(a), cell(guide.Title(a)))
+		fmt.Fprintf(&b, "| %s | %s |\n", code(a), cell(guide.TitleIn("en", a)))
+	}
+	return b.String()
+}
+
+// globalTable lists the flags every verb takes and the environment.
+func globalTable() string {
+	var b strings.Builder
+	b.WriteString("| flag or variable | meaning |\n|---|---|\n")
+	for _, f := range GlobalFlags {
+		fmt.Fprintf(&b, "| %s | %s |\n", code(FlagSpelling(f)), cell(FlagHelp(f)))
+	}
+	for _, e := range Environment {
+		fmt.Fprintf(&b, "| %s | %s |\n", code(e.Name), cell(e.Meaning))
 	}
 	return b.String()
 }

@@ -23,8 +23,14 @@ func Usage(w io.Writer) {
 	b.WriteString("\nExit codes: 0 done, 1 failed, 2 usage error, 3 usbmuxd could not be reached;\n")
 	b.WriteString("fix and forget add 4 no such iPhone, 5 \"Don't Trust\" tapped, 6 locked,\n")
 	b.WriteString("7 timed out, 130 interrupted. Each verb's --help lists its own.\n")
+	b.WriteString("\nGlobal flags (before or after the verb):\n")
+	for _, f := range GlobalFlags {
+		b.WriteString(wrapHanging(fmt.Sprintf("  %-24s", FlagSpelling(f)), FlagHelp(f), width))
+	}
 	b.WriteString("\nEnvironment:\n")
-	b.WriteString(wrapHanging("  USBMUXD_SOCKET_ADDRESS  ", "where usbmuxd listens when not at the default (/var/run/usbmuxd; 127.0.0.1:27015 on Windows): UNIX:///path, unix:///path, /path, host:port or tcp://host:port", width))
+	for _, e := range Environment {
+		b.WriteString(wrapHanging(fmt.Sprintf("  %-24s", e.Name), e.Meaning, width))
+	}
 	b.WriteString("\nRun 'trustwatch VERB --help' (or 'trustwatch help VERB') for a verb's flags.\n")
 	_, _ = io.WriteString(w, b.String())
 }
@@ -37,6 +43,9 @@ func Help(w io.Writer, v Verb) {
 	b.WriteString("\nFlags:\n")
 	rows := make([][2]string, 0, len(v.Flags)+1)
 	for _, f := range v.Flags {
+		rows = append(rows, [2]string{FlagSpelling(f), FlagHelp(f)})
+	}
+	for _, f := range GlobalFlags {
 		rows = append(rows, [2]string{FlagSpelling(f), FlagHelp(f)})
 	}
 	rows = append(rows, [2]string{"-h, --help", "show this help"})

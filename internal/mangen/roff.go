@@ -137,12 +137,18 @@ func render(b *bytes.Buffer, version, date string) {
 	b.WriteString(esc("`trustwatch guide ANCHOR`") + " opens the built-in guide at one of these sections; " +
 		esc("`trustwatch guide --print`") + " prints it all.\n")
 	for _, a := range guide.Anchors() {
-		b.WriteString(".TP\n.B " + quoted(a) + "\n" + esc(guide.Title(a)) + "\n")
+		b.WriteString(".TP\n.B " + quoted(a) + "\n" + esc(guide.TitleIn("en", a)) + "\n")
 	}
 
-	b.WriteString(".SH ENVIRONMENT\n.TP\n.B USBMUXD_SOCKET_ADDRESS\n")
-	b.WriteString("Where usbmuxd listens when not at the default (/var/run/usbmuxd; 127.0.0.1:27015 on Windows): " +
-		esc("UNIX:///path, unix:///path, /path, host:port or tcp://host:port.") + "\n")
+	b.WriteString(".SH GLOBAL OPTIONS\nEvery command takes these, before or after its name.\n")
+	for _, f := range cliref.GlobalFlags {
+		b.WriteString(".TP\n.B " + quoted(cliref.FlagSpelling(f)) + "\n" + esc(sentence(cliref.FlagHelp(f))) + "\n")
+	}
+
+	b.WriteString(".SH ENVIRONMENT\n")
+	for _, e := range cliref.Environment {
+		b.WriteString(".TP\n.B " + e.Name + "\n" + esc(sentence(upperFirst(e.Meaning))) + "\n")
+	}
 
 	b.WriteString(".SH EXIT STATUS\n")
 	b.WriteString(esc(exitSummary()) + " Each command above lists its own.\n")
@@ -151,4 +157,12 @@ func render(b *bytes.Buffer, version, date string) {
 	b.WriteString("This page describes trustwatch " + esc(version) + "; " + esc("`trustwatch version`") +
 		" tells which one is installed.\n")
 	b.WriteString(".SH SEE ALSO\n.BR usbmuxd (8),\n.BR idevicepair (1)\n")
+}
+
+// upperFirst capitalises the first letter of a table's lower-case meaning.
+func upperFirst(s string) string {
+	for i, r := range s {
+		return strings.ToUpper(string(r)) + s[i+len(string(r)):]
+	}
+	return s
 }
