@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/trustwatch/trustwatch/guide"
@@ -24,23 +25,6 @@ import (
 	"github.com/trustwatch/trustwatch/watcher/usbmux"
 )
 
-func runGuide(args []string, stdout, stderr io.Writer) int { return guide.Main(args, stdout, stderr) }
-func runService(args []string, stdout, stderr io.Writer) int {
-	return service.Main(args, stdout, stderr)
-}
-func logLocation() string { return service.LogLocation() }
-
-func trayAvailability() string {
-	switch runtime.GOOS {
-	case "linux", "freebsd", "openbsd", "netbsd":
-		return "StatusNotifierItem over D-Bus (needs a tray host; GNOME needs the AppIndicator extension)"
-	case "darwin":
-		return "menu bar (Cocoa; cgo builds only)"
-	default:
-		return "notification area"
-	}
-}
-
 // runTray is the main job: tray, notifications and watcher.
 func runTray(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("")
@@ -49,8 +33,10 @@ func runTray(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return code
 	}
+	ctx, _, stop := interruptible() // Ctrl-C and SIGTERM quit cleanly: exit 0
+	defer stop()
 	usbSrc, _ := usbSource()
-	return startApp(appConfig{addr: addr, usb: usbSrc, allowRoot: *allowRoot, stderr: stderr})
+	return startApp(ctx, appConfig{addr: addr, usb: usbSrc, allowRoot: *allowRoot, stderr: stderr})
 }
 
 type appConfig struct {
@@ -58,14 +44,15 @@ type appConfig struct {
 	usb       watcher.USBSource
 	allowRoot bool
 	stderr    io.Writer
-	// story, when set, runs beside the watcher (the demo's script).
+	// story, when set, runs beside the watcher: the demo's script. A demo
+	// takes no instance lock (it may run beside the real tray) and keeps
+	// its notification settings in memory.
 	story func(ctx context.Context)
-	// instanceLock is false for the demo, which may run beside the real tray.
-	instanceLock bool
 }
 
-// startApp wires watcher → notifier and tray, and blocks until Quit.
-func startApp(c appConfig) int {
+// startApp wires watcher → notifier and tray, and blocks until Quit or
+// until ctx ends.
+func startApp(ctx context.Context, c appConfig) int {
 	if !c.allowRoot {
 		if err := service.RefuseRoot(); err != nil {
 			fmt.Fprintln(c.stderr, err) // it starts with "trustwatch will not run as …"
@@ -73,7 +60,7 @@ func startApp(c appConfig) int {
 		}
 	}
 	var inst *service.Instance
-	if c.instanceLock || c.story == nil {
+	if c.story == nil {
 		var err error
 		inst, err = service.AcquireInstance()
 		if errors.Is(err, service.ErrAlreadyRunning) {
@@ -134,7 +121,7 @@ func startApp(c appConfig) int {
 	if c.story == nil { // the demo leaves toast buttons to the real tray
 		registerURLScheme(log)
 	}
-	err = tray.Run(tray.Options{
+	err = tray.Run(ctx, tray.Options{
 		Controller:    w,
 		Tell:          n.Tell,
 		Notifications: n,
@@ -152,34 +139,39 @@ func startApp(c appConfig) int {
 			}
 			return b.String()
 		},
-		Start: func(ctx context.Context) {
-			snaps, stop := w.Subscribe()
-			defer stop()
-			if !headless {
-				go n.Run(ctx, snaps)
-			}
-			if c.story != nil {
-				go c.story(ctx)
-			}
-			served := make(chan struct{})
-			sctx, stopServing := context.WithCancel(ctx)
-			if ipcL != nil {
-				go func() { defer close(served); ipc.Serve(sctx, ipcL, w, log) }()
-			} else {
-				close(served)
-			}
-			if err := w.Run(ctx); err != nil {
-				log.Error("watcher stopped", "err", err)
-			}
-			stopServing()
-			<-served
-		},
+		Start: func(ctx context.Context) { runParts(ctx, w, n, ipcL, headless, c.story, log) },
 	})
 	if err != nil {
 		fmt.Fprintf(c.stderr, "trustwatch: %v\n", err)
 		return exitFailure
 	}
 	return exitOK
+}
+
+// runParts runs the watcher and what follows it (the notifier, the IPC
+// endpoint, the demo's story) until ctx ends or the watcher stops, and
+// returns when every one of them has.
+func runParts(ctx context.Context, w *watcher.Watcher, n *notify.Notifier, ipcL net.Listener, headless bool, story func(context.Context), log *slog.Logger) {
+	ctx, stopAll := context.WithCancel(ctx)
+	defer stopAll()
+	snaps, unsubscribe := w.Subscribe()
+	defer unsubscribe()
+	var parts sync.WaitGroup
+	if !headless {
+		parts.Go(func() { n.Run(ctx, snaps) })
+	}
+	if story != nil {
+		parts.Go(func() { story(ctx) }) // may end early: the others go on
+	}
+	if ipcL != nil {
+		// `status` and friends ask this tray instead of probing
+		parts.Go(func() { ipc.Serve(ctx, ipcL, w, log) })
+	}
+	parts.Go(func() {
+		defer stopAll() // nothing to notify about or serve without it
+		_ = w.Run(ctx)  // it returns when ctx ends
+	})
+	parts.Wait()
 }
 
 // aboutThisBuild is what the tray's About shows; where is the log's

@@ -21,6 +21,8 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	if _, code, ok := fs.parse(args, 0, stdout, stderr); !ok {
 		return code
 	}
+	ctx, _, stop := interruptible() // from the start: Ctrl-C during start-up still cleans up
+	defer stop()
 	if !*allowRoot {
 		if err := service.RefuseRoot(); err != nil {
 			fmt.Fprintln(stderr, err) // before the simulator starts: nothing to clean up
@@ -40,7 +42,7 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "trustwatch demo: simulated usbmuxd at %s (the real one is not touched)\n", s.Address())
 	usb := &demoUSB{events: make(chan engine.Event, 4)}
-	return startApp(appConfig{
+	return startApp(ctx, appConfig{
 		addr: addr, usb: usb, allowRoot: *allowRoot, stderr: stderr,
 		story: func(ctx context.Context) { playStory(ctx, s, usb, *speed, stdout) },
 	})

@@ -4,44 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/trustwatch/trustwatch/watcher/engine"
 )
-
-// interruptible is a context that ends on SIGINT or SIGTERM, and the exit
-// code for the signal that ended it (0 while none has).
-func interruptible() (ctx context.Context, code func() int, stop func()) {
-	ctx, cancel := context.WithCancel(context.Background())
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	got := make(chan int, 1)
-	go func() {
-		select {
-		case s := <-sigs:
-			if s == syscall.SIGTERM {
-				got <- exitTerminated
-			} else {
-				got <- exitInterrupted
-			}
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	code = func() int {
-		select {
-		case c := <-got:
-			got <- c
-			return c
-		default:
-			return 0
-		}
-	}
-	return ctx, code, func() { signal.Stop(sigs); cancel() }
-}
 
 // runFix is the tray's Fix trust from a terminal: one Pair for the chosen
 // phone, the user taps Trust, the approved pairing is saved through

@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"io"
 	"os"
 	"strings"
 
@@ -42,16 +41,6 @@ func takeLang(args []string) ([]string, error) {
 	}
 	lang.Set(lang.Detect(flag, os.Getenv, catalog.Languages()))
 	return rest, nil
-}
-
-// runWithLang is run after the global flags are taken off.
-func runWithLang(args []string, stdout, stderr io.Writer) int {
-	rest, err := takeLang(args)
-	if err != nil {
-		usageError(stderr, "", "%v", err)
-		return exitUsage
-	}
-	return run(rest, stdout, stderr)
 }
 
 // languageLine is what `version` says about the language in use.

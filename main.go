@@ -9,8 +9,10 @@ import (
 	"io"
 	"os"
 
+	"github.com/trustwatch/trustwatch/guide"
 	"github.com/trustwatch/trustwatch/internal/actionurl"
 	"github.com/trustwatch/trustwatch/internal/cliref"
+	"github.com/trustwatch/trustwatch/service"
 )
 
 // Exit codes (docs/cli.md; cliref holds their descriptions).
@@ -27,48 +29,58 @@ const (
 	exitTerminated  = cliref.ExitTerminated
 )
 
-type runner func(args []string, stdout, stderr io.Writer) int
-
-// runners implement the verbs that cliref describes ("" is the tray).
-var runners map[string]runner
-
-func init() {
-	runners = map[string]runner{
-		"":        runTray,
-		"status":  runStatus,
-		"watch":   runWatch,
-		"fix":     runFix,
-		"forget":  runForget,
-		"report":  runReport,
-		"guide":   runGuide,
-		"service": runService,
-		"demo":    runDemo,
-		"version": runVersion,
-	}
-}
-
 func main() {
-	os.Exit(runWithLang(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
+// run takes the global --lang off the arguments (lang.go), then runs the
+// verb.
 func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
-		cliref.Usage(stdout)
-		return exitOK
+	rest, err := takeLang(args)
+	if err != nil {
+		usageError(stderr, "", "%v", err)
+		return exitUsage
 	}
+	return runVerb(rest, stdout, stderr)
+}
+
+// runVerb dispatches to the verb that cliref describes: each one call,
+// with the arguments after the verb. No verb (or a flag first) is the tray.
+func runVerb(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || (len(args[0]) > 1 && args[0][0] == '-') {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+			cliref.Usage(stdout)
+			return exitOK
+		}
 		return runTray(args, stdout, stderr)
 	}
 	if actionurl.IsActionURL(args[0]) && len(args) == 1 {
-		return runActionURL(args[0], stderr)
+		return runActionURL(args[0], stderr) // a toast button (Windows)
 	}
-	if args[0] == "help" {
-		return runHelp(args[1:], stdout, stderr)
+	verb, rest := args[0], args[1:]
+	switch verb {
+	case "help":
+		return runHelp(rest, stdout, stderr)
+	case "status":
+		return runStatus(rest, stdout, stderr)
+	case "watch":
+		return runWatch(rest, stdout, stderr)
+	case "fix":
+		return runFix(rest, stdout, stderr)
+	case "forget":
+		return runForget(rest, stdout, stderr)
+	case "report":
+		return runReport(rest, stdout, stderr)
+	case "guide":
+		return guide.Main(rest, stdout, stderr)
+	case "service":
+		return service.Main(rest, stdout, stderr)
+	case "demo":
+		return runDemo(rest, stdout, stderr)
+	case "version":
+		return runVersion(rest, stdout, stderr)
 	}
-	if r, ok := runners[args[0]]; ok && args[0] != "" {
-		return r(args[1:], stdout, stderr)
-	}
-	usageError(stderr, "", "unknown command %q%s", args[0], didYouMean(args[0]))
+	usageError(stderr, "", "unknown command %q%s", verb, didYouMean(verb))
 	return exitUsage
 }
 
@@ -84,7 +96,7 @@ func runHelp(args []string, stdout, stderr io.Writer) int {
 	}
 	if v, ok := cliref.Lookup(args[0]); ok && v.Name != "" {
 		if v.OwnHelp {
-			return runners[v.Name]([]string{"--help"}, stdout, stderr)
+			return runVerb([]string{v.Name, "--help"}, stdout, stderr)
 		}
 		cliref.Help(stdout, v)
 		return exitOK

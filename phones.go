@@ -54,37 +54,50 @@ func openPhones(ctx context.Context, addr usbmux.Address, p purpose) (phoneLink,
 	s, ok := askRunning(tctx, addr)
 	tcancel()
 	if ok {
-		return newTrayLink(addr, s), finalize(s, lookupBound)
+		return newTrayLink(addr, s), s.Expire(lookupBound)
 	}
-	usbSrc, usbReady := usbSource()
 	cfg := engine.Config{}
 	if p == forFix {
 		// Follow the phone through unlock and Trust, and save the pairing
 		// the user approved, as the tray does after Fix trust.
 		cfg.Follow, cfg.CompletePairing = true, true
 	}
-	log := slog.New(slog.DiscardHandler)
-	w := watcher.New(watcher.Config{Address: addr, Engine: cfg, USB: usbSrc, Ledger: openLedger(log)})
+	return watchHere(ctx, addr, cfg, slog.New(slog.DiscardHandler), lookupBound)
+}
+
+// watchHere starts a watcher in this process and returns once usbmuxd has
+// answered and every phone has a final state, with the snapshot then; or
+// once bound has passed, with the snapshot expired; or when ctx ends, with
+// the latest snapshot as it is. The watcher keeps running until the
+// link's Close.
+func watchHere(ctx context.Context, addr usbmux.Address, cfg engine.Config, log *slog.Logger, bound time.Duration) (*localLink, engine.Snapshot) {
+	usbSrc, usbReady := usbSource()
+	w := watcher.New(watcher.Config{Address: addr, Engine: cfg, USB: usbSrc, Logger: log, Ledger: openLedger(log)})
 	wctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { defer close(done); _ = w.Run(wctx) }()
 	l := &localLink{Watcher: w, addr: addr, cancel: cancel, done: done}
 	snaps, stop := w.Subscribe()
 	defer stop()
-	bound := time.NewTimer(lookupBound)
-	defer bound.Stop()
-	tick := time.NewTicker(20 * time.Millisecond) // notices the USB layer's first listing
+	timeout := time.NewTimer(bound)
+	defer timeout.Stop()
+	// Snapshots arrive on changes; the short tick also notices the USB
+	// layer finishing its first listing, which changes no state.
+	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		select {
-		case <-snaps:
+		case _, ok := <-snaps:
+			if !ok { // the watcher stopped: only ctx ends it
+				return l, w.Snapshot()
+			}
 		case <-tick.C:
-		case <-bound.C:
-			return l, finalize(w.Snapshot(), lookupBound)
+		case <-timeout.C:
+			return l, w.Snapshot().Expire(bound)
 		case <-ctx.Done():
 			return l, w.Snapshot()
 		}
-		if s := w.Snapshot(); muxAnswered(s) && usbReady() && s.AllFinal() {
+		if s := w.Snapshot(); s.Usbmux.Answered() && usbReady() && s.AllFinal() {
 			return l, s
 		}
 	}

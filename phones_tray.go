@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -113,4 +114,34 @@ func (l *trayLink) HasPairRecord(ctx context.Context, udid string) (bool, error)
 func (l *trayLink) Close() {
 	l.once.Do(func() { close(l.stop) })
 	l.wg.Wait()
+}
+
+// askRunning asks the running tray for its picture of the phones, waiting
+// (until ctx ends) for every device to have a final state. ok is false
+// when no tray serves this user or it watches another usbmuxd; the caller
+// then probes by itself.
+func askRunning(ctx context.Context, addr usbmux.Address) (snap engine.Snapshot, ok bool) {
+	qctx, cancel := context.WithTimeout(ctx, time.Second)
+	s, err := ipc.Query(qctx)
+	cancel()
+	if err != nil || s.Usbmux.Address != addr.String() {
+		return engine.Snapshot{}, false
+	}
+	for (!s.Usbmux.Answered() || !s.AllFinal()) && ctx.Err() == nil {
+		select {
+		case <-ctx.Done():
+		case <-time.After(100 * time.Millisecond):
+		}
+		qctx, cancel := context.WithTimeout(ctx, time.Second)
+		next, err := ipc.Query(qctx)
+		cancel()
+		if err != nil {
+			if errors.Is(err, ipc.ErrNotRunning) && ctx.Err() == nil {
+				return engine.Snapshot{}, false // it quit: probe instead
+			}
+			break
+		}
+		s = next
+	}
+	return s, true
 }

@@ -6,12 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
-	"github.com/trustwatch/trustwatch/watcher"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 	"github.com/trustwatch/trustwatch/watcher/usbmux"
 )
@@ -25,36 +21,22 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return code
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-	interrupted := make(chan os.Signal, 1)
-	go func() {
-		select {
-		case s := <-sigs:
-			interrupted <- s
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
+	ctx, signalled, stop := interruptible()
+	defer stop()
 	// The running tray already knows the phones: ask it, and probe here
 	// (which may send a Pair) only when nothing runs.
 	tctx, tcancel := context.WithTimeout(ctx, *timeout)
 	snap, fromTray := askRunning(tctx, addr)
 	tcancel()
 	if fromTray {
-		snap = finalize(snap, *timeout)
+		snap = snap.Expire(*timeout)
 	} else {
 		snap = diagnoseOnce(ctx, addr, !*noPair, *timeout, stderrLogger(stderr))
 	}
-	select {
-	case s := <-interrupted:
+	if c := signalled(); c != 0 {
 		// Cut short: whatever was found so far is not a verdict.
 		fmt.Fprintln(stderr, "trustwatch status: interrupted")
-		return signalExit(s)
-	default:
+		return c
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
@@ -77,71 +59,16 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 const stopGrace = 250 * time.Millisecond
 
 // diagnoseOnce runs a watcher until usbmuxd has answered (or refused) and
-// every device has a final state, or until timeout.
+// every device has a final state, or until timeout; what is then still in
+// progress is an error (Expire).
 func diagnoseOnce(ctx context.Context, addr usbmux.Address, allowPair bool, timeout time.Duration, log *slog.Logger) engine.Snapshot {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	usbSrc, usbReady := usbSource()
-	w := watcher.New(watcher.Config{
-		Address: addr,
-		Engine:  engine.Config{AllowPair: allowPair},
-		USB:     usbSrc,
-		Logger:  log,
-		Ledger:  openLedger(log),
-	})
-	snaps, unsubscribe := w.Subscribe()
-	defer unsubscribe()
-	done := make(chan struct{})
-	go func() { defer close(done); _ = w.Run(ctx) }()
-	finish := func(s engine.Snapshot) engine.Snapshot {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(stopGrace):
-		}
-		return finalize(s, timeout)
+	l, snap := watchHere(ctx, addr, engine.Config{AllowPair: allowPair}, log, timeout)
+	l.cancel()
+	select {
+	case <-l.done:
+	case <-time.After(stopGrace):
 	}
-	// Snapshots arrive on changes; the short tick also notices the USB
-	// layer finishing its first listing, which changes no state.
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case _, ok := <-snaps:
-			if !ok {
-				return finish(w.Snapshot())
-			}
-		case <-tick.C:
-		case <-ctx.Done():
-			return finish(w.Snapshot())
-		}
-		if s := w.Snapshot(); muxAnswered(s) && usbReady() && s.AllFinal() {
-			return finish(s)
-		}
-	}
-}
-
-// muxAnswered: a snapshot reflects a usbmuxd answer (listing or refusal).
-func muxAnswered(s engine.Snapshot) bool { return s.Usbmux.Reachable || s.Usbmux.Error != "" }
-
-// finalize turns what is still in progress at the deadline into errors:
-// probing is never status's final answer.
-func finalize(s engine.Snapshot, timeout time.Duration) engine.Snapshot {
-	if s.Devices == nil {
-		s.Devices = []engine.Device{}
-	}
-	if !muxAnswered(s) {
-		s.Usbmux.Error = fmt.Sprintf("no answer from usbmuxd within %s", timeout)
-	}
-	for i, d := range s.Devices {
-		if !d.State.Final() {
-			d.State, d.Guide = engine.StateError, engine.StateError.Anchor()
-			d.Summary = engine.StateError.Summary()
-			d.Detail = fmt.Sprintf("no answer from the device within %s", timeout)
-			s.Devices[i] = d
-		}
-	}
-	return s
+	return snap.Expire(timeout)
 }
 
 func printStatus(stdout, stderr io.Writer, s engine.Snapshot) {
@@ -155,15 +82,6 @@ func printStatus(stdout, stderr io.Writer, s engine.Snapshot) {
 	for _, d := range s.Devices {
 		fmt.Fprintf(stdout, "%s  %s  %s\n", d.DisplayName(), d.State, terminalSummary(d))
 	}
-}
-
-// signalExit is the shell's code for a run ended by a signal: 128 + its
-// number (130 for Ctrl-C, 143 for SIGTERM).
-func signalExit(s os.Signal) int {
-	if n, ok := s.(syscall.Signal); ok {
-		return 128 + int(n)
-	}
-	return 130
 }
 
 // terminalSummary is a device's advice for someone at a terminal: where the

@@ -3,9 +3,9 @@ package main
 import (
 	"fmt"
 	"io"
-	"log/slog"
 	"runtime"
 
+	"github.com/trustwatch/trustwatch/service"
 	"github.com/trustwatch/trustwatch/watcher"
 	"github.com/trustwatch/trustwatch/watcher/usb"
 )
@@ -34,21 +34,19 @@ func runVersion(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "usb:       unavailable (%s); diagnosing from usbmuxd alone\n", why)
 	}
 	fmt.Fprintf(stdout, "tray:      %s\n", trayAvailability())
-	fmt.Fprintf(stdout, "log:       %s\n", logLocation())
+	fmt.Fprintf(stdout, "log:       %s\n", service.LogLocation())
 	fmt.Fprintf(stdout, "language:  %s\n", languageLine())
 	return exitOK
 }
 
-// usbSource returns the USB watcher when this build has one, and a function
-// telling whether its initial listing is done.
-func usbSource() (watcher.USBSource, func() bool) {
-	bus, ok, _ := watcher.NewUSBBus()
-	if !ok {
-		return nil, func() bool { return true }
+// trayAvailability says how this build shows its tray.
+func trayAvailability() string {
+	switch runtime.GOOS {
+	case "linux", "freebsd", "openbsd", "netbsd":
+		return "StatusNotifierItem over D-Bus (needs a tray host; GNOME needs the AppIndicator extension)"
+	case "darwin":
+		return "menu bar (Cocoa; cgo builds only)"
+	default:
+		return "notification area"
 	}
-	return bus, bus.Ready
-}
-
-func stderrLogger(w io.Writer) *slog.Logger {
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelWarn}))
 }

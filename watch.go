@@ -1,13 +1,9 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/trustwatch/trustwatch/watcher"
@@ -22,12 +18,12 @@ func runWatch(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return code
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, _, stop := interruptible() // Ctrl-C ends watching: exit 0
 	defer stop()
 	usbSrc, _ := usbSource()
-	print := printChangeText
+	printChange := printChangeText
 	if *asJSON {
-		print = printChangeJSON
+		printChange = printChangeJSON
 	}
 	log := stderrLogger(stderr)
 	w := watcher.New(watcher.Config{
@@ -37,7 +33,7 @@ func runWatch(args []string, stdout, stderr io.Writer) int {
 		Logger:  log,
 		Ledger:  openLedger(log),
 		OnOutput: func(out engine.Output, snap engine.Snapshot) {
-			print(stdout, out, snap, time.Now())
+			printChange(stdout, out, snap, time.Now())
 		},
 	})
 	_ = w.Run(ctx)

@@ -13,7 +13,7 @@ import (
 // always uses the process-wide session bus.
 func defaultBackend(o Options, cb callbacks, log *slog.Logger) Backend {
 	cfg := DBusConfig{AppName: o.AppName, Icon: iconFor(o), OnAction: cb.action, OnClosed: cb.closed, Logger: log}
-	conn := o.Conn
+	conn := o.OS.Conn
 	if conn == nil {
 		cfg.Fallback = NewBeeepBackend(o.AppName, iconFor(o))
 		c, err := dbus.SessionBus()

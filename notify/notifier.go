@@ -13,8 +13,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/godbus/dbus/v5"
-
 	"github.com/trustwatch/trustwatch/icons"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 )
@@ -66,9 +64,9 @@ type Options struct {
 	Logger       *slog.Logger
 	// Backend overrides the platform default (D-Bus on Linux, beeep elsewhere).
 	Backend Backend
-	// Conn is the D-Bus connection for the Linux backend; nil uses the shared
-	// dbus.SessionBus(). Tests pass a connection to a private bus. Never closed.
-	Conn *dbus.Conn
+	// OS holds the platform backend's own options (the D-Bus connection
+	// on Linux).
+	OS OSOptions
 
 	// QueueSize bounds the bubbles waiting for the backend (default 32):
 	// updates of one bubble replace each other in the queue.

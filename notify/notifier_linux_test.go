@@ -47,7 +47,7 @@ type harness struct {
 func newHarnessNoRun(t *testing.T, busAddr string, o Options) *harness {
 	t.Helper()
 	h := &harness{log: &logRec{}, guides: make(chan string, 16), snaps: make(chan engine.Snapshot)}
-	o.Conn = desktoptest.Connect(t, busAddr)
+	o.OS.Conn = desktoptest.Connect(t, busAddr)
 	o.Logger = slog.New(h.log)
 	o.OpenGuide = func(anchor string) error { h.guides <- anchor; return nil }
 	h.n = New(o)
@@ -595,7 +595,7 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 	time.Sleep(50 * time.Millisecond)
 	before := simtest.Goroutines()
 	for i := range 5 {
-		n := New(Options{Conn: conn, Logger: slog.New(&logRec{}), OpenGuide: func(string) error { return nil }})
+		n := New(Options{OS: OSOptions{Conn: conn}, Logger: slog.New(&logRec{}), OpenGuide: func(string) error { return nil }})
 		snaps := make(chan engine.Snapshot)
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})

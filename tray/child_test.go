@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/signal"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/trustwatch/trustwatch/notify"
@@ -55,6 +57,12 @@ type event struct {
 	Anchor string `json:"anchor,omitempty"`
 	On     bool   `json:"on,omitempty"`
 	Err    string `json:"err,omitempty"`
+}
+
+// childContext ends on SIGINT/SIGTERM, as main's does for the app.
+func childContext() context.Context {
+	ctx, _ := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	return ctx
 }
 
 var outMu sync.Mutex
@@ -198,7 +206,7 @@ func runChild(mode string) int {
 			report(event{Ev: "Stop"})
 		}
 	}
-	if err := Run(opts); err != nil {
+	if err := Run(childContext(), opts); err != nil {
 		lg.Error("tray.Run", "err", err)
 		return 1
 	}

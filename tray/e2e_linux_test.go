@@ -47,7 +47,7 @@ func runWatcherChild() int {
 		Engine:  engine.Config{AllowPair: true, Follow: true, CompletePairing: true},
 		Logger:  lg,
 	})
-	err = Run(Options{
+	err = Run(childContext(), Options{
 		Controller: reportingController{w},
 		Tell:       func(title, body, anchor string) { report(event{Ev: "Tell", Title: title, Anchor: anchor}) },
 		OpenGuide:  func(anchor string) error { report(event{Ev: "Guide", Anchor: anchor}); return nil },

@@ -7,13 +7,11 @@ import (
 	"errors"
 	"log/slog"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"fyne.io/systray"
@@ -32,18 +30,16 @@ const minRebuild = 150 * time.Millisecond
 // startStopWait bounds how long Run waits for Start to return at exit.
 const startStopWait = 3 * time.Second
 
-// Run shows the tray and blocks until the user quits or the process gets
-// SIGINT/SIGTERM. Call it from main(): macOS needs the main thread.
-func Run(opts Options) error {
+// Run shows the tray and blocks until the user quits or ctx ends (main
+// ends it on SIGINT/SIGTERM, caught from the start so that a signal during
+// start-up still shuts down cleanly). Every goroutine it started has ended
+// (or was given up on after startStopWait) when it returns. Call it from
+// main(): macOS needs the main thread.
+func Run(ctx context.Context, opts Options) error {
 	if opts.Controller == nil {
 		return errors.New("tray: Options.Controller is nil")
 	}
-	t := newShell(opts)
-	// Signals are caught from the start, so a SIGTERM during start-up
-	// still runs the clean shutdown.
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sig)
+	t := newShell(ctx, opts)
 	if err := sessionBus(); err != nil {
 		// systray v1.12.2 panics in Quit without a session bus, and could
 		// show nothing anyway: keep watching (and notifying, where that
@@ -51,7 +47,7 @@ func Run(opts Options) error {
 		t.log.Warn("no tray icon and no notifications: " + err.Error() +
 			"; it keeps watching without them (in a terminal, \"trustwatch status\" and \"trustwatch watch\" show the phones)")
 		t.startWatcher()
-		<-sig
+		<-ctx.Done()
 		t.wait()
 		return nil
 	}
@@ -59,10 +55,14 @@ func Run(opts Options) error {
 	defer restore()
 	var lost atomic.Bool
 	gone := busGone() // now: the connection sessionBus just made
+	t.wg.Add(1)
 	go func() {
+		defer t.wg.Done()
 		select {
-		case <-sig:
-			systray.Quit()
+		case <-t.ctx.Done():
+			if ctx.Err() != nil { // main asked (a signal); not Quit's own onExit
+				systray.Quit()
+			}
 		case <-gone:
 			// Nothing can show the icon or the menu any more, and
 			// lingering would keep the instance lock from the next login's
@@ -71,7 +71,6 @@ func Run(opts Options) error {
 			t.log.Error("the D-Bus session bus went away; quitting")
 			lost.Store(true)
 			systray.Quit()
-		case <-t.ctx.Done():
 		}
 	}()
 	systray.Run(t.onReady, t.onExit)
@@ -94,6 +93,12 @@ type shell struct {
 	clicks chan Action
 	wg     sync.WaitGroup // Start and the shell's own goroutines
 
+	// menuCtx ends when the menu is rebuilt (or the shell stops): the
+	// click forwarders of the items it replaces end with it, as in
+	// tailscale's tray (eventCancel).
+	menuCtx    context.Context
+	menuCancel context.CancelFunc
+
 	mu      sync.Mutex
 	snap    engine.Snapshot
 	login   bool
@@ -107,12 +112,12 @@ type shell struct {
 	reapply bool          // confirmItem found systray's item lacking what we set
 }
 
-func newShell(opts Options) *shell {
+func newShell(parent context.Context, opts Options) *shell {
 	lg := opts.Logger
 	if lg == nil {
 		lg = slog.Default()
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(parent)
 	return &shell{
 		opts: opts, log: lg.With("part", "tray"),
 		ctx: ctx, cancel: cancel,
@@ -183,7 +188,7 @@ func (t *shell) onReady() {
 		t.wg.Add(1)
 		go t.external()
 	}
-	t.wg.Add(4)
+	t.wg.Add(5)
 	go t.receive()
 	go t.dispatch()
 	go t.renderLoop()
@@ -236,6 +241,7 @@ func (t *shell) onExit() { t.cancel() }
 // checkHost logs, once, why there is no icon when nothing on the session
 // bus hosts StatusNotifierItems. Notifications keep working.
 func (t *shell) checkHost() {
+	defer t.wg.Done()
 	if why := trayHostMissing(); why != "" {
 		t.log.Warn("no tray icon: " + why + "; notifications still work")
 	}
@@ -353,8 +359,11 @@ func (t *shell) render() {
 		return
 	}
 	// Rebuild from scratch, as tailscale's tray does: systray items cannot
-	// be reordered, and ResetMenu closes every old ClickedCh, which ends
-	// their forwarders.
+	// be reordered. The old items' forwarders end with their menuCtx.
+	if t.menuCancel != nil {
+		t.menuCancel()
+	}
+	t.menuCtx, t.menuCancel = context.WithCancel(t.ctx)
 	if t.drawn {
 		systray.ResetMenu()
 	}
@@ -391,18 +400,31 @@ func (t *shell) add(parent *systray.MenuItem, it Item) {
 		t.add(mi, c)
 	}
 	if it.Action.Op != OpNone {
-		go forward(mi.ClickedCh, it.Action, t.clicks, t.log)
+		t.wg.Add(1)
+		go func(ctx context.Context) {
+			defer t.wg.Done()
+			forward(ctx, mi.ClickedCh, it.Action, t.clicks, t.log)
+		}(t.menuCtx)
 	}
 }
 
 // forward is the always-running receiver for one item (systray drops a
-// click when nobody receives). It ends when ResetMenu closes the channel.
-func forward(ch <-chan struct{}, a Action, out chan<- Action, lg *slog.Logger) {
-	for range ch {
+// click when nobody receives). It ends with the menu it belongs to (ctx),
+// or when systray closes the channel.
+func forward(ctx context.Context, ch <-chan struct{}, a Action, out chan<- Action, lg *slog.Logger) {
+	for {
 		select {
-		case out <- a:
-		default:
-			lg.Warn("click dropped: too many pending", "op", a.Op.String())
+		case <-ctx.Done():
+			return
+		case _, ok := <-ch:
+			if !ok {
+				return
+			}
+			select {
+			case out <- a:
+			default:
+				lg.Warn("click dropped: too many pending", "op", a.Op.String())
+			}
 		}
 	}
 }

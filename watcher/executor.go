@@ -15,7 +15,6 @@ import (
 )
 
 const (
-	lockdownPort = 62078
 	// trustPoll is how often ReadPairRecord is polled while waiting for the
 	// Trust tap (usbmuxd only, shows nothing on the phone): at most 1 Hz.
 	trustPoll = time.Second
@@ -143,7 +142,7 @@ func (x *executor) do(ctx context.Context, c engine.Command) engine.Event {
 
 // lockdown opens a lockdown connection through usbmuxd.
 func (x *executor) lockdown(ctx context.Context, t engine.Target) (*lockdown.Conn, error) {
-	conn, err := usbmux.Connect(ctx, x.addr, t.DeviceID, lockdownPort)
+	conn, err := usbmux.Connect(ctx, x.addr, t.DeviceID, lockdown.Port)
 	if err != nil {
 		return nil, err
 	}

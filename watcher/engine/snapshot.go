@@ -1,6 +1,10 @@
 package engine
 
-import "time"
+import (
+	"fmt"
+	"slices"
+	"time"
+)
 
 // USBInfo is what the USB bus says about a device (never opened).
 type USBInfo struct {
@@ -121,4 +125,29 @@ func (s Snapshot) AllFinal() bool {
 		}
 	}
 	return true
+}
+
+// Answered reports whether usbmuxd has answered (a listing or a refusal).
+func (u Usbmux) Answered() bool { return u.Reachable || u.Error != "" }
+
+// Expire is the snapshot as a final answer once waited has passed (status's
+// --timeout, fix/forget/report's lookup bound): a device still in progress
+// becomes an error saying nothing answered in time, and so does a usbmuxd
+// that never answered. Probing is never a final answer. s is not changed.
+func (s Snapshot) Expire(waited time.Duration) Snapshot {
+	s.Devices = slices.Clone(s.Devices)
+	if s.Devices == nil {
+		s.Devices = []Device{}
+	}
+	if !s.Usbmux.Answered() {
+		s.Usbmux.Error = fmt.Sprintf("no answer from usbmuxd within %s", waited)
+	}
+	for i, d := range s.Devices {
+		if !d.State.Final() {
+			d.State, d.Guide, d.Summary = StateError, StateError.Anchor(), StateError.Summary()
+			d.Detail = fmt.Sprintf("no answer from the device within %s", waited)
+			s.Devices[i] = d
+		}
+	}
+	return s
 }
