@@ -118,6 +118,9 @@ func startApp(ctx context.Context, c appConfig) int {
 		Logger:       log,
 	})
 	defer n.Close()
+	if c.story == nil { // the demo leaves toast buttons to the real tray
+		registerURLScheme(log)
+	}
 	err = tray.Run(ctx, tray.Options{
 		Controller:    w,
 		Tell:          n.Tell,

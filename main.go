@@ -10,6 +10,7 @@ import (
 	"os"
 
 	"github.com/trustwatch/trustwatch/guide"
+	"github.com/trustwatch/trustwatch/internal/actionurl"
 	"github.com/trustwatch/trustwatch/internal/cliref"
 	"github.com/trustwatch/trustwatch/service"
 )
@@ -52,6 +53,9 @@ func runVerb(args []string, stdout, stderr io.Writer) int {
 			return exitOK
 		}
 		return runTray(args, stdout, stderr)
+	}
+	if actionurl.IsActionURL(args[0]) && len(args) == 1 {
+		return runActionURL(args[0], stderr) // a toast button (Windows)
 	}
 	verb, rest := args[0], args[1:]
 	switch verb {

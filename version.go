@@ -7,6 +7,7 @@ import (
 
 	"github.com/trustwatch/trustwatch/service"
 	"github.com/trustwatch/trustwatch/watcher"
+	"github.com/trustwatch/trustwatch/watcher/usb"
 )
 
 // licence is what About says this build is distributed under. The
@@ -28,7 +29,7 @@ func runVersion(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "go:        %s\n", runtime.Version())
 	fmt.Fprintf(stdout, "platform:  %s/%s\n", runtime.GOOS, runtime.GOARCH)
 	if _, ok, why := watcher.NewUSBBus(); ok {
-		fmt.Fprintln(stdout, "usb:       available (libusb through gousb)")
+		fmt.Fprintf(stdout, "usb:       available (%s)\n", usb.Describe())
 	} else {
 		fmt.Fprintf(stdout, "usb:       unavailable (%s); diagnosing from usbmuxd alone\n", why)
 	}

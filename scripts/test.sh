@@ -39,7 +39,8 @@ PKGS=(
   dunst libnotify-bin xfce4-panel xclip                           # notification server, tray host, clipboard
   systemd desktop-file-utils                                      # login-item checks
   chromium                                                        # guide rendering
-  wine64 gcc-mingw-w64-x86-64                                     # Windows registry tests under Wine
+  wine64 gcc-mingw-w64-x86-64                                     # Windows tests under Wine
+  wixl msitools                                                   # the Windows installer (build-msi.sh)
   lintian rpm rpmlint dpkg-dev man-db zip unzip shellcheck        # the release: packages, man page, workflows
 )
 

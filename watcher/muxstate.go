@@ -24,7 +24,7 @@ func classifyMuxFailure(err error, established bool) engine.MuxState {
 		return engine.MuxBusy
 	case errors.Is(err, usbmux.ErrProtocol):
 		return engine.MuxUnreadable
-	case errors.Is(err, syscall.ENOENT), errors.Is(err, syscall.ECONNREFUSED):
+	case errors.Is(err, syscall.ENOENT), errors.Is(err, syscall.ECONNREFUSED), refusedOS(err):
 		return daemonAbsent()
 	case established && errors.Is(err, usbmux.ErrDaemonGone):
 		return engine.MuxNotRunning

@@ -38,6 +38,7 @@ func (w *Watcher) watchUsbmux(ctx context.Context) {
 	addr := w.cfg.Address
 	delay := muxRetryMin
 	var lastErr string
+	var lastState engine.MuxState
 	for ctx.Err() == nil {
 		var upAt time.Time
 		established := false
@@ -47,15 +48,18 @@ func (w *Watcher) watchUsbmux(ctx context.Context) {
 		}
 		if !upAt.IsZero() && time.Since(upAt) >= muxStable {
 			// It stayed up: a new failure is news, and retries start fast.
-			delay, lastErr = muxRetryMin, ""
+			delay, lastErr, lastState = muxRetryMin, "", ""
 		}
-		if msg := err.Error(); msg != lastErr || !upAt.IsZero() {
-			if msg != lastErr {
+		// The same refusal can mean stopped, then starting (Windows asks
+		// the service manager each time), so the state is compared too.
+		msg, state := err.Error(), classifyMuxFailure(err, established)
+		if msg != lastErr || state != lastState || !upAt.IsZero() {
+			if msg != lastErr || state != lastState {
 				// Log each distinct failure once; retries stay quiet.
-				w.cfg.Logger.Info("usbmuxd unreachable", "address", addr.String(), "err", msg)
+				w.cfg.Logger.Info("usbmuxd unreachable", "address", addr.String(), "err", msg, "state", string(state))
 			}
-			lastErr = msg
-			w.post(ctx, engine.MuxDown{Address: addr.String(), Err: msg, State: classifyMuxFailure(err, established)})
+			lastErr, lastState = msg, state
+			w.post(ctx, engine.MuxDown{Address: addr.String(), Err: msg, State: state})
 		}
 		select {
 		case <-ctx.Done():

@@ -296,7 +296,7 @@ func (e *Engine) muxUp(ev MuxUp, now time.Time) {
 		}
 		// A phone that waited for the service gets the usual window for
 		// its data link, as if it had just been plugged in.
-		if !d.onMux && !d.stale && d.usb != nil && d.usb.Kind == USBMobile && d.State == StateServiceUnavailable {
+		if !d.onMux && !d.stale && d.usb != nil && d.usb.Kind == USBMobile && d.usb.DriverProblem == "" && d.State == StateServiceUnavailable {
 			e.setState(d, StateProbing, "", now)
 			d.noDataAt = now.Add(e.cfg.NoDataWindow)
 		}
@@ -308,7 +308,7 @@ func (e *Engine) muxDown(ev MuxDown, now time.Time) {
 	e.setMux(Usbmux{Address: ev.Address, Reachable: false, Error: ev.Err, State: ev.State})
 	for _, d := range e.sorted() {
 		if d.State == StateServiceUnavailable {
-			d.Summary = e.summary(StateServiceUnavailable) // why it is unavailable may have changed
+			d.Summary = e.summaryFor(d, StateServiceUnavailable) // why it is unavailable may have changed
 		}
 		if d.onMux {
 			// Keep the device through a usbmuxd restart; if it comes back
@@ -405,7 +405,8 @@ func (e *Engine) paired(d *dev, now time.Time) {
 // --- USB -------------------------------------------------------------------
 
 func (e *Engine) usbAdded(u USBDevice, now time.Time) {
-	if e.byUSB(u) != nil {
+	if d := e.byUSB(u); d != nil {
+		e.usbRefreshed(d, u, now)
 		return
 	}
 	if u.Kind != USBMobile {
@@ -441,12 +442,38 @@ func (e *Engine) usbAdded(u USBDevice, now time.Time) {
 		e.unstable(d, now)
 		return
 	}
+	if u.DriverProblem != "" {
+		// usbmuxd can never see it: say so now, not as no-data in 5 s.
+		e.setState(d, StateServiceUnavailable, "", now)
+		return
+	}
 	if e.muxKnown && !e.mux.Reachable {
 		e.setState(d, StateServiceUnavailable, "", now)
 		return
 	}
 	e.setState(d, StateProbing, "", now)
 	d.noDataAt = now.Add(e.cfg.NoDataWindow)
+}
+
+// usbRefreshed takes new USB facts about a device already known: on Windows
+// its driver problem can appear or go away while it stays plugged in.
+func (e *Engine) usbRefreshed(d *dev, u USBDevice, now time.Time) {
+	old := d.usb.DriverProblem
+	*d.usb = u
+	if old == u.DriverProblem || d.onMux || d.stale || u.Kind != USBMobile {
+		return
+	}
+	switch {
+	case u.DriverProblem != "":
+		d.noDataAt = time.Time{}
+		e.setState(d, StateServiceUnavailable, "", now)
+	case e.muxKnown && !e.mux.Reachable:
+		e.setState(d, StateServiceUnavailable, "", now)
+	default:
+		// The driver is there now: give usbmuxd the usual time to attach.
+		e.setState(d, StateProbing, "", now)
+		d.noDataAt = now.Add(e.cfg.NoDataWindow)
+	}
 }
 
 func (e *Engine) usbRemoved(u USBDevice, now time.Time) {
@@ -547,7 +574,7 @@ func muxMatchesUSB(md MuxDevice, u USBDevice) bool {
 	if u.Serial != "" && NormalizeUDID(u.Serial) == NormalizeUDID(md.UDID) {
 		return true
 	}
-	return md.LocationID != 0 && md.LocationID == u.LocationID()
+	return md.LocationID != 0 && u.Bus != 0 && md.LocationID == u.LocationID()
 }
 
 func matchesUSB(d *dev, u USBDevice) bool {
@@ -798,7 +825,7 @@ func (e *Engine) setState(d *dev, s State, detail string, now time.Time) {
 // setStateWhy is setState with the lockdownd error name behind the state.
 func (e *Engine) setStateWhy(d *dev, s State, detail, lockdown string, now time.Time) {
 	d.Detail, d.Lockdown = detail, lockdown
-	d.Summary = e.summary(s)
+	d.Summary = e.summaryFor(d, s)
 	d.Guide = s.Anchor()
 	if d.State == s {
 		return
@@ -827,6 +854,15 @@ func (e *Engine) summary(s State) string {
 		}
 	}
 	return s.Summary()
+}
+
+// summaryFor is summary for one device: a phone that Windows keeps from
+// the Apple service (no driver, problem code 28…) says that instead.
+func (e *Engine) summaryFor(d *dev, s State) string {
+	if s == StateServiceUnavailable && d.usb != nil && d.usb.DriverProblem != "" {
+		return d.usb.DriverProblem
+	}
+	return e.summary(s)
 }
 
 // muxText describes usbmuxd's state for the phones plugged in now: any

@@ -594,6 +594,78 @@ func TestStateTable(t *testing.T) {
 	}
 }
 
+// Windows: the USB serial (from the device instance ID) is the UDID, a
+// devnode problem says why the Apple service cannot have the phone, and
+// there are no bus numbers to match LocationIDs with.
+func TestWindowsUSB(t *testing.T) {
+	const noDriver = "The iPhone is on USB, but Windows has no driver for it (Device Manager problem code 28). Install Apple Devices."
+	winPhone := USBDevice{Address: 0x4A2, ProductID: 0x12a8, Serial: NormalizeUDID(udid), Kind: USBMobile, DriverProblem: noDriver}
+	t.Run("no driver is said at once, and clears when the driver comes", func(t *testing.T) {
+		h := newHarness(t, watchCfg)
+		h.do(MuxUp{})
+		if out := h.do(USBAdded{winPhone}); changes(out) != ">service-unavailable" {
+			t.Fatalf("%q", changes(out))
+		}
+		d, _ := h.e.Snapshot(h.now).Device(key)
+		if d.Summary != noDriver || d.Guide != "issue-drivers" {
+			t.Fatalf("%+v", d)
+		}
+		if out := h.after(time.Minute); changes(out) != "" {
+			t.Fatalf("became %q while the driver is missing", changes(out))
+		}
+		// The Apple service going and coming back changes nothing: the
+		// driver is still missing.
+		h.do(MuxDown{Err: "refused", State: MuxNotRunning})
+		h.do(MuxUp{})
+		if out := h.after(time.Minute); changes(out) != "" {
+			t.Fatalf("after a service restart: %q", changes(out))
+		}
+		if d, _ := h.e.Snapshot(h.now).Device(key); d.State != StateServiceUnavailable || d.Summary != noDriver {
+			t.Fatalf("after a service restart: %+v", d)
+		}
+		fixed := winPhone
+		fixed.DriverProblem = ""
+		if out := h.do(USBAdded{fixed}); changes(out) != "service-unavailable>probing" {
+			t.Fatalf("driver installed: %q", changes(out))
+		}
+		if out := h.do(MuxAttached{phone}); changes(out) != "" || cmds(out) != "Probe(once)" {
+			t.Fatalf("attach: %q %q", changes(out), cmds(out))
+		}
+		s := h.e.Snapshot(h.now)
+		if len(s.Devices) != 1 || s.Devices[0].USB == nil || s.Devices[0].USB.Address != 0x4A2 {
+			t.Fatalf("not matched by serial: %+v", s.Devices)
+		}
+		if out := h.do(USBAdded{fixed}); changes(out) != "" || cmds(out) != "" {
+			t.Fatalf("the same facts again changed something: %q %q", changes(out), cmds(out))
+		}
+	})
+	t.Run("a problem that appears while usbmuxd talks to it changes nothing", func(t *testing.T) {
+		h := newHarness(t, watchCfg)
+		h.do(MuxUp{})
+		h.do(MuxAttached{phone})
+		fine := winPhone
+		fine.DriverProblem = ""
+		h.do(USBAdded{fine})
+		if out := h.do(USBAdded{winPhone}); changes(out) != "" {
+			t.Fatalf("%q", changes(out))
+		}
+	})
+	t.Run("bus 0 never matches a LocationID", func(t *testing.T) {
+		h := newHarness(t, Config{Follow: true, AllowPair: true})
+		h.do(MuxUp{})
+		other := phone
+		other.UDID = "00008101-000A1B2C3D4E5F60"
+		other.LocationID = 0x4A2
+		h.do(MuxAttached{other})
+		fine := winPhone
+		fine.DriverProblem = ""
+		h.do(USBAdded{fine})
+		if n := len(h.e.Snapshot(h.now).Devices); n != 2 {
+			t.Fatalf("%d devices: a USB device was joined to another phone by LocationID", n)
+		}
+	})
+}
+
 // usbmuxd restarted three times within 20 s, each outage 4 s: a re-listing
 // is not a replug, so nothing flaps and, the outages being short, nobody is
 // told anything about the phone.

@@ -51,9 +51,15 @@ type USBDevice struct {
 	SpeedMbps    int
 	Serial       string // may be empty when it cannot be read without opening
 	Kind         USBKind
+	// DriverProblem says, with the next step, why the OS will not hand the
+	// device to the Apple service (Windows: a devnode problem code such as
+	// 28, no driver); "" when there is none. It becomes the summary of the
+	// device's service-unavailable state.
+	DriverProblem string
 }
 
-// LocationID is how Linux usbmuxd names the same device.
+// LocationID is how Linux usbmuxd names the same device. Bus 0 means the
+// platform numbers no buses (Windows), and then there is none.
 func (u USBDevice) LocationID() uint32 { return uint32(u.Bus)<<16 | uint32(u.Address) }
 
 // USBAdded and USBRemoved come from the USB hotplug watcher.

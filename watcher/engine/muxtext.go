@@ -120,6 +120,11 @@ func DescribeMux(u Usbmux, env MuxEnv, phoneOnUSB bool) MuxText {
 	case MuxStarting:
 		clause = svc + " is still starting"
 		t = MuxText{Headline: clause, Advice: "Wait a few seconds; trustwatch checks again by itself", Anchor: "issue-drivers"}
+	case MuxAppNotRunning:
+		// The Microsoft Store's Apple Devices (or iTunes) runs its device
+		// service as a process of the app, not as a Windows service.
+		clause = "Apple Devices is installed, but its device service is not running"
+		t = MuxText{Headline: clause, Advice: "Open Apple Devices from the Start menu once; that starts it", Anchor: "issue-drivers", Problem: true}
 	case MuxPermissionDenied:
 		clause = svc + " refuses this user (permission denied)"
 		t = MuxText{Headline: clause, Anchor: "issue-permissions", Problem: true}

@@ -35,6 +35,7 @@ func TestDescribeMux(t *testing.T) {
 		{"not running, windows, phone", MuxNotRunning, MuxEnv{GOOS: "windows"}, true, "Apple Mobile Device Service is not running", "services.msc", "issue-drivers", true},
 		{"disabled", MuxDisabled, MuxEnv{GOOS: "windows"}, true, "Apple Mobile Device Service is disabled", "Automatic", "issue-drivers", true},
 		{"starting", MuxStarting, MuxEnv{GOOS: "windows"}, true, "Apple Mobile Device Service is still starting", "Wait a few seconds", "issue-drivers", false},
+		{"Store app not running", MuxAppNotRunning, MuxEnv{GOOS: "windows"}, true, "Apple Devices is installed, but its device service is not running", "Open Apple Devices from the Start menu", "issue-drivers", true},
 		{"permission denied", MuxPermissionDenied, debian, false, "usbmuxd refuses this user (permission denied)", "ls -l /var/run/usbmuxd", "issue-permissions", true},
 		{"permission denied, mac", MuxPermissionDenied, MuxEnv{GOOS: "darwin"}, false, "usbmuxd refuses this user (permission denied)", "sandbox", "issue-permissions", true},
 		{"unreadable", MuxUnreadable, debian, false, "usbmuxd answered something trustwatch cannot read", "Another program may be listening at /var/run/usbmuxd", "issue-drivers", true},

@@ -86,7 +86,8 @@ const (
 	MuxNotInstalled     MuxState = "not-installed"     // nothing that provides it is installed
 	MuxNotRunning       MuxState = "not-running"       // installed (or unknown), nothing listens
 	MuxDisabled         MuxState = "disabled"          // Windows: the service is disabled
-	MuxStarting         MuxState = "starting"          // Windows: the service is starting
+	MuxStarting         MuxState = "starting"          // Windows: the service (or the Store app's process) is starting
+	MuxAppNotRunning    MuxState = "app-not-running"   // Windows: the Store's Apple Devices/iTunes is installed, its device process is not running
 	MuxPermissionDenied MuxState = "permission-denied" // the socket refuses this user
 	MuxUnreadable       MuxState = "unreadable"        // it answered something we cannot read
 	MuxBusy             MuxState = "busy"              // its connection queue is full (EAGAIN)
@@ -95,7 +96,7 @@ const (
 
 // AllMuxStates lists every state usbmuxd can be in, for docs and tests.
 var AllMuxStates = []MuxState{
-	MuxRunning, MuxNotInstalled, MuxNotRunning, MuxDisabled, MuxStarting,
+	MuxRunning, MuxNotInstalled, MuxNotRunning, MuxDisabled, MuxStarting, MuxAppNotRunning,
 	MuxPermissionDenied, MuxUnreadable, MuxBusy, MuxNotResponding,
 }
 
