@@ -6,10 +6,17 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"os"
 	"runtime"
+	"strings"
+	"sync"
+	"time"
 
 	"github.com/trustwatch/trustwatch/guide"
-	"github.com/trustwatch/trustwatch/icons"
+	"github.com/trustwatch/trustwatch/internal/report"
+	"github.com/trustwatch/trustwatch/internal/sessionbus"
+	"github.com/trustwatch/trustwatch/ipc"
 	"github.com/trustwatch/trustwatch/notify"
 	"github.com/trustwatch/trustwatch/service"
 	"github.com/trustwatch/trustwatch/tray"
@@ -18,34 +25,19 @@ import (
 	"github.com/trustwatch/trustwatch/watcher/usbmux"
 )
 
-func runGuide(args []string, stdout, stderr io.Writer) int { return guide.Main(args, stdout, stderr) }
-func runService(args []string, stdout, stderr io.Writer) int {
-	return service.Main(args, stdout, stderr)
-}
-func logLocation() string { return service.LogLocation() }
-
-func trayAvailability() string {
-	switch runtime.GOOS {
-	case "linux", "freebsd", "openbsd", "netbsd":
-		return "StatusNotifierItem over D-Bus (needs a tray host; GNOME needs the AppIndicator extension)"
-	case "darwin":
-		return "menu bar (Cocoa; cgo builds only)"
-	default:
-		return "notification area"
-	}
-}
-
 // runTray is the main job: tray, notifications and watcher.
 func runTray(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("", "[--allow-root]", stdout)
-	allowRoot := fs.Bool("allow-root", false, "run the tray as root anyway (tests, CI)")
-	addr, code, ok := parseVerb(fs, args, stderr)
+	fs := newFlags("")
+	allowRoot := fs.Bool("allow-root")
+	addr, _, code, ok := fs.parseAddr(args, 0, stdout, stderr)
 	if !ok {
 		return code
 	}
 	onePMode()
+	ctx, _, stop := interruptible() // Ctrl-C and SIGTERM quit cleanly: exit 0
+	defer stop()
 	usbSrc, _ := usbSource()
-	return startApp(appConfig{addr: addr, usb: usbSrc, allowRoot: *allowRoot, stderr: stderr})
+	return startApp(ctx, appConfig{addr: addr, usb: usbSrc, allowRoot: *allowRoot, stderr: stderr})
 }
 
 type appConfig struct {
@@ -53,22 +45,25 @@ type appConfig struct {
 	usb       watcher.USBSource
 	allowRoot bool
 	stderr    io.Writer
-	// story, when set, runs beside the watcher (the demo's script).
+	// story, when set, runs beside the watcher: the demo's script. A demo
+	// takes no instance lock (it may run beside the real tray) and keeps
+	// its notification settings in memory.
 	story func(ctx context.Context)
-	// instanceLock is false for the demo, which may run beside the real tray.
-	instanceLock bool
 }
 
-// startApp wires watcher → notifier and tray, and blocks until Quit.
-func startApp(c appConfig) int {
+// startApp wires watcher → notifier and tray, and blocks until Quit or
+// until ctx ends.
+func startApp(ctx context.Context, c appConfig) int {
 	if !c.allowRoot {
 		if err := service.RefuseRoot(); err != nil {
-			fmt.Fprintf(c.stderr, "trustwatch: %v\n", err)
+			fmt.Fprintln(c.stderr, err) // it starts with "trustwatch will not run as …"
 			return exitFailure
 		}
 	}
-	if c.instanceLock || c.story == nil {
-		release, err := service.AcquireInstanceLock()
+	var inst *service.Instance
+	if c.story == nil {
+		var err error
+		inst, err = service.AcquireInstance()
 		if errors.Is(err, service.ErrAlreadyRunning) {
 			fmt.Fprintln(c.stderr, "trustwatch is already running")
 			return exitFailure
@@ -76,41 +71,76 @@ func startApp(c appConfig) int {
 			fmt.Fprintf(c.stderr, "trustwatch: %v\n", err)
 			return exitFailure
 		}
-		defer release()
+		defer inst.Release()
 	}
 	log, where, err := service.SetupLogging(false)
 	if err != nil {
 		log = slog.New(slog.NewTextHandler(c.stderr, nil))
 		log.Warn("logging to stderr", "err", err)
 	}
-	log.Info("trustwatch starting", "version", version, "usbmuxd", c.addr.String(), "log", where)
+	started := time.Now()
+	log.Info("trustwatch starting", "version", readBuildInfo().String(), "usbmuxd", c.addr.String(), "log", where)
+	// Before anything opens D-Bus (the notifier, the tray): no session bus
+	// means none, never one started for us. The tray then logs the one
+	// line that says so, and the notifier stays off rather than fail at
+	// every state change.
+	headless := sessionbus.Guard() != ""
+	var ipcL net.Listener
+	if inst != nil {
+		for _, why := range inst.Skipped {
+			log.Warn("runtime dir unusable; using the next one", "err", why)
+		}
+		// `status` and friends ask this tray instead of probing (and
+		// perhaps pairing) by themselves.
+		if ipcL, err = ipc.Listen(inst.Dir); err != nil {
+			log.Warn("no IPC endpoint; status will probe by itself", "err", err)
+		}
+	}
 
 	w := watcher.New(watcher.Config{
 		Address: c.addr,
 		Engine:  engine.Config{AllowPair: true, Follow: true, CompletePairing: true},
 		USB:     c.usb,
 		Logger:  log,
+		Ledger:  openLedger(log),
 	})
-	n := notify.New(notify.Options{AppName: "trustwatch", Icon: icons.AppPNG(), OpenGuide: guide.Open, Logger: log})
-	defer n.Close()
-	err = tray.Run(tray.Options{
-		Controller: w,
-		Tell:       n.Tell,
-		OpenGuide:  guide.Open,
-		LoginItem:  loginItem{},
-		Logger:     log,
-		Version:    version,
-		Start: func(ctx context.Context) {
-			snaps, stop := w.Subscribe()
-			defer stop()
-			go n.Run(ctx, snaps)
-			if c.story != nil {
-				go c.story(ctx)
-			}
-			if err := w.Run(ctx); err != nil {
-				log.Error("watcher stopped", "err", err)
+	// A notification's Fix trust button takes the menu's path.
+	actions := make(chan tray.Action, 4)
+	n := notify.New(notify.Options{
+		AppName:   "trustwatch",
+		OpenGuide: guide.Open,
+		FixTrust: func(key string) {
+			select {
+			case actions <- tray.Action{Op: tray.OpFixTrust, Key: key}:
+			default: // clicks pile up: the user can click again
 			}
 		},
+		SettingsPath: notifySettingsPath(c, log),
+		Logger:       log,
+	})
+	defer n.Close()
+	if c.story == nil { // the demo leaves toast buttons to the real tray
+		registerURLScheme(log)
+	}
+	err = tray.Run(ctx, tray.Options{
+		Controller:    w,
+		Tell:          n.Tell,
+		Notifications: n,
+		Actions:       actions,
+		OpenGuide:     guide.Open,
+		LoginItem:     loginItem{},
+		Logger:        log,
+		About:         aboutThisBuild(where),
+		OpenFolder:    guide.OpenFolder,
+		Report: func(ctx context.Context) string {
+			var b strings.Builder
+			in := gatherReport(ctx, c.addr, w.Snapshot(), w.History(), "this tray, since "+started.Format("2006-01-02 15:04:05"))
+			if err := report.Write(&b, in, false); err != nil {
+				log.Warn("support report", "err", err)
+			}
+			return b.String()
+		},
+		Start: func(ctx context.Context) { runParts(ctx, w, n, ipcL, headless, c.story, log) },
 	})
 	if err != nil {
 		fmt.Fprintf(c.stderr, "trustwatch: %v\n", err)
@@ -119,10 +149,62 @@ func startApp(c appConfig) int {
 	return exitOK
 }
 
+// runParts runs the watcher and what follows it (the notifier, the IPC
+// endpoint, the demo's story) until ctx ends or the watcher stops, and
+// returns when every one of them has.
+func runParts(ctx context.Context, w *watcher.Watcher, n *notify.Notifier, ipcL net.Listener, headless bool, story func(context.Context), log *slog.Logger) {
+	ctx, stopAll := context.WithCancel(ctx)
+	defer stopAll()
+	snaps, unsubscribe := w.Subscribe()
+	defer unsubscribe()
+	var parts sync.WaitGroup
+	if !headless {
+		parts.Go(func() { n.Run(ctx, snaps) })
+	}
+	if story != nil {
+		parts.Go(func() { story(ctx) }) // may end early: the others go on
+	}
+	if ipcL != nil {
+		// `status` and friends ask this tray instead of probing
+		parts.Go(func() { ipc.Serve(ctx, ipcL, w, log) })
+	}
+	parts.Go(func() {
+		defer stopAll() // nothing to notify about or serve without it
+		_ = w.Run(ctx)  // it returns when ctx ends
+	})
+	parts.Wait()
+}
+
+// aboutThisBuild is what the tray's About shows; where is the log's
+// destination from service.SetupLogging.
+func aboutThisBuild(where string) tray.About {
+	bi := readBuildInfo()
+	a := tray.About{Version: bi.Version, Commit: bi.Commit, Modified: bi.Modified, Built: bi.Built, Licence: licence, Log: where}
+	if runtime.GOOS != "windows" {
+		a.Home, _ = os.UserHomeDir()
+	}
+	return a
+}
+
 // loginItem is the tray's "Open at login" checkbox.
 type loginItem struct{}
 
 func (loginItem) Enabled() (bool, error) { return service.LoginItemEnabled() }
 func (loginItem) SetEnabled(on bool) error {
 	return service.SetLoginItem(on)
+}
+
+// notifySettingsPath is where the Notifications switch and the muted
+// phones are kept. The demo keeps its own in memory: it always shows its
+// notifications and never changes the user's switch.
+func notifySettingsPath(c appConfig, log *slog.Logger) string {
+	if c.story != nil {
+		return ""
+	}
+	p, err := notify.DefaultSettingsPath()
+	if err != nil {
+		log.Warn("no config directory: the Notifications switch is not kept across restarts", "err", err)
+		return ""
+	}
+	return p
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/trustwatch/trustwatch/internal/sim"
+	"github.com/trustwatch/trustwatch/internal/simtest"
 )
 
 var binary string
@@ -28,11 +29,16 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binary = filepath.Join(dir, "trustwatch")
-	build := exec.Command("go", "build", "-o", binary, ".")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building trustwatch:", err)
-		os.Exit(1)
+	if other := os.Getenv("TRUSTWATCH_TEST_BINARY"); other != "" {
+		// Measure another build (say, main before a change) with the same tests.
+		binary = other
+	} else {
+		build := exec.Command("go", "build", "-o", binary, ".")
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "building trustwatch:", err)
+			os.Exit(1)
+		}
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
@@ -48,15 +54,34 @@ type result struct {
 // tw runs the binary with USBMUXD_SOCKET_ADDRESS pointing at addr.
 func tw(t *testing.T, addr string, args ...string) result {
 	t.Helper()
+	return twWith(t, binaryCmd, addr, args...)
+}
+
+// cmdFunc makes the command that runs trustwatch with args: the Linux
+// binary here, the Windows exe under Wine in wine_test.go.
+type cmdFunc func(ctx context.Context, args ...string) *exec.Cmd
+
+func binaryCmd(ctx context.Context, args ...string) *exec.Cmd {
+	return exec.CommandContext(ctx, binary, args...)
+}
+
+func twWith(t *testing.T, command cmdFunc, addr string, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, args...)
+	cmd := command(ctx, args...)
 	cmd.Env = append(os.Environ(), "USBMUXD_SOCKET_ADDRESS="+addr)
-	var out, errb strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errb
+	if addr == "" {
+		cmd.Env = os.Environ() // the OS default
+	}
+	// Files, not pipes: a helper the program starts (Wine's services and
+	// explorer) may inherit its output handles and outlive it; Wait must
+	// end with the program itself.
+	outf, errf := tempOutput(t), tempOutput(t)
+	cmd.Stdout, cmd.Stderr = outf, errf
 	start := time.Now()
 	err := cmd.Run()
-	r := result{stdout: out.String(), stderr: errb.String(), took: time.Since(start)}
+	r := result{stdout: readOutput(t, outf), stderr: readOutput(t, errf), took: time.Since(start)}
 	if ee, ok := err.(*exec.ExitError); ok {
 		r.code = ee.ExitCode()
 	} else if err != nil {
@@ -66,6 +91,29 @@ func tw(t *testing.T, addr string, args ...string) result {
 		t.Fatalf("trustwatch %v panicked:\n%s", args, r.stderr)
 	}
 	return r
+}
+
+func tempOutput(t *testing.T) *os.File {
+	t.Helper()
+	f, err := os.CreateTemp("", "trustwatch-out-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(f.Name()) // unlinked: gone when closed
+	return f
+}
+
+func readOutput(t *testing.T, f *os.File) string {
+	t.Helper()
+	defer f.Close()
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 type statusJSON struct {
@@ -79,7 +127,12 @@ type statusJSON struct {
 
 func statusOf(t *testing.T, addr string, args ...string) (statusJSON, result) {
 	t.Helper()
-	r := tw(t, addr, append([]string{"status", "--json"}, args...)...)
+	return statusWith(t, binaryCmd, addr, args...)
+}
+
+func statusWith(t *testing.T, command cmdFunc, addr string, args ...string) (statusJSON, result) {
+	t.Helper()
+	r := twWith(t, command, addr, append([]string{"status", "--json"}, args...)...)
 	var s statusJSON
 	if err := json.Unmarshal([]byte(r.stdout), &s); err != nil {
 		t.Fatalf("status --json printed no JSON (exit %d): %v\nstdout: %s\nstderr: %s", r.code, err, r.stdout, r.stderr)
@@ -89,62 +142,66 @@ func statusOf(t *testing.T, addr string, args ...string) (statusJSON, result) {
 
 func startSim(t *testing.T) *sim.Server {
 	t.Helper()
-	s, err := sim.Start(sim.Options{Logf: t.Logf})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
+	return simtest.Start(t, sim.Options{Logf: t.Logf})
 }
 
 var contractFields = []string{"udid", "name", "product_type", "ios_version", "connection", "state", "summary", "guide", "detail"}
 
+// lockdownStates are the contract states a phone on usbmuxd can be in,
+// with the simulated phone that shows each.
+var lockdownStates = []struct {
+	want  string
+	cfg   sim.DeviceConfig
+	args  []string
+	pairs int // Pair requests the phone may see
+}{
+	{"ready", sim.DeviceConfig{Trusted: true}, nil, 0},
+	{"locked", sim.DeviceConfig{Trusted: true, Locked: true}, nil, 0},
+	{"locked-since-restart", sim.DeviceConfig{Trusted: true, BFU: true}, nil, 0},
+	{"untrusted", sim.DeviceConfig{}, []string{"--no-pair"}, 0},
+	{"untrusted-locked", sim.DeviceConfig{Locked: true}, nil, 1},
+	{"trust-pending", sim.DeviceConfig{}, nil, 1},
+	{"trust-denied", sim.DeviceConfig{Denied: true}, nil, 1},
+	{"trust-revoked", sim.DeviceConfig{Revoked: true}, nil, 0},
+	{"trust-revoked", sim.DeviceConfig{BadRecord: true}, nil, 0},
+}
+
 func TestStatusEveryLockdownState(t *testing.T) {
-	cases := []struct {
-		want  string
-		cfg   sim.DeviceConfig
-		args  []string
-		pairs int // Pair requests the phone may see
-	}{
-		{"ready", sim.DeviceConfig{Trusted: true}, nil, 0},
-		{"locked", sim.DeviceConfig{Trusted: true, Locked: true}, nil, 0},
-		{"locked-since-restart", sim.DeviceConfig{Trusted: true, BFU: true}, nil, 0},
-		{"untrusted", sim.DeviceConfig{}, []string{"--no-pair"}, 0},
-		{"untrusted-locked", sim.DeviceConfig{Locked: true}, nil, 1},
-		{"trust-pending", sim.DeviceConfig{}, nil, 1},
-		{"trust-denied", sim.DeviceConfig{Denied: true}, nil, 1},
-		{"trust-revoked", sim.DeviceConfig{Revoked: true}, nil, 0},
-		{"trust-revoked", sim.DeviceConfig{BadRecord: true}, nil, 0},
-	}
-	for _, c := range cases {
+	for _, c := range lockdownStates {
 		t.Run(c.want+strings.Join(c.args, ""), func(t *testing.T) {
 			s := startSim(t)
-			c.cfg.Name = "Anna's iPhone"
-			d := s.AddDevice(c.cfg)
-			before, _ := s.PairRecord(d.UDID())
-			st, r := statusOf(t, s.Address(), c.args...)
-			if r.code != 0 || !st.Usbmux.Reachable || len(st.Devices) != 1 {
-				t.Fatalf("exit %d, %+v\nstderr: %s", r.code, st, r.stderr)
-			}
-			dev := st.Devices[0]
-			for _, f := range contractFields {
-				if _, ok := dev[f].(string); !ok {
-					t.Errorf("field %q missing or not a string: %v", f, dev)
-				}
-			}
-			if dev["state"] != c.want || dev["udid"] != d.UDID() || dev["name"] != "Anna's iPhone" || dev["connection"] != "usb" {
-				t.Fatalf("got %v", dev)
-			}
-			if got := d.Stats().PairRequests; got > c.pairs {
-				t.Errorf("%d Pair requests, at most %d allowed", got, c.pairs)
-			}
-			after, _ := s.PairRecord(d.UDID())
-			if string(before) != string(after) {
-				t.Error("status changed the host's pair record; it must never write one")
-			}
-			t.Logf("%s in %v", c.want, r.took)
+			checkStatusState(t, s, binaryCmd, s.Address(), c.want, c.cfg, c.args, c.pairs)
 		})
 	}
+}
+
+// checkStatusState adds one phone and checks what `status --json` says.
+func checkStatusState(t *testing.T, s *sim.Server, command cmdFunc, addr, want string, cfg sim.DeviceConfig, args []string, pairs int) {
+	t.Helper()
+	cfg.Name = "Anna's iPhone"
+	d := s.AddDevice(cfg)
+	before, _ := s.PairRecord(d.UDID())
+	st, r := statusWith(t, command, addr, args...)
+	if r.code != 0 || !st.Usbmux.Reachable || len(st.Devices) != 1 {
+		t.Fatalf("exit %d, %+v\nstderr: %s", r.code, st, r.stderr)
+	}
+	dev := st.Devices[0]
+	for _, f := range contractFields {
+		if _, ok := dev[f].(string); !ok {
+			t.Errorf("field %q missing or not a string: %v", f, dev)
+		}
+	}
+	if dev["state"] != want || dev["udid"] != d.UDID() || dev["name"] != "Anna's iPhone" || dev["connection"] != "usb" {
+		t.Fatalf("got %v", dev)
+	}
+	if got := d.Stats().PairRequests; got > pairs {
+		t.Errorf("%d Pair requests, at most %d allowed", got, pairs)
+	}
+	after, _ := s.PairRecord(d.UDID())
+	if string(before) != string(after) {
+		t.Error("status changed the host's pair record; it must never write one")
+	}
+	t.Logf("%s in %v", want, r.took)
 }
 
 func TestStatusTextAndNoDevices(t *testing.T) {
@@ -255,8 +312,20 @@ type watchProc struct {
 
 func startWatch(t *testing.T, addr string, args ...string) *watchProc {
 	t.Helper()
-	cmd := exec.Command(binary, append([]string{"watch", "--json"}, args...)...)
+	return startWatchWith(t, binaryCmd, true, addr, args...)
+}
+
+// startWatchWith runs `watch --json`; interruptible says whether SIGINT
+// must stop it (not under Wine, which turns no signal into Ctrl+C for a
+// process without a console: that one is killed).
+func startWatchWith(t *testing.T, command cmdFunc, interruptible bool, addr string, args ...string) *watchProc {
+	t.Helper()
+	cmd := command(context.Background(), append([]string{"watch", "--json"}, args...)...)
+	cmd.WaitDelay = 2 * time.Second
 	cmd.Env = append(os.Environ(), "USBMUXD_SOCKET_ADDRESS="+addr)
+	if addr == "" {
+		cmd.Env = os.Environ() // the OS default
+	}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -288,6 +357,9 @@ func startWatch(t *testing.T, addr string, args ...string) *watchProc {
 		}
 	}()
 	t.Cleanup(func() {
+		if !interruptible {
+			cmd.Process.Kill()
+		}
 		cmd.Process.Signal(os.Interrupt)
 		select {
 		case <-done:

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/trustwatch/trustwatch/internal/sim"
+	"github.com/trustwatch/trustwatch/service"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 	"github.com/trustwatch/trustwatch/watcher/usbmux"
 )
@@ -14,18 +15,19 @@ import (
 // runDemo plays a short story with the real tray, engine and notifications
 // against the built-in simulator. It never touches the real usbmuxd.
 func runDemo(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("demo", "[--allow-root] [--speed N]", stdout)
-	allowRoot := fs.Bool("allow-root", false, "run as root anyway (tests, CI)")
-	speed := fs.Float64("speed", 1, "play the story N times faster")
-	if code, ok := parseFlags(fs, args, stderr); !ok {
+	fs := newFlags("demo")
+	allowRoot := fs.Bool("allow-root")
+	speed := fs.Float("speed")
+	if _, code, ok := fs.parse(args, 0, stdout, stderr); !ok {
 		return code
 	}
-	if !noArgs(fs, stderr) {
-		return exitUsage
-	}
-	if *speed <= 0 {
-		fmt.Fprintln(stderr, "trustwatch demo: --speed must be positive")
-		return exitUsage
+	ctx, _, stop := interruptible() // from the start: Ctrl-C during start-up still cleans up
+	defer stop()
+	if !*allowRoot {
+		if err := service.RefuseRoot(); err != nil {
+			fmt.Fprintln(stderr, err) // before the simulator starts: nothing to clean up
+			return exitFailure
+		}
 	}
 	s, err := sim.Start(sim.Options{})
 	if err != nil {
@@ -40,7 +42,7 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "trustwatch demo: simulated usbmuxd at %s (the real one is not touched)\n", s.Address())
 	usb := &demoUSB{events: make(chan engine.Event, 4)}
-	return startApp(appConfig{
+	return startApp(ctx, appConfig{
 		addr: addr, usb: usb, allowRoot: *allowRoot, stderr: stderr,
 		story: func(ctx context.Context) { playStory(ctx, s, usb, *speed, stdout) },
 	})

@@ -1,133 +1,143 @@
 // trustwatch tells people why the iPhone they just plugged in does not show
 // up (locked, not trusted, "Don't Trust" tapped, charge-only link, usbmuxd
-// missing) and what to do about it. See README.md.
+// missing) and what to do about it. See README.md and docs/cli.md.
 package main
 
+//go:generate go run ./internal/cliref/cmd/gendocs
+
 import (
-	"errors"
-	"flag"
-	"fmt"
 	"io"
 	"os"
-	"strings"
 
-	"github.com/trustwatch/trustwatch/watcher/usbmux"
+	"github.com/trustwatch/trustwatch/guide"
+	"github.com/trustwatch/trustwatch/internal/actionurl"
+	"github.com/trustwatch/trustwatch/internal/cliref"
+	"github.com/trustwatch/trustwatch/service"
 )
 
-// Exit codes of the contract.
+// Exit codes (docs/cli.md; cliref holds their descriptions).
 const (
-	exitOK          = 0
-	exitFailure     = 1
-	exitUsage       = 2
-	exitUnreachable = 3
+	exitOK          = cliref.ExitOK
+	exitFailure     = cliref.ExitFailure
+	exitUsage       = cliref.ExitUsage
+	exitUnreachable = cliref.ExitUnreachable
+	exitNoPhone     = cliref.ExitNoPhone
+	exitDenied      = cliref.ExitDenied
+	exitLocked      = cliref.ExitLocked
+	exitTimedOut    = cliref.ExitTimedOut
+	exitInterrupted = cliref.ExitInterrupted
+	exitTerminated  = cliref.ExitTerminated
 )
-
-type verb struct {
-	name, args, help string
-	run              func(args []string, stdout, stderr io.Writer) int
-}
-
-// verbs is the command table; `trustwatch` alone runs the tray.
-var verbs []verb
-
-func init() {
-	verbs = []verb{
-		{"status", "[--json] [--no-pair] [--timeout DUR]", "diagnose every connected device once, print, exit", runStatus},
-		{"watch", "[--json]", "stream every state change until interrupted (no tray, no notifications)", runWatch},
-		{"guide", "[ANCHOR] [--print]", "open the built-in guide at ANCHOR; --print writes it as text", runGuide},
-		{"service", "install|uninstall|start|stop|status", "the login item", runService},
-		{"demo", "[--allow-root]", "the tray and notifications against a built-in simulated iPhone", runDemo},
-		{"version", "", "version, build and which optional parts this build has", runVersion},
-	}
-}
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
+// run takes the global --lang off the arguments (lang.go), then runs the
+// verb.
 func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		if len(args) > 0 && isHelp(args[0]) {
-			usage(stdout)
+	rest, err := takeLang(args)
+	if err != nil {
+		usageError(stderr, "", "%v", err)
+		return exitUsage
+	}
+	return runVerb(rest, stdout, stderr)
+}
+
+// runVerb dispatches to the verb that cliref describes: each one call,
+// with the arguments after the verb. No verb (or a flag first) is the tray.
+func runVerb(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || (len(args[0]) > 1 && args[0][0] == '-') {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+			cliref.Usage(stdout)
 			return exitOK
 		}
 		return runTray(args, stdout, stderr)
 	}
-	if args[0] == "help" {
-		usage(stdout)
-		return exitOK
+	if actionurl.IsActionURL(args[0]) && len(args) == 1 {
+		return runActionURL(args[0], stderr) // a toast button (Windows)
 	}
-	for _, v := range verbs {
-		if v.name == args[0] {
-			return v.run(args[1:], stdout, stderr)
-		}
+	verb, rest := args[0], args[1:]
+	switch verb {
+	case "help":
+		return runHelp(rest, stdout, stderr)
+	case "status":
+		return runStatus(rest, stdout, stderr)
+	case "watch":
+		return runWatch(rest, stdout, stderr)
+	case "fix":
+		return runFix(rest, stdout, stderr)
+	case "forget":
+		return runForget(rest, stdout, stderr)
+	case "report":
+		return runReport(rest, stdout, stderr)
+	case "guide":
+		return guide.Main(rest, stdout, stderr)
+	case "service":
+		return service.Main(rest, stdout, stderr)
+	case "demo":
+		return runDemo(rest, stdout, stderr)
+	case "version":
+		return runVersion(rest, stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "trustwatch: unknown command %q (try trustwatch --help)\n", args[0])
+	usageError(stderr, "", "unknown command %q%s", verb, didYouMean(verb))
 	return exitUsage
 }
 
-func isHelp(a string) bool { return a == "-h" || a == "--help" || a == "-help" }
-
-func usage(w io.Writer) {
-	fmt.Fprintln(w, "trustwatch — why your iPhone does not show up on this computer, and what to do.")
-	fmt.Fprintln(w, "\nUsage:\n  trustwatch [--allow-root]                                  the tray app (the main job)")
-	for _, v := range verbs {
-		fmt.Fprintf(w, "  trustwatch %-8s %-38s %s\n", v.name, v.args, v.help)
-	}
-	fmt.Fprintln(w, "\nEnvironment: USBMUXD_SOCKET_ADDRESS overrides where usbmuxd listens.")
-	fmt.Fprintln(w, "Run 'trustwatch VERB --help' for a verb's flags.")
-}
-
-// newFlags makes a verb's flag set that reports problems in one line.
-func newFlags(name, synopsis string, stdout io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {
-		fmt.Fprintf(stdout, "Usage: trustwatch %s %s\n", name, synopsis)
-		fs.SetOutput(stdout)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
-	}
-	return fs
-}
-
-// parseFlags parses; ok false means return code (0 for --help, 2 for errors).
-func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) (code int, ok bool) {
-	err := fs.Parse(args)
+// runHelp is `trustwatch help [VERB]`.
+func runHelp(args []string, stdout, stderr io.Writer) int {
 	switch {
-	case err == nil:
-		return 0, true
-	case errors.Is(err, flag.ErrHelp):
-		fs.Usage()
-		return exitOK, false
-	default:
-		fmt.Fprintf(stderr, "trustwatch %s: %v\n", fs.Name(), err)
-		return exitUsage, false
+	case len(args) == 0:
+		cliref.Usage(stdout)
+		return exitOK
+	case len(args) > 1:
+		usageError(stderr, "", "help takes one VERB at most, got %q and %q", args[0], args[1])
+		return exitUsage
 	}
+	if v, ok := cliref.Lookup(args[0]); ok && v.Name != "" {
+		if v.OwnHelp {
+			return runVerb([]string{v.Name, "--help"}, stdout, stderr)
+		}
+		cliref.Help(stdout, v)
+		return exitOK
+	}
+	usageError(stderr, "", "unknown command %q%s", args[0], didYouMean(args[0]))
+	return exitUsage
 }
 
-// parseVerb parses a verb's flags, rejects stray arguments and reads where
-// usbmuxd is; ok false means return code.
-func parseVerb(fs *flag.FlagSet, args []string, stderr io.Writer) (addr usbmux.Address, code int, ok bool) {
-	if code, ok := parseFlags(fs, args, stderr); !ok {
-		return addr, code, false
+// didYouMean suggests the verb one or two typos away from name.
+func didYouMean(name string) string {
+	best, bestD := "", 3
+	for _, v := range cliref.Verbs {
+		if v.Name == "" {
+			continue
+		}
+		if d := editDistance(name, v.Name); d < bestD {
+			best, bestD = v.Name, d
+		}
 	}
-	if !noArgs(fs, stderr) {
-		return addr, exitUsage, false
+	if best == "" {
+		return ""
 	}
-	addr, err := usbmux.AddressFromEnv()
-	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", strings.TrimSpace("trustwatch "+fs.Name()), err)
-		return addr, exitUsage, false
-	}
-	return addr, 0, true
+	return "; did you mean " + best + "?"
 }
 
-// noArgs rejects stray positional arguments.
-func noArgs(fs *flag.FlagSet, stderr io.Writer) bool {
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "trustwatch %s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
-		return false
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
 	}
-	return true
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }

@@ -5,32 +5,39 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
-	"syscall"
+	"log/slog"
 	"time"
 
-	"github.com/trustwatch/trustwatch/watcher"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 	"github.com/trustwatch/trustwatch/watcher/usbmux"
 )
 
 func runStatus(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("status", "[--json] [--no-pair] [--timeout DUR]", stdout)
-	asJSON := fs.Bool("json", false, "print one JSON object (the contract's format)")
-	noPair := fs.Bool("no-pair", false, "send no Pair request; devices without a pairing are 'untrusted'")
-	timeout := fs.Duration("timeout", 10*time.Second, "give up on devices without a final state after this long")
-	addr, code, ok := parseVerb(fs, args, stderr)
+	fs := newFlags("status")
+	asJSON := fs.Bool("json")
+	noPair := fs.Bool("no-pair")
+	timeout := fs.Duration("timeout")
+	addr, _, code, ok := fs.parseAddr(args, 0, stdout, stderr)
 	if !ok {
 		return code
 	}
-	if *timeout <= 0 {
-		fmt.Fprintln(stderr, "trustwatch status: --timeout must be positive")
-		return exitUsage
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, signalled, stop := interruptible()
 	defer stop()
-	snap := diagnoseOnce(ctx, addr, !*noPair, *timeout)
+	// The running tray already knows the phones: ask it, and probe here
+	// (which may send a Pair) only when nothing runs.
+	tctx, tcancel := context.WithTimeout(ctx, *timeout)
+	snap, fromTray := askRunning(tctx, addr)
+	tcancel()
+	if fromTray {
+		snap = snap.Expire(*timeout)
+	} else {
+		snap = diagnoseOnce(ctx, addr, !*noPair, *timeout, stderrLogger(stderr))
+	}
+	if c := signalled(); c != 0 {
+		// Cut short: whatever was found so far is not a verdict.
+		fmt.Fprintln(stderr, "trustwatch status: interrupted")
+		return c
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		if err := enc.Encode(snap); err != nil {
@@ -46,81 +53,54 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
+// stopGrace is how long status waits for its watcher to stop once the
+// answer is known or --timeout has passed; past it the process exits
+// anyway, so --timeout bounds the whole run.
+const stopGrace = 250 * time.Millisecond
+
 // diagnoseOnce runs a watcher until usbmuxd has answered (or refused) and
-// every device has a final state, or until timeout.
-func diagnoseOnce(ctx context.Context, addr usbmux.Address, allowPair bool, timeout time.Duration) engine.Snapshot {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	usbSrc, usbReady := usbSource()
-	w := watcher.New(watcher.Config{
-		Address: addr,
-		Engine:  engine.Config{AllowPair: allowPair},
-		USB:     usbSrc,
-	})
-	snaps, unsubscribe := w.Subscribe()
-	defer unsubscribe()
-	done := make(chan struct{})
-	go func() { defer close(done); _ = w.Run(ctx) }()
-	// Snapshots arrive on changes; the short tick also notices the USB
-	// layer finishing its first listing, which changes no state.
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case _, ok := <-snaps:
-			if !ok {
-				<-done
-				return finalize(w.Snapshot(), timeout)
-			}
-		case <-tick.C:
-		case <-ctx.Done():
-			<-done
-			return finalize(w.Snapshot(), timeout)
-		}
-		if s := w.Snapshot(); muxAnswered(s) && usbReady() && s.AllFinal() {
-			cancel()
-			<-done
-			return finalize(s, timeout)
-		}
+// every device has a final state, or until timeout; what is then still in
+// progress is an error (Expire).
+func diagnoseOnce(ctx context.Context, addr usbmux.Address, allowPair bool, timeout time.Duration, log *slog.Logger) engine.Snapshot {
+	l, snap := watchHere(ctx, addr, engine.Config{AllowPair: allowPair}, log, timeout)
+	l.cancel()
+	select {
+	case <-l.done:
+	case <-time.After(stopGrace):
 	}
-}
-
-// muxAnswered: a snapshot reflects a usbmuxd answer (listing or refusal).
-func muxAnswered(s engine.Snapshot) bool { return s.Usbmux.Reachable || s.Usbmux.Error != "" }
-
-// finalize turns what is still in progress at the deadline into errors:
-// probing is never status's final answer.
-func finalize(s engine.Snapshot, timeout time.Duration) engine.Snapshot {
-	if s.Devices == nil {
-		s.Devices = []engine.Device{}
-	}
-	if !muxAnswered(s) {
-		s.Usbmux.Error = fmt.Sprintf("no answer from usbmuxd within %s", timeout)
-	}
-	for i, d := range s.Devices {
-		if !d.State.Final() {
-			d.State, d.Guide = engine.StateError, engine.StateError.Anchor()
-			d.Summary = engine.StateError.Summary()
-			d.Detail = fmt.Sprintf("no answer from the device within %s", timeout)
-			s.Devices[i] = d
-		}
-	}
-	return s
+	return snap.Expire(timeout)
 }
 
 func printStatus(stdout, stderr io.Writer, s engine.Snapshot) {
 	if !s.Usbmux.Reachable {
-		fmt.Fprintf(stderr, "usbmuxd is not reachable at %s: %s\n", s.Usbmux.Address, s.Usbmux.Error)
+		describeUnreachable(stderr, s)
 	}
 	if len(s.Devices) == 0 {
 		fmt.Fprintln(stdout, "No iPhone connected.")
 		return
 	}
 	for _, d := range s.Devices {
-		line := fmt.Sprintf("%s  %s  %s", d.DisplayName(), d.State, d.Summary)
-		if d.Detail != "" {
-			line += " (" + d.Detail + ")"
-		}
-		fmt.Fprintln(stdout, line)
+		fmt.Fprintf(stdout, "%s  %s  %s\n", d.DisplayName(), d.State, terminalSummary(d))
 	}
+}
+
+// terminalSummary is a device's advice for someone at a terminal: where the
+// tray's advice names a menu item, the command that does the same; the
+// technical detail only where it is the whole answer (error).
+func terminalSummary(d engine.Device) string {
+	fix := "trustwatch fix"
+	if d.UDID != "" {
+		fix += " " + d.UDID
+	}
+	switch d.State {
+	case engine.StateTrustRevoked:
+		return "The iPhone no longer trusts this computer (trust was reset). Run " + fix + ", then tap Trust on the iPhone."
+	case engine.StateUntrusted:
+		return "This computer is not trusted by the iPhone. Run " + fix + ", unlock the iPhone and tap Trust."
+	case engine.StateError:
+		if d.Detail != "" {
+			return d.Summary + " Reason: " + d.Detail
+		}
+	}
+	return d.Summary
 }

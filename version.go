@@ -3,61 +3,50 @@ package main
 import (
 	"fmt"
 	"io"
-	"log/slog"
 	"runtime"
-	"runtime/debug"
 
+	"github.com/trustwatch/trustwatch/service"
 	"github.com/trustwatch/trustwatch/watcher"
+	"github.com/trustwatch/trustwatch/watcher/usb"
 )
 
-// version is set at release time with -ldflags "-X main.version=…".
-var version = "dev"
+// licence is what About says this build is distributed under. The
+// repository names no licence yet (there is no LICENSE file); say it here
+// once it does.
+const licence = "not stated yet (the source has no LICENSE file)"
 
 func runVersion(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("version", "", stdout)
-	if code, ok := parseFlags(fs, args, stderr); !ok {
+	if _, code, ok := newFlags("version").parse(args, 0, stdout, stderr); !ok {
 		return code
 	}
-	if !noArgs(fs, stderr) {
-		return exitUsage
+	bi, modified := readBuildInfo(), ""
+	if bi.Modified {
+		modified = " (modified)"
 	}
-	commit, modified := "unknown", ""
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range bi.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				commit = s.Value
-			case "vcs.modified":
-				if s.Value == "true" {
-					modified = " (modified)"
-				}
-			}
-		}
-	}
-	fmt.Fprintf(stdout, "trustwatch %s\n", version)
-	fmt.Fprintf(stdout, "commit:    %s%s\n", commit, modified)
+	fmt.Fprintf(stdout, "trustwatch %s\n", bi.Version)
+	fmt.Fprintf(stdout, "commit:    %s%s\n", bi.Commit, modified)
+	fmt.Fprintf(stdout, "date:      %s\n", bi.Date)
 	fmt.Fprintf(stdout, "go:        %s\n", runtime.Version())
 	fmt.Fprintf(stdout, "platform:  %s/%s\n", runtime.GOOS, runtime.GOARCH)
 	if _, ok, why := watcher.NewUSBBus(); ok {
-		fmt.Fprintln(stdout, "usb:       available (libusb through gousb)")
+		fmt.Fprintf(stdout, "usb:       available (%s)\n", usb.Describe())
 	} else {
 		fmt.Fprintf(stdout, "usb:       unavailable (%s); diagnosing from usbmuxd alone\n", why)
 	}
 	fmt.Fprintf(stdout, "tray:      %s\n", trayAvailability())
-	fmt.Fprintf(stdout, "log:       %s\n", logLocation())
+	fmt.Fprintf(stdout, "log:       %s\n", service.LogLocation())
+	fmt.Fprintf(stdout, "language:  %s\n", languageLine())
 	return exitOK
 }
 
-// usbSource returns the USB watcher when this build has one, and a function
-// telling whether its initial listing is done.
-func usbSource() (watcher.USBSource, func() bool) {
-	bus, ok, _ := watcher.NewUSBBus()
-	if !ok {
-		return nil, func() bool { return true }
+// trayAvailability says how this build shows its tray.
+func trayAvailability() string {
+	switch runtime.GOOS {
+	case "linux", "freebsd", "openbsd", "netbsd":
+		return "StatusNotifierItem over D-Bus (needs a tray host; GNOME needs the AppIndicator extension)"
+	case "darwin":
+		return "menu bar (Cocoa; cgo builds only)"
+	default:
+		return "notification area"
 	}
-	return bus, bus.Ready
-}
-
-func stderrLogger(w io.Writer) *slog.Logger {
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelWarn}))
 }

@@ -1,13 +1,9 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/trustwatch/trustwatch/watcher"
@@ -15,28 +11,30 @@ import (
 )
 
 func runWatch(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("watch", "[--json]", stdout)
-	asJSON := fs.Bool("json", false, "one JSON object per line, per state change")
-	noPair := fs.Bool("no-pair", false, "send no Pair request on attach")
-	addr, code, ok := parseVerb(fs, args, stderr)
+	fs := newFlags("watch")
+	asJSON := fs.Bool("json")
+	noPair := fs.Bool("no-pair")
+	addr, _, code, ok := fs.parseAddr(args, 0, stdout, stderr)
 	if !ok {
 		return code
 	}
 	onePMode()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, _, stop := interruptible() // Ctrl-C ends watching: exit 0
 	defer stop()
 	usbSrc, _ := usbSource()
-	print := printChangeText
+	printChange := printChangeText
 	if *asJSON {
-		print = printChangeJSON
+		printChange = printChangeJSON
 	}
+	log := stderrLogger(stderr)
 	w := watcher.New(watcher.Config{
 		Address: addr,
 		Engine:  engine.Config{AllowPair: !*noPair, Follow: true, CompletePairing: true},
 		USB:     usbSrc,
-		Logger:  stderrLogger(stderr),
+		Logger:  log,
+		Ledger:  openLedger(log),
 		OnOutput: func(out engine.Output, snap engine.Snapshot) {
-			print(stdout, out, snap, time.Now())
+			printChange(stdout, out, snap, time.Now())
 		},
 	})
 	_ = w.Run(ctx)
@@ -60,8 +58,10 @@ type changeLine struct {
 type muxLine struct {
 	Time   string `json:"time"`
 	Usbmux struct {
-		Reachable bool   `json:"reachable"`
-		Error     string `json:"error"`
+		Reachable bool            `json:"reachable"`
+		Error     string          `json:"error"`
+		State     engine.MuxState `json:"state"`
+		Advice    string          `json:"advice"`
 	} `json:"usbmux"`
 }
 
@@ -72,6 +72,7 @@ func printChangeJSON(w io.Writer, out engine.Output, snap engine.Snapshot, now t
 	if out.MuxChanged {
 		var l muxLine
 		l.Time, l.Usbmux.Reachable, l.Usbmux.Error = stamp(now), snap.Usbmux.Reachable, snap.Usbmux.Error
+		l.Usbmux.State, l.Usbmux.Advice = snap.Usbmux.State, snap.Usbmux.Advice
 		_ = enc.Encode(l)
 	}
 	for _, c := range out.Changes {
@@ -91,6 +92,8 @@ func printChangeText(w io.Writer, out engine.Output, snap engine.Snapshot, now t
 	if out.MuxChanged {
 		if snap.Usbmux.Reachable {
 			fmt.Fprintf(w, "%s usbmuxd reachable at %s\n", ts, snap.Usbmux.Address)
+		} else if t := snap.Usbmux.Text; t.Headline != "" {
+			fmt.Fprintf(w, "%s %s\n", ts, t.Line())
 		} else {
 			fmt.Fprintf(w, "%s usbmuxd unreachable: %s\n", ts, snap.Usbmux.Error)
 		}
@@ -103,9 +106,9 @@ func printChangeText(w io.Writer, out engine.Output, snap engine.Snapshot, now t
 		}
 		line := fmt.Sprintf("%s %s: %s", ts, d.DisplayName(), d.State)
 		if d.State.Final() {
-			line += " — " + d.Summary
+			line += " — " + terminalSummary(d) // names trustwatch fix, not a tray item
 		}
-		if d.Detail != "" {
+		if d.Detail != "" && d.State != engine.StateError { // an error's summary carries it
 			line += " (" + d.Detail + ")"
 		}
 		fmt.Fprintln(w, line)

@@ -17,10 +17,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
+
+	"github.com/trustwatch/trustwatch/internal/lang"
 	"time"
 )
 
@@ -234,10 +238,15 @@ func (b *browser) scheme(ctx context.Context, session, scheme string) error {
 type rect struct{ X, Y, Width, Height float64 }
 
 func (b *browser) screenshot(ctx context.Context, session string, clip rect) ([]byte, error) {
+	return b.screenshotAt(ctx, session, clip, 1)
+}
+
+// screenshotAt renders clip at scale device pixels per CSS pixel.
+func (b *browser) screenshotAt(ctx context.Context, session string, clip rect, scale float64) ([]byte, error) {
 	var r struct{ Data string }
 	err := b.call(ctx, session, "Page.captureScreenshot", map[string]any{
 		"format": "png", "captureBeyondViewport": true,
-		"clip": map[string]any{"x": clip.X, "y": clip.Y, "width": clip.Width, "height": clip.Height, "scale": 1},
+		"clip": map[string]any{"x": clip.X, "y": clip.Y, "width": clip.Width, "height": clip.Height, "scale": scale},
 	}, &r)
 	if err != nil {
 		return nil, err
@@ -266,6 +275,108 @@ func lumaStats(t *testing.T, pngData []byte) (mean, sd float64, size image.Point
 	}
 	mean = sum / n
 	return mean, math.Sqrt(sum2/n - mean*mean), bnd.Size()
+}
+
+// trustLabel is one "Trust" button label in a drawing: where it is on the
+// page, and how many points of its box lie on the stroke of another shape
+// (a ring or a connector drawn across the word).
+type trustLabel struct {
+	Drawing   int
+	Box       rect
+	Crossings int
+}
+
+const trustLabelsJS = `(() => {
+  const out = [];
+  document.querySelectorAll('figure svg').forEach((svg, i) => {
+    svg.querySelectorAll('text').forEach(t => {
+      if (t.textContent.trim() !== TRUST) return;
+      const b = t.getBBox(), r = t.getBoundingClientRect();
+      let crossings = 0;
+      svg.querySelectorAll('circle, rect, path, line, ellipse, polyline').forEach(g => {
+        if (getComputedStyle(g).stroke === 'none') return;
+        for (let x = b.x; x <= b.x + b.width; x += 0.5) {
+          for (let y = b.y; y <= b.y + b.height; y += 0.5) {
+            const p = svg.createSVGPoint(); p.x = x; p.y = y;
+            if (g.isPointInStroke(p)) crossings++;
+          }
+        }
+      });
+      out.push({drawing: i, box: {x: r.left, y: r.top + window.scrollY, width: r.width, height: r.height}, crossings});
+    });
+  });
+  return out;
+})()`
+
+// checkTrustLabels: every drawing's "Trust" label is legible in the
+// current colour scheme. No stroke crosses it, and its colour stands out
+// from what is behind it by at least WCAG's 4.5:1 for normal text,
+// measured on the rendered pixels (so tints and overlays count).
+func checkTrustLabels(ctx context.Context, t *testing.T, b *browser, session, scheme string) {
+	t.Helper()
+	var labels []trustLabel
+	js := strings.Replace(trustLabelsJS, "TRUST", strconv.Quote(trustWord[current()]), 1)
+	if err := b.eval(ctx, session, js, &labels); err != nil {
+		t.Fatal(err)
+	}
+	if len(labels) != 2 {
+		t.Errorf("%s: %d \"Trust\" labels in the drawings, want 2 (the Trust question, Fix trust)", scheme, len(labels))
+	}
+	for _, l := range labels {
+		if l.Crossings > 0 {
+			t.Errorf("%s: a stroke crosses the Trust label of drawing %d (%d points)", scheme, l.Drawing, l.Crossings)
+		}
+		shot, err := b.screenshotAt(ctx, session, l.Box, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ratio := labelContrast(t, shot)
+		t.Logf("%s: Trust label of drawing %d: %.1fx%.1f px, contrast %.2f:1", scheme, l.Drawing, l.Box.Width, l.Box.Height, ratio)
+		if ratio < 4.5 {
+			t.Errorf("%s: the Trust label of drawing %d has contrast %.2f:1 with its background, want ≥ 4.5:1", scheme, l.Drawing, ratio)
+		}
+	}
+}
+
+// labelContrast is the WCAG contrast ratio between a text's background
+// (the most common colour in its box) and its ink: the 95th percentile of
+// the pixels' contrast with that background, so the solid middle of the
+// strokes counts and a stray anti-aliased pixel does not.
+func labelContrast(t *testing.T, pngData []byte) float64 {
+	t.Helper()
+	img, err := png.Decode(bytes.NewReader(pngData))
+	if err != nil {
+		t.Fatalf("label screenshot: %v", err)
+	}
+	lin := func(v uint32) float64 {
+		c := float64(v) / 0xffff
+		if c <= 0.04045 {
+			return c / 12.92
+		}
+		return math.Pow((c+0.055)/1.055, 2.4)
+	}
+	count := map[[3]uint32]int{}
+	var lums []float64
+	var bg [3]uint32
+	bnd := img.Bounds()
+	for y := bnd.Min.Y; y < bnd.Max.Y; y++ {
+		for x := bnd.Min.X; x < bnd.Max.X; x++ {
+			r, g, b, _ := img.At(x, y).RGBA()
+			k := [3]uint32{r, g, b}
+			if count[k]++; count[k] > count[bg] {
+				bg = k
+			}
+			lums = append(lums, 0.2126*lin(r)+0.7152*lin(g)+0.0722*lin(b))
+		}
+	}
+	lbg := 0.2126*lin(bg[0]) + 0.7152*lin(bg[1]) + 0.0722*lin(bg[2])
+	ratios := make([]float64, len(lums))
+	for i, l := range lums {
+		hi, lo := math.Max(l, lbg), math.Min(l, lbg)
+		ratios[i] = (hi + 0.05) / (lo + 0.05)
+	}
+	slices.Sort(ratios)
+	return ratios[len(ratios)*95/100]
 }
 
 // pageFacts is what the page reports about itself after navigation.
@@ -301,14 +412,32 @@ const factsJS = `(() => {
   };
 })()`
 
+// trustWord is the iPhone's Trust button in each language's drawings
+// (Apple's own word).
+var trustWord = map[string]string{"en": "Trust", "ru": "Доверять"}
+
 // TestChromiumRendersStep6 opens the guide the way trustwatch does (Open,
-// with the browser launch replaced by headless Chromium), checks that the
-// page lands on the step-6 section with its drawings drawn, and screenshots
-// that section in light and dark mode. With TRUSTWATCH_UPDATE_DOCS=1 the
-// screenshots are copied to docs/guide-step-6.png and
-// docs/guide-step-6-dark.png.
+// with the browser launch replaced by headless Chromium), in every
+// language, checks that the page lands on the step-6 section with its
+// drawings drawn, and screenshots that section in light and dark mode. With
+// TRUSTWATCH_UPDATE_DOCS=1 the screenshots are copied to
+// docs/guide-step-6.png and docs/guide-step-6-dark.png (English) and
+// docs/guide-step-6-<lang>.png, docs/guide-step-6-<lang>-dark.png.
 func TestChromiumRendersStep6(t *testing.T) {
 	bin := requireTool(t, "chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+	defer lang.Set(lang.Current())
+	for _, tag := range Languages() {
+		t.Run(tag, func(t *testing.T) {
+			if trustWord[tag] == "" {
+				t.Fatalf("add %s's word for the Trust button to trustWord", tag)
+			}
+			lang.Set(lang.Choice{Tag: tag, Source: "test"})
+			chromiumStep6(t, bin, tag)
+		})
+	}
+}
+
+func chromiumStep6(t *testing.T, bin, tag string) {
 	withCache(t)
 	opened := recordOpener(t, nil)
 	if err := Open("step-6"); err != nil {
@@ -350,7 +479,7 @@ func TestChromiumRendersStep6(t *testing.T) {
 		if !strings.HasSuffix(f.Title, "· trustwatch") {
 			t.Errorf("%s: title %q", scheme, f.Title)
 		}
-		if len(f.Drawings) != 2 || f.Drawings[0] < 200 || f.Drawings[1] < 600 {
+		if len(f.Drawings) != 3 || f.Drawings[0] < 200 || f.Drawings[1] < 600 || f.Drawings[2] < 600 {
 			t.Errorf("%s: drawings rendered at widths %v", scheme, f.Drawings)
 		}
 		if f.BodyScrollW > 960 {
@@ -371,6 +500,7 @@ func TestChromiumRendersStep6(t *testing.T) {
 			t.Errorf("%s: screenshot looks blank (brightness sd %.1f)", scheme, sd)
 		}
 		shots[scheme], means[scheme] = shot, mean
+		checkTrustLabels(ctx, t, b, session, scheme)
 	}
 	if means["light"] < 180 || means["dark"] > 90 {
 		t.Errorf("colour scheme not applied: mean brightness light %.1f, dark %.1f", means["light"], means["dark"])
@@ -399,8 +529,41 @@ func TestChromiumRendersStep6(t *testing.T) {
 		}
 	}
 
+	// The language switch leads to the same section in the other language.
+	if err := b.navigate(ctx, session, pageURL); err != nil {
+		t.Fatal(err)
+	}
+	var other string
+	if err := b.eval(ctx, session, `(() => { const a = document.querySelector('nav.langs a'); if (!a) return ''; const l = a.getAttribute('hreflang'); a.click(); return l; })()`, &other); err != nil {
+		t.Fatal(err)
+	}
+	if other == "" {
+		t.Fatal("the page has no language switch")
+	}
+	for want := PageName(other) + "#step-6"; ; {
+		var at, htmlLang string
+		if err := b.eval(ctx, session, "document.readyState === 'complete' ? location.href : ''", &at); err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasSuffix(at, "/"+want) {
+			if err := b.eval(ctx, session, "document.documentElement.lang", &htmlLang); err != nil || htmlLang != other {
+				t.Errorf("switched to %s but the page says lang=%q (%v)", at, htmlLang, err)
+			}
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the language switch never reached %s (at %q)", want, at)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+
 	if os.Getenv("TRUSTWATCH_UPDATE_DOCS") == "1" {
-		for name, shot := range map[string][]byte{"guide-step-6.png": shots["light"], "guide-step-6-dark.png": shots["dark"]} {
+		suffix := ""
+		if tag != "en" {
+			suffix = "-" + tag
+		}
+		for name, shot := range map[string][]byte{"guide-step-6" + suffix + ".png": shots["light"], "guide-step-6" + suffix + "-dark.png": shots["dark"]} {
 			dst := filepath.Join("..", "docs", name)
 			if err := os.WriteFile(dst, shot, 0o644); err != nil {
 				t.Fatal(err)

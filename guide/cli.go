@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/trustwatch/trustwatch/internal/lang"
 )
 
 // Exit codes of Main.
@@ -94,7 +96,7 @@ Flags:
 Anchors:
 `)
 	for _, a := range Anchors() {
-		fmt.Fprintf(&b, "  %-20s %s\n", a, Title(a))
+		fmt.Fprintf(&b, "  %-20s %s\n", a, TitleIn(lang.Default, a)) // the help is English until the CLI is translated
 	}
 	b.WriteString(`
 Examples:

@@ -1,20 +1,28 @@
 // Package guide is trustwatch's built-in guide: how to get an iPhone to trust
 // a computer, and what to do when it will not. The text is Markdown embedded
-// in the binary (content/guide.md) and rendered once into a single
-// self-contained HTML page (stylesheet and drawings inlined), so it works
-// offline and can be opened at any section through a stable anchor. The
-// same source also gives a plain-text version for `trustwatch guide --print`.
+// in the binary, one folder per language (content/<lang>/guide.md and its
+// drawings), each rendered once into a single self-contained HTML page
+// (stylesheet and drawings inlined), so it works offline and can be opened
+// at any section through a stable anchor — the same anchors in every
+// language. The same source also gives a plain-text version for
+// `trustwatch guide --print`. The package-level functions speak the
+// process's language (internal/lang), English where the guide has no
+// translation; the ...In variants take a language.
 package guide
 
 import (
 	"embed"
 	"errors"
 	"fmt"
+	"io/fs"
+	"sort"
 	"strings"
 	"sync"
+
+	"github.com/trustwatch/trustwatch/internal/lang"
 )
 
-//go:embed content/guide.md content/style.css content/*.svg
+//go:embed content/style.css content/*/guide.md content/*/*.svg
 var content embed.FS
 
 // ErrUnknownAnchor is returned for an anchor the guide does not have.
@@ -29,17 +37,60 @@ var contractAnchors = []string{
 	"issue-drivers", "issue-network-reset", "issue-not-showing", "recovery",
 }
 
-// load renders the guide the first time it is needed. The content is
-// embedded, so an error here is a defect in guide.md that the tests catch;
-// at run time the accessors degrade (an error page, an error value) rather
-// than panic.
-var load = sync.OnceValues(func() (*page, error) {
-	src, err := content.ReadFile("content/guide.md")
-	if err != nil {
-		return nil, err
+// Languages are the languages the guide is written in (a folder under
+// content/ with a guide.md), English first.
+func Languages() []string {
+	dirs, _ := fs.Glob(content, "content/*/guide.md")
+	var out []string
+	for _, d := range dirs {
+		out = append(out, strings.Split(d, "/")[1])
 	}
-	return build(src)
-})
+	sort.Slice(out, func(i, j int) bool {
+		return out[i] == lang.Default || (out[j] != lang.Default && out[i] < out[j])
+	})
+	return out
+}
+
+// language is tag if the guide has it, else English.
+func language(tag string) string {
+	if _, err := fs.Stat(content, "content/"+tag+"/guide.md"); tag == "" || err != nil {
+		return lang.Default
+	}
+	return tag
+}
+
+// current is the process's language, as far as the guide speaks it.
+func current() string { return language(lang.Current().Tag) }
+
+var (
+	pagesMu sync.Mutex
+	pages   = map[string]func() (*page, error){}
+)
+
+// loadIn renders the guide in a language the first time it is needed. The
+// content is embedded, so an error here is a defect in guide.md that the
+// tests catch; at run time the accessors degrade (an error page, an error
+// value) rather than panic.
+func loadIn(tag string) (*page, error) {
+	tag = language(tag)
+	pagesMu.Lock()
+	f, ok := pages[tag]
+	if !ok {
+		f = sync.OnceValues(func() (*page, error) {
+			src, err := content.ReadFile("content/" + tag + "/guide.md")
+			if err != nil {
+				return nil, err
+			}
+			return build(tag, src)
+		})
+		pages[tag] = f
+	}
+	pagesMu.Unlock()
+	return f()
+}
+
+// load is the guide in the process's language.
+func load() (*page, error) { return loadIn(current()) }
 
 // Anchors lists every section anchor of the guide, in page order. The
 // contract's anchors are among them; the guide has a few more (for example
@@ -67,8 +118,11 @@ func Has(anchor string) bool {
 }
 
 // Title is the heading of the section at anchor ("" if there is none).
-func Title(anchor string) string {
-	p, err := load()
+func Title(anchor string) string { return TitleIn(current(), anchor) }
+
+// TitleIn is Title in language tag.
+func TitleIn(tag, anchor string) string {
+	p, err := loadIn(tag)
 	if err != nil {
 		return ""
 	}
@@ -80,10 +134,13 @@ func Title(anchor string) string {
 
 // HTML is the rendered page: one self-contained HTML document. The caller
 // gets its own copy.
-func HTML() []byte {
-	p, err := load()
+func HTML() []byte { return HTMLIn(current()) }
+
+// HTMLIn is the page in language tag (English if the guide lacks it).
+func HTMLIn(tag string) []byte {
+	p, err := loadIn(tag)
 	if err != nil {
-		return errorPage(err)
+		return errorPage(language(tag), err)
 	}
 	return append([]byte(nil), p.html...)
 }
@@ -91,8 +148,11 @@ func HTML() []byte {
 // Text is the section at anchor as plain, readable text (headings, bullets,
 // no markup), wrapped for a terminal. The empty anchor gives the whole
 // guide. An unknown anchor gives an error wrapping ErrUnknownAnchor.
-func Text(anchor string) (string, error) {
-	p, err := load()
+func Text(anchor string) (string, error) { return TextIn(current(), anchor) }
+
+// TextIn is Text in language tag.
+func TextIn(tag, anchor string) (string, error) {
+	p, err := loadIn(tag)
 	if err != nil {
 		return "", err
 	}

@@ -166,10 +166,16 @@ func TestHTMLIsWellFormedAndSelfContained(t *testing.T) {
 		}
 		seen[id] = true
 	}
+	siblings := map[string]bool{}
+	for _, l := range Languages() {
+		siblings[PageName(l)] = true // the language switch: the same page in another language, beside this one
+	}
 	for _, h := range hrefs {
 		a, ok := strings.CutPrefix(h, "#")
-		if !ok {
+		if !ok && !siblings[h] {
 			t.Errorf("link %q leaves the page", h)
+		} else if !ok {
+			continue
 		} else if !seen[a] {
 			t.Errorf("link %q points nowhere", h)
 		}
@@ -200,8 +206,8 @@ func TestHTMLIsWellFormedAndSelfContained(t *testing.T) {
 			t.Errorf("page lacks %q", want)
 		}
 	}
-	if got := strings.Count(s, "<svg "); got != 2 {
-		t.Errorf("page has %d inline drawings, want 2", got)
+	if got := strings.Count(s, "<svg "); got != 3 {
+		t.Errorf("page has %d inline drawings, want 3", got)
 	}
 	if !bytes.Equal(HTML(), page) {
 		t.Error("HTML() is not stable between calls")
@@ -213,7 +219,7 @@ func TestHTMLIsWellFormedAndSelfContained(t *testing.T) {
 }
 
 func TestDrawingsAreValidSVG(t *testing.T) {
-	names, err := fs.Glob(content, "content/*.svg")
+	names, err := fs.Glob(content, "content/*/*.svg")
 	if err != nil || len(names) < 2 {
 		t.Fatalf("drawings: %v %v", names, err)
 	}
@@ -353,12 +359,12 @@ func TestTextUnknownAnchor(t *testing.T) {
 
 // The renderer refuses a guide that would break the contract or the page.
 func TestBuildRejectsBrokenGuides(t *testing.T) {
-	src, err := content.ReadFile("content/guide.md")
+	src, err := content.ReadFile("content/en/guide.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	good := string(src)
-	if _, err := build(src); err != nil {
+	if _, err := build("en", src); err != nil {
 		t.Fatalf("the real guide fails: %v", err)
 	}
 	cases := map[string]struct{ from, to, want string }{
@@ -367,7 +373,7 @@ func TestBuildRejectsBrokenGuides(t *testing.T) {
 		"heading without anchor":  {" {#verify}", "", `"Check that it worked" has no {#anchor}`},
 		"link to nowhere":         {"(#issue-drivers)", "(#issue-driver)", `unknown anchor "#issue-driver"`},
 		"link off the page":       {"(#step-5)", "(https://example.com/)", "leaves the page"},
-		"drawing not embedded":    {"(trust-prompt.svg", "(missing.svg", `"missing.svg" is not in content/`},
+		"drawing not embedded":    {"(trust-prompt.svg", "(missing.svg", `"missing.svg" is not in content/en/`},
 		"raw html":                {"## Step 4", "<b>x</b>\n\n## Step 4", "raw HTML"},
 	}
 	for name, c := range cases {
@@ -375,7 +381,7 @@ func TestBuildRejectsBrokenGuides(t *testing.T) {
 			if !strings.Contains(good, c.from) {
 				t.Fatalf("guide.md no longer contains %q; update the test", c.from)
 			}
-			_, err := build([]byte(strings.Replace(good, c.from, c.to, 1)))
+			_, err := build("en", []byte(strings.Replace(good, c.from, c.to, 1)))
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("build error = %v, want it to mention %q", err, c.want)
 			}
@@ -399,5 +405,31 @@ func TestWrap(t *testing.T) {
 	}
 	if got := wrap("one\ntwo", 40); !slices.Equal(got, []string{"one", "two"}) {
 		t.Errorf("hard break: %q", got)
+	}
+}
+
+// TestStep6FixTrustFirst: "trust was reset" sends people to step 6, which
+// must offer the one click on the computer before the reset on the iPhone,
+// and spell out what that reset costs before anyone taps it.
+func TestStep6FixTrustFirst(t *testing.T) {
+	s, err := Text("step-6")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fix, reset := strings.Index(s, "Fix trust"), strings.Index(s, "Reset Location & Privacy")
+	if fix < 0 || reset < 0 || fix > reset {
+		t.Errorf("step 6 names Fix trust at %d and Reset Location & Privacy at %d; Fix trust must come first", fix, reset)
+	}
+	if !strings.Contains(s, "trustwatch fix") {
+		t.Error("step 6 does not give the terminal's way to fix trust")
+	}
+	cost := strings.Index(s, "forgets every computer")
+	perms := strings.Index(s, "loses the permissions")
+	steps := strings.Index(s, "Settings ▸ General ▸ Transfer or Reset iPhone ▸ Reset.")
+	if cost < 0 || perms < 0 || cost < reset || perms > steps {
+		t.Errorf("the reset's cost must be spelled out before its steps (cost at %d, permissions at %d, steps at %d)", cost, perms, steps)
+	}
+	if !strings.Contains(s, engine.StateTrustRevoked.Words()) {
+		t.Errorf("step 6 does not use trustwatch's words %q", engine.StateTrustRevoked.Words())
 	}
 }

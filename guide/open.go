@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/trustwatch/trustwatch/internal/catalog"
 )
 
 // Opener opens a URL in the user's default browser. It is a variable so
@@ -63,23 +65,27 @@ func open(anchor string) (string, error) {
 	return u, nil
 }
 
-// writePage makes sure the cache copy of the page is current and returns its
-// path. An unchanged page is not rewritten, so an open browser tab is not
-// disturbed and nothing is written on every click.
+// writePage makes sure the cache copies of the page are current and returns
+// the path of the one in the process's language. Every language's page is
+// written (guide.html, guide.ru.html…), so the page's language switch
+// leads somewhere. An unchanged page is not rewritten, so an open browser
+// tab is not disturbed and nothing is written on every click.
 func writePage() (string, error) {
-	p, err := load()
-	if err != nil {
-		return "", err
-	}
 	base, err := os.UserCacheDir()
 	if err != nil {
 		return "", fmt.Errorf("finding the cache directory for the guide: %w", err)
 	}
-	path := filepath.Join(base, "trustwatch", "guide.html")
-	if err := writeIfChanged(path, p.html); err != nil {
-		return "", fmt.Errorf("writing the guide: %w", err)
+	dir := filepath.Join(base, "trustwatch")
+	for _, tag := range Languages() {
+		p, err := loadIn(tag)
+		if err != nil {
+			return "", err
+		}
+		if err := writeIfChanged(filepath.Join(dir, PageName(tag)), p.html); err != nil {
+			return "", fmt.Errorf("writing the guide: %w", err)
+		}
 	}
-	return path, nil
+	return filepath.Join(dir, PageName(current())), nil
 }
 
 // writeIfChanged writes data to path unless it already holds exactly that.
@@ -134,10 +140,11 @@ func viaRedirect(raw string) (string, error) {
 		local = filepath.FromSlash(stubPath[1:]) // /C:/… on Windows
 	}
 	t := html.EscapeString(target)
-	stub := "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\" />\n" +
+	tag := current()
+	stub := "<!DOCTYPE html>\n<html lang=\"" + tag + "\"><head><meta charset=\"utf-8\" />\n" +
 		"<meta http-equiv=\"refresh\" content=\"0; url=" + t + "\" />\n" +
-		"<title>trustwatch guide</title></head>\n" +
-		"<body><p><a href=\"" + t + "\">Open the trustwatch guide</a></p></body></html>\n"
+		"<title>trustwatch</title></head>\n" +
+		"<body><p><a href=\"" + t + "\">" + html.EscapeString(catalog.In(tag).T("guide.open_link", nil)) + "</a></p></body></html>\n"
 	if err := writeIfChanged(local, []byte(stub)); err != nil {
 		return "", fmt.Errorf("writing the guide's redirect page: %w", err)
 	}
@@ -211,4 +218,28 @@ func (b *limitedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// OpenFolder shows a local folder (the log folder, for About) in the
+// desktop's file manager: its file:// URL goes through the same launcher
+// as the guide (xdg-open, open, the Windows URL handler).
+func OpenFolder(dir string) error {
+	if !filepath.IsAbs(dir) {
+		return fmt.Errorf("not an absolute folder path: %q", dir)
+	}
+	st, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("%s is not a folder", dir)
+	}
+	op := Opener
+	if op == nil {
+		return errors.New("no way to open a folder on this system; it is " + dir)
+	}
+	if err := op(fileURL(dir, "")); err != nil {
+		return fmt.Errorf("could not open %s: %w", dir, err)
+	}
+	return nil
 }

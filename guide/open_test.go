@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -105,8 +107,16 @@ func TestOpenRewritesOnlyWhenChanged(t *testing.T) {
 		t.Error("stale page was not rewritten")
 	}
 	ents, _ := os.ReadDir(filepath.Dir(path))
-	if len(ents) != 1 {
-		t.Errorf("cache dir holds %d files, want only guide.html (temp file left behind?)", len(ents))
+	var names, want []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	for _, l := range Languages() {
+		want = append(want, PageName(l))
+	}
+	sort.Strings(want)
+	if !slices.Equal(names, want) {
+		t.Errorf("cache dir holds %v, want only %v (temp file left behind?)", names, want)
 	}
 }
 
@@ -202,5 +212,35 @@ func TestViaRedirect(t *testing.T) {
 	}
 	if _, _, _, missing := htmlIDs(t, stub); len(missing) != 0 {
 		t.Errorf("stub has headings without ids: %v", missing)
+	}
+}
+
+func TestOpenFolder(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "log folder #1")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	got := recordOpener(t, nil)
+	if err := OpenFolder(dir); err != nil {
+		t.Fatal(err)
+	}
+	if len(*got) != 1 || (*got)[0] != fileURL(dir, "") || !strings.Contains((*got)[0], "log%20folder%20%231") {
+		t.Fatalf("opened %q, want the escaped file URL of %s", *got, dir)
+	}
+	file := filepath.Join(dir, "trustwatch.log")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"relative/dir", file, filepath.Join(dir, "missing")} {
+		if err := OpenFolder(bad); err == nil {
+			t.Errorf("OpenFolder(%q) succeeded", bad)
+		}
+	}
+	if len(*got) != 1 {
+		t.Errorf("bad folders reached the opener: %q", *got)
+	}
+	recordOpener(t, errors.New("no file manager"))
+	if err := OpenFolder(dir); err == nil || !strings.Contains(err.Error(), "no file manager") {
+		t.Errorf("opener failure reported as %v", err)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/trustwatch/trustwatch/internal/catalog"
+	"github.com/trustwatch/trustwatch/internal/lang"
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/extension"
@@ -27,6 +29,7 @@ type section struct {
 
 // page is the rendered guide.
 type page struct {
+	lang      string // the language it is written in
 	title     string
 	html      []byte
 	sections  []section // page order
@@ -39,9 +42,10 @@ type page struct {
 // figure (a block) may not sit inside <p>.
 type figureNode struct {
 	ast.BaseBlock
-	name    string // file name under content/
+	name    string // file name under content/<lang>/
 	alt     string
 	caption string // the image title, if any
+	lang    string // of the guide it is in, for its text form
 }
 
 var kindFigure = ast.NewNodeKind("GuideFigure")
@@ -52,9 +56,9 @@ func (n *figureNode) Dump(src []byte, level int) {
 }
 
 // figureTransformer replaces drawing-only paragraphs by figureNodes.
-type figureTransformer struct{}
+type figureTransformer struct{ lang string }
 
-func (figureTransformer) Transform(doc *ast.Document, reader text.Reader, pc parser.Context) {
+func (t figureTransformer) Transform(doc *ast.Document, reader text.Reader, pc parser.Context) {
 	src := reader.Source()
 	var paras []*ast.Paragraph
 	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
@@ -73,6 +77,7 @@ func (figureTransformer) Transform(doc *ast.Document, reader text.Reader, pc par
 			name:    string(img.Destination),
 			alt:     inlineText(img, src),
 			caption: string(img.Title),
+			lang:    t.lang,
 		}
 		p.Parent().ReplaceChild(p.Parent(), p, f)
 	}
@@ -80,6 +85,7 @@ func (figureTransformer) Transform(doc *ast.Document, reader text.Reader, pc par
 
 // figureRenderer writes figureNodes with the drawing inlined.
 type figureRenderer struct {
+	lang     string
 	drawings map[string][]byte
 }
 
@@ -94,7 +100,7 @@ func (r *figureRenderer) render(w util.BufWriter, _ []byte, n ast.Node, entering
 	f := n.(*figureNode)
 	svg, ok := r.drawings[f.name]
 	if !ok {
-		return ast.WalkStop, fmt.Errorf("guide.md: drawing %q is not in content/", f.name)
+		return ast.WalkStop, fmt.Errorf("guide.md: drawing %q is not in content/%s/", f.name, r.lang)
 	}
 	// The alt text becomes the SVG's accessible name.
 	svg = bytes.Replace(svg, []byte("<svg "), []byte(`<svg role="img" aria-label="`+html.EscapeString(f.alt)+`" `), 1)
@@ -112,10 +118,12 @@ var (
 	xmlComment = regexp.MustCompile(`(?s)\s*<!--.*?-->`)
 )
 
-// loadDrawings reads the embedded SVGs, ready to inline: no XML prolog, no
-// comments (they are notes for whoever edits the file, not page content).
-func loadDrawings() (map[string][]byte, error) {
-	names, err := content.ReadDir("content")
+// loadDrawings reads a language's embedded SVGs, ready to inline: no XML
+// prolog, no comments (they are notes for whoever edits the file, not page
+// content).
+func loadDrawings(tag string) (map[string][]byte, error) {
+	dir := "content/" + tag
+	names, err := content.ReadDir(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -124,27 +132,27 @@ func loadDrawings() (map[string][]byte, error) {
 		if path.Ext(e.Name()) != ".svg" {
 			continue
 		}
-		b, err := content.ReadFile("content/" + e.Name())
+		b, err := content.ReadFile(dir + "/" + e.Name())
 		if err != nil {
 			return nil, err
 		}
 		b = xmlProlog.ReplaceAll(b, nil)
 		b = xmlComment.ReplaceAll(b, nil)
 		if !bytes.HasPrefix(b, []byte("<svg ")) {
-			return nil, fmt.Errorf("content/%s does not start with <svg", e.Name())
+			return nil, fmt.Errorf("%s/%s does not start with <svg", dir, e.Name())
 		}
 		// Ids inside inlined drawings would share the page's id space.
 		if bytes.Contains(b, []byte(` id="`)) {
-			return nil, fmt.Errorf("content/%s uses id attributes; inlined drawings must not", e.Name())
+			return nil, fmt.Errorf("%s/%s uses id attributes; inlined drawings must not", dir, e.Name())
 		}
 		out[e.Name()] = b
 	}
 	return out, nil
 }
 
-// build parses guide.md, checks it and renders both forms.
-func build(src []byte) (*page, error) {
-	drawings, err := loadDrawings()
+// build parses a language's guide.md, checks it and renders both forms.
+func build(tag string, src []byte) (*page, error) {
+	drawings, err := loadDrawings(tag)
 	if err != nil {
 		return nil, err
 	}
@@ -156,16 +164,16 @@ func build(src []byte) (*page, error) {
 		goldmark.WithExtensions(extension.Table),
 		goldmark.WithParserOptions(
 			parser.WithAttribute(), // `## Title {#anchor}`: explicit, stable ids
-			parser.WithASTTransformers(util.Prioritized(figureTransformer{}, 100)),
+			parser.WithASTTransformers(util.Prioritized(figureTransformer{lang: tag}, 100)),
 		),
 		goldmark.WithRendererOptions(
 			ghtml.WithXHTML(), // well-formed XML, checked by the tests
-			renderer.WithNodeRenderers(util.Prioritized(&figureRenderer{drawings: drawings}, 100)),
+			renderer.WithNodeRenderers(util.Prioritized(&figureRenderer{lang: tag, drawings: drawings}, 100)),
 		),
 	)
 	doc := md.Parser().Parse(text.NewReader(src))
 
-	p := &page{byID: map[string]int{}}
+	p := &page{lang: tag, byID: map[string]int{}}
 	if err := p.collectSections(doc, src); err != nil {
 		return nil, err
 	}
@@ -259,8 +267,9 @@ func (p *page) checkLinks(doc ast.Node, src []byte) error {
 // assemble wraps the rendered body into the page, with the contents list
 // placed before the first section.
 func (p *page) assemble(body, css []byte) []byte {
+	w := catalog.In(p.lang)
 	var toc strings.Builder
-	toc.WriteString("<nav class=\"toc\" aria-labelledby=\"contents\">\n<h2 id=\"contents\">Contents</h2>\n<ul>\n")
+	toc.WriteString("<nav class=\"toc\" aria-labelledby=\"contents\">\n<h2 id=\"contents\">" + html.EscapeString(w.T("guide.contents", nil)) + "</h2>\n<ul>\n")
 	for i, s := range p.sections {
 		if s.level == 3 && (i == 0 || p.sections[i-1].level == 2) {
 			toc.WriteString("<ul>\n")
@@ -293,7 +302,7 @@ func (p *page) assemble(body, css []byte) []byte {
 
 	var out strings.Builder
 	out.WriteString(`<!DOCTYPE html>
-<html lang="en">
+<html lang="` + p.lang + `">
 <head>
 <meta charset="utf-8" />
 <meta name="viewport" content="width=device-width, initial-scale=1" />
@@ -302,9 +311,12 @@ func (p *page) assemble(body, css []byte) []byte {
 <style>
 `)
 	out.Write(css)
-	out.WriteString("</style>\n</head>\n<body>\n<main>\n")
+	out.WriteString("</style>\n</head>\n<body>\n")
+	out.WriteString(languageSwitch(p.lang))
+	out.WriteString("<main>\n")
 	out.WriteString(b)
-	out.WriteString("</main>\n<footer><p>trustwatch’s built-in guide · <a href=\"#top\">Back to the top</a></p></footer>\n</body>\n</html>\n")
+	out.WriteString("</main>\n<footer><p>" + html.EscapeString(w.T("guide.footer", nil)) + " · <a href=\"#top\">" +
+		html.EscapeString(w.T("guide.back_to_top", nil)) + "</a></p></footer>\n</body>\n</html>\n")
 	return []byte(out.String())
 }
 
@@ -347,9 +359,43 @@ func inlineText(n ast.Node, src []byte) string {
 	return strings.TrimSpace(b.String())
 }
 
+// PageName is the file the guide in language tag is written to: guide.html
+// for English (the name the contract and older links know), guide.<lang>.html
+// for the others, side by side so the language switch links them.
+func PageName(tag string) string {
+	if tag = language(tag); tag == lang.Default {
+		return "guide.html"
+	}
+	return "guide." + tag + ".html"
+}
+
+// languageSwitch links the same page in every language the guide has, each
+// named in its own language. A click keeps the section the reader is at
+// (the anchors are the same in every language); without scripts the link
+// still works and opens the top of the page.
+func languageSwitch(current string) string {
+	langs := Languages()
+	if len(langs) < 2 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(`<nav class="langs" aria-label="` + html.EscapeString(catalog.In(current).T("guide.languages", nil)) + `"><ul>`)
+	for _, l := range langs {
+		name := html.EscapeString(catalog.In(l).T("guide.language_name", nil))
+		if l == current {
+			b.WriteString(`<li><strong lang="` + l + `" aria-current="page">` + name + `</strong></li>`)
+			continue
+		}
+		b.WriteString(`<li><a lang="` + l + `" hreflang="` + l + `" href="` + PageName(l) + `" onclick="this.href='` + PageName(l) + `'+location.hash">` + name + `</a></li>`)
+	}
+	b.WriteString("</ul></nav>\n")
+	return b.String()
+}
+
 // errorPage is what HTML returns if the embedded guide failed to render,
 // which the tests rule out; it says so instead of showing an empty page.
-func errorPage(err error) []byte {
-	return []byte("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\" /><title>trustwatch guide</title></head><body><p>The built-in guide could not be rendered: " +
-		html.EscapeString(err.Error()) + "</p></body></html>\n")
+func errorPage(tag string, err error) []byte {
+	msg := catalog.In(tag).T("guide.broken", map[string]any{"Err": err.Error()})
+	return []byte("<!DOCTYPE html>\n<html lang=\"" + tag + "\"><head><meta charset=\"utf-8\" /><title>trustwatch</title></head><body><p>" +
+		html.EscapeString(msg) + "</p></body></html>\n")
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/trustwatch/trustwatch/internal/catalog"
 	"github.com/yuin/goldmark/ast"
 	east "github.com/yuin/goldmark/extension/ast"
 )
@@ -65,7 +66,7 @@ func blockLines(n ast.Node, src []byte, width int) []string {
 		if label == "" {
 			label = b.alt
 		}
-		return wrap("[Picture: "+label+"]", width)
+		return wrap("["+catalog.In(b.lang).T("guide.picture", map[string]any{"Label": label})+"]", width)
 	case *ast.FencedCodeBlock, *ast.CodeBlock:
 		var out []string
 		lines := n.Lines()

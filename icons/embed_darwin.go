@@ -10,6 +10,8 @@ var (
 	idlePNG []byte
 	//go:embed png/ok-32.png
 	okPNG []byte
+	//go:embed png/waiting-32.png
+	waitingPNG []byte
 	//go:embed png/attention-32.png
 	attentionPNG []byte
 	//go:embed png/problem-32.png
@@ -21,6 +23,8 @@ var (
 	idleTemplate []byte
 	//go:embed template/ok-32.png
 	okTemplate []byte
+	//go:embed template/waiting-32.png
+	waitingTemplate []byte
 	//go:embed template/attention-32.png
 	attentionTemplate []byte
 	//go:embed template/problem-32.png
@@ -28,8 +32,8 @@ var (
 )
 
 var (
-	tray      = [...][]byte{idlePNG, okPNG, attentionPNG, problemPNG}
-	templates = [...][]byte{idleTemplate, okTemplate, attentionTemplate, problemTemplate}
+	tray      = [...][]byte{idlePNG, okPNG, waitingPNG, attentionPNG, problemPNG}
+	templates = [...][]byte{idleTemplate, okTemplate, waitingTemplate, attentionTemplate, problemTemplate}
 )
 
 func forLevel(l Level) []byte { return tray[index(l)] }

@@ -11,6 +11,8 @@ var (
 	idlePNG []byte
 	//go:embed png/ok-32.png
 	okPNG []byte
+	//go:embed png/waiting-32.png
+	waitingPNG []byte
 	//go:embed png/attention-32.png
 	attentionPNG []byte
 	//go:embed png/problem-32.png
@@ -19,7 +21,7 @@ var (
 	app32PNG []byte
 )
 
-var tray = [...][]byte{idlePNG, okPNG, attentionPNG, problemPNG}
+var tray = [...][]byte{idlePNG, okPNG, waitingPNG, attentionPNG, problemPNG}
 
 func forLevel(l Level) []byte { return tray[index(l)] }
 func app() []byte             { return app32PNG }

@@ -9,6 +9,8 @@ var (
 	idleICO []byte
 	//go:embed ico/ok.ico
 	okICO []byte
+	//go:embed ico/waiting.ico
+	waitingICO []byte
 	//go:embed ico/attention.ico
 	attentionICO []byte
 	//go:embed ico/problem.ico
@@ -17,7 +19,7 @@ var (
 	appICO []byte
 )
 
-var tray = [...][]byte{idleICO, okICO, attentionICO, problemICO}
+var tray = [...][]byte{idleICO, okICO, waitingICO, attentionICO, problemICO}
 
 func forLevel(l Level) []byte { return tray[index(l)] }
 func app() []byte             { return appICO }

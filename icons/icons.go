@@ -1,7 +1,8 @@
 // Package icons holds trustwatch's tray and app icons, generated from Go
 // drawing code (internal/art) by `go generate` and embedded per OS: PNG on
 // Linux and other Unix desktops, ICO on Windows, PNG plus a monochrome
-// template image on macOS.
+// template image on macOS. icns/app.icns is the macOS .app bundle's icon
+// (scripts/release.sh puts it in the bundle; it is not embedded).
 package icons
 
 //go:generate go run ./gen -out .
@@ -9,21 +10,45 @@ package icons
 import (
 	_ "embed"
 	"fmt"
+
+	"github.com/trustwatch/trustwatch/watcher/engine"
 )
 
-// Level is the overall state the tray icon shows.
+// Level is the overall state the tray icon shows. Levels are ordered: of
+// several phones, the one with the highest level decides the icon.
 type Level int
 
 // The tray icon levels.
 const (
-	Idle      Level = iota // no phone connected
-	OK                     // every phone is ready (severity 0 with devices)
-	Attention              // a phone needs the user's hand: trust or lock (severity 1)
-	Problem                // cable, driver, recovery or diagnosis problem (severity 2)
+	Idle      Level = iota // no phone connected, or still being checked
+	OK                     // every phone is ready
+	Waiting                // the phone waits for the user: unlock it, tap Trust
+	Attention              // trust needs fixing from this computer: Fix trust, re-plug
+	Problem                // cable, driver, recovery or diagnosis problem
 )
 
-// Levels lists every level.
-var Levels = []Level{Idle, OK, Attention, Problem}
+// Levels lists every level, in order.
+var Levels = []Level{Idle, OK, Waiting, Attention, Problem}
+
+// StateLevel is the icon for one phone in state s, for the tray and for
+// notifications alike. Probing is Idle: no premature verdict.
+func StateLevel(s engine.State) Level {
+	switch s {
+	case engine.StateReady:
+		return OK
+	case engine.StateProbing, "":
+		return Idle
+	case engine.StateLocked, engine.StateLockedSinceRestart, engine.StateUntrustedLocked, engine.StateTrustPending:
+		// the phone itself is asking for the user's hand: nothing on the
+		// computer would help
+		return Waiting
+	case engine.StateUntrusted, engine.StateTrustDenied, engine.StateTrustRevoked:
+		// trust is missing and the phone will not ask by itself: Fix
+		// trust, or unplug and plug in again
+		return Attention
+	}
+	return Problem
+}
 
 func (l Level) String() string {
 	switch l {
@@ -31,6 +56,8 @@ func (l Level) String() string {
 		return "idle"
 	case OK:
 		return "ok"
+	case Waiting:
+		return "waiting"
 	case Attention:
 		return "attention"
 	case Problem:

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"image"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -11,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/trustwatch/trustwatch/icons/internal/art"
+	"github.com/trustwatch/trustwatch/watcher/engine"
 )
 
 func decode(t *testing.T, name string, b []byte) *image.NRGBA {
@@ -60,12 +62,30 @@ func TestGeneratedFilesUpToDate(t *testing.T) {
 			}
 			continue
 		}
+		if filepath.Ext(name) == ".icns" {
+			ge, err := art.DecodeICNS(got)
+			if err != nil {
+				t.Errorf("%s: %v", name, err)
+				continue
+			}
+			we, _ := art.DecodeICNS(wb)
+			if len(ge) != len(we) {
+				t.Errorf("%s: %d elements, want %d", name, len(ge), len(we))
+				continue
+			}
+			for i := range ge {
+				if ge[i].Type != we[i].Type || !bytes.Equal(decode(t, name, ge[i].Data).Pix, decode(t, name, we[i].Data).Pix) {
+					t.Errorf("%s element %s is stale (run go generate ./icons)", name, ge[i].Type)
+				}
+			}
+			continue
+		}
 		if !bytes.Equal(decode(t, name, got).Pix, decode(t, name, wb).Pix) {
 			t.Errorf("%s is stale (run go generate ./icons)", name)
 		}
 	}
 	// and nothing left over from an older generator
-	for _, dir := range []string{"png", "ico", "template"} {
+	for _, dir := range []string{"png", "ico", "template", "icns"} {
 		ents, err := os.ReadDir(dir)
 		if err != nil {
 			t.Fatal(err)
@@ -115,10 +135,10 @@ func TestForEveryLevel(t *testing.T) {
 }
 
 // TestLegibleAtTraySizes checks, at every tray size, that each badge has
-// its colour, a white glyph on it, and that the four tray icons differ in
+// its colour, a white glyph on it, and that the tray icons differ in
 // enough pixels to tell apart. It reads the committed files.
 func TestLegibleAtTraySizes(t *testing.T) {
-	kinds := map[Level]art.Kind{Idle: art.Idle, OK: art.OK, Attention: art.Attention, Problem: art.Problem}
+	kinds := map[Level]art.Kind{Idle: art.Idle, OK: art.OK, Waiting: art.Waiting, Attention: art.Attention, Problem: art.Problem}
 	for _, size := range []int{16, 22, 24, 32} {
 		imgs := map[Level]*image.NRGBA{}
 		for _, l := range Levels {
@@ -132,7 +152,7 @@ func TestLegibleAtTraySizes(t *testing.T) {
 				t.Fatalf("%s is %v", name, img.Bounds())
 			}
 			imgs[l] = img
-			var green, amber, red, white, opaque int
+			var green, blue, amber, red, white, opaque int
 			for i := 0; i < len(img.Pix); i += 4 {
 				r, g, bl, a := int(img.Pix[i]), int(img.Pix[i+1]), int(img.Pix[i+2]), img.Pix[i+3]
 				if a < 250 {
@@ -144,6 +164,8 @@ func TestLegibleAtTraySizes(t *testing.T) {
 					white++
 				case g > r+60 && g > bl+40:
 					green++
+				case bl > r+120 && bl > g+60:
+					blue++
 				case r > 200 && g > 100 && g < 170 && bl < 60:
 					amber++
 				case r > 180 && g < 80 && bl < 80:
@@ -153,12 +175,16 @@ func TestLegibleAtTraySizes(t *testing.T) {
 			min := size * size / 12 // the badge is about a quarter of the icon
 			switch l {
 			case Idle:
-				if green+amber+red > 0 {
+				if green+blue+amber+red > 0 {
 					t.Errorf("%s: idle icon has badge colours", name)
 				}
 			case OK:
 				if green < min {
 					t.Errorf("%s: %d green pixels, want ≥ %d", name, green, min)
+				}
+			case Waiting:
+				if blue < min {
+					t.Errorf("%s: %d blue pixels, want ≥ %d", name, blue, min)
 				}
 			case Attention:
 				if amber < min {
@@ -186,20 +212,29 @@ func TestLegibleAtTraySizes(t *testing.T) {
 	}
 }
 
-// glyphVisible looks for light pixels in the lower right quadrant (the
-// badge), where only the glyph is white.
+// glyphVisible looks for white pixels inside the badge, where only the
+// glyph is white.
 func glyphVisible(img *image.NRGBA) bool {
+	return len(glyphMask(img)) >= 3
+}
+
+// glyphMask is the set of white pixels whose centre lies in the badge.
+func glyphMask(img *image.NRGBA) map[int]bool {
 	s := img.Bounds().Dx()
-	n := 0
-	for y := s * 5 / 8; y < s; y++ {
-		for x := s * 5 / 8; x < s; x++ {
+	cx, cy, r := art.Badge(s)
+	m := map[int]bool{}
+	for y := 0; y < s; y++ {
+		for x := 0; x < s; x++ {
+			if math.Hypot(float64(x)+0.5-cx, float64(y)+0.5-cy) > r {
+				continue
+			}
 			c := img.NRGBAAt(x, y)
 			if c.A > 200 && c.R > 200 && c.G > 200 && c.B > 200 {
-				n++
+				m[y*s+x] = true
 			}
 		}
 	}
-	return n >= 3
+	return m
 }
 
 func diff(a, b *image.NRGBA) int {
@@ -279,5 +314,138 @@ func TestICO(t *testing.T) {
 	}
 	if _, err := art.EncodeICO([][]byte{[]byte("not a png")}); err == nil {
 		t.Error("EncodeICO accepted a non-PNG frame")
+	}
+}
+
+// Every level has its own notification image, distinct from the others
+// and from the app icon, and decodable at 128 px.
+func TestNotificationPNGPerLevel(t *testing.T) {
+	seen := map[string]Level{}
+	for _, l := range Levels {
+		b := NotificationPNG(l)
+		img := decode(t, l.String(), b)
+		if img.Bounds().Dx() != 128 || img.Bounds().Dy() != 128 {
+			t.Errorf("%s: %v, want 128×128", l, img.Bounds())
+		}
+		if bytes.Equal(b, AppPNG()) {
+			t.Errorf("%s: the app icon, not the level's badge", l)
+		}
+		if prev, dup := seen[string(b)]; dup {
+			t.Errorf("%s and %s share one image", l, prev)
+		}
+		seen[string(b)] = l
+	}
+	if !bytes.Equal(NotificationPNG(Level(99)), AppPNG()) {
+		t.Error("an unknown level must fall back to the app icon")
+	}
+}
+
+// TestICNS checks the macOS app icon: every element type macOS looks for,
+// each a PNG of its size, and a decoder that refuses broken files.
+func TestICNS(t *testing.T) {
+	b, err := os.ReadFile(filepath.FromSlash(art.ICNSPath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	els, err := art.DecodeICNS(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	types := map[string]bool{}
+	for _, e := range els {
+		types[e.Type] = true
+		cfg, err := png.DecodeConfig(bytes.NewReader(e.Data))
+		if err != nil {
+			t.Fatalf("%s: %v", e.Type, err)
+		}
+		if want := art.ICNSTypeSize(e.Type); cfg.Width != want || cfg.Height != want {
+			t.Errorf("%s is %dx%d, want %d", e.Type, cfg.Width, cfg.Height, want)
+		}
+	}
+	for _, typ := range []string{"icp4", "icp5", "ic07", "ic08", "ic09", "ic10", "ic11", "ic12", "ic13", "ic14"} {
+		if !types[typ] {
+			t.Errorf("element %s missing", typ)
+		}
+	}
+	for name, bad := range map[string][]byte{
+		"empty":            nil,
+		"wrong magic":      append([]byte("icnx"), b[4:]...),
+		"truncated":        b[:len(b)-1],
+		"element too long": append(append([]byte("icns\x00\x00\x00\x10"), "ic07"...), 0, 0, 0, 0xff),
+		"not png":          []byte("icns\x00\x00\x00\x14ic07\x00\x00\x00\x0cJPEG"),
+	} {
+		if _, err := art.DecodeICNS(bad); err == nil {
+			t.Errorf("%s: decoded", name)
+		}
+	}
+}
+
+// TestBadgeGlyphsDifferInShape: the badges must tell apart by their white
+// glyph alone (check, dots, "!", "×"), not only by colour, for people who
+// do not see the colours and for monochrome panels.
+func TestBadgeGlyphsDifferInShape(t *testing.T) {
+	badged := []Level{OK, Waiting, Attention, Problem}
+	kinds := map[Level]art.Kind{OK: art.OK, Waiting: art.Waiting, Attention: art.Attention, Problem: art.Problem}
+	for _, size := range []int{16, 22, 24, 32} {
+		masks := map[Level]map[int]bool{}
+		for _, l := range badged {
+			name := art.PNGPath(kinds[l], size)
+			b, err := os.ReadFile(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := glyphMask(decode(t, name, b))
+			masks[l] = m
+		}
+		for i, a := range badged {
+			for _, b := range badged[i+1:] {
+				d := 0
+				for p := range masks[a] {
+					if !masks[b][p] {
+						d++
+					}
+				}
+				for p := range masks[b] {
+					if !masks[a][p] {
+						d++
+					}
+				}
+				if d < 3 {
+					t.Errorf("%d px: the %v and %v glyphs differ in %d white pixels; they must differ in shape", size, a, b, d)
+				}
+			}
+		}
+	}
+}
+
+func TestStateLevel(t *testing.T) {
+	want := map[engine.State]Level{
+		engine.StateReady:              OK,
+		engine.StateProbing:            Idle,
+		engine.StateLocked:             Waiting,
+		engine.StateLockedSinceRestart: Waiting,
+		engine.StateUntrustedLocked:    Waiting,
+		engine.StateTrustPending:       Waiting,
+		engine.StateUntrusted:          Attention,
+		engine.StateTrustDenied:        Attention,
+		engine.StateTrustRevoked:       Attention,
+		engine.StateNoData:             Problem,
+		engine.StateUnstable:           Problem,
+		engine.StateRecovery:           Problem,
+		engine.StateServiceUnavailable: Problem,
+		engine.StateError:              Problem,
+	}
+	for _, s := range engine.AllStates {
+		w, ok := want[s]
+		if !ok {
+			t.Errorf("state %q has no expected level in this test", s)
+			continue
+		}
+		if got := StateLevel(s); got != w {
+			t.Errorf("StateLevel(%s) = %v, want %v", s, got, w)
+		}
+	}
+	if got := StateLevel("something-new"); got != Problem {
+		t.Errorf("an unknown state shows %v, want problem", got)
 	}
 }

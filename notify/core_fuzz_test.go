@@ -2,62 +2,115 @@ package notify
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/trustwatch/trustwatch/watcher/engine"
 )
 
-// FuzzCore drives the Core with arbitrary snapshot sequences (each byte
-// pair: a time step, and which of 4 devices are present in which states)
-// and checks the promises: per device at least MinInterval between
-// notices, never the same state told twice in a row, a ready notice only
-// after a problem was told, and at most one message per Due.
+// FuzzCore drives the Core with arbitrary snapshot sequences and clicks
+// (each byte pair: a time step, and which of 4 devices are present in which
+// states, or a click) and checks its promises: at most one operation per
+// bubble per Due, nothing done to a withdrawn bubble, no message about a
+// state in progress, a device's new bubbles at least MinInterval apart
+// unless each is a step forward in the trust story or answers a click,
+// and Next never asking to be woken in the past.
 func FuzzCore(f *testing.F) {
 	f.Add([]byte{0, 0x11, 10, 0x22, 200, 0x00, 3, 0xff})
 	f.Add([]byte{1, 0x31, 1, 0x13, 1, 0x31, 1, 0x13, 250, 0x00})
 	f.Add([]byte("flap flap flap flap flap flap flap"))
 	states := append([]engine.State{"", "bogus"}, engine.AllStates...)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		cfg := Config{}.withDefaults()
-		c := NewCore(cfg)
+		c := NewCore()
 		now := t0
-		lastAt := map[string]time.Time{}
-		told := map[string]engine.State{}
+		withdrawn := map[string]bool{}
+		shown := map[string]bool{}
+		in := map[string]string{}        // device → slot showing it
+		news := map[string][]time.Time{} // device → its new bubbles
+		clicked := map[string]time.Time{}
 		cur := map[string]engine.State{}
-		check := func(at time.Time) {
-			msgs := c.Due(at)
-			if len(msgs) > 1 {
-				t.Fatalf("%d messages from one Due", len(msgs))
-			}
-			for _, m := range msgs {
-				if len(m.Keys) == 0 || m.Title == "" {
+		due := func(at time.Time) {
+			ops := c.Due(at)
+			seen := map[string]bool{}
+			for _, op := range ops {
+				if op.Slot == "" || seen[op.Slot] || withdrawn[op.Slot] {
+					t.Fatalf("%v: bad op %+v (seen %v, withdrawn %v)", at.Sub(t0), op, seen[op.Slot], withdrawn[op.Slot])
+				}
+				seen[op.Slot] = true
+				if op.Withdraw {
+					if !shown[op.Slot] {
+						t.Fatalf("withdrew %s, never shown", op.Slot)
+					}
+					withdrawn[op.Slot] = true
+					continue
+				}
+				shown[op.Slot] = true
+				m := op.Message
+				if m.Title == "" || len(m.Keys) == 0 || m.Slot != op.Slot {
 					t.Fatalf("empty message %+v", m)
 				}
+				if strings.Contains(m.Title+m.Body, engine.StateProbing.Words()) {
+					t.Fatalf("a state in progress told: %+v", m)
+				}
 				for _, k := range m.Keys {
-					if p, ok := lastAt[k]; ok && at.Sub(p) < cfg.MinInterval {
-						t.Fatalf("%s told at %v and %v", k, p.Sub(t0), at.Sub(t0))
+					if in[k] == op.Slot {
+						continue
 					}
-					s := cur[k]
-					if s == told[k] {
-						t.Fatalf("%s told %s twice in a row", k, s)
+					in[k] = op.Slot
+					if !clicked[k].IsZero() && at.Sub(clicked[k]) < ClickWindow {
+						continue // an answer to a click is no storm
 					}
-					if s == engine.StateReady && !told[k].NeedsUser() {
-						t.Fatalf("%s: ready told after %q", k, told[k])
+					recent := []time.Time{at}
+					for _, p := range news[k] {
+						if at.Sub(p) < MinInterval {
+							recent = append(recent, p)
+						}
 					}
-					if !s.Final() {
-						t.Fatalf("%s: told non-final %q", k, s)
+					// One, plus at most one per forward stage of the story.
+					if len(recent) > 6 {
+						t.Fatalf("%s in %d new bubbles within %v: %v", k, len(recent), MinInterval, recent)
 					}
-					lastAt[k], told[k] = at, s
+					news[k] = recent
 				}
 			}
+			if next, ok := c.Next(at); ok && next.Before(at) {
+				t.Fatalf("Next %v before now %v", next.Sub(t0), at.Sub(t0))
+			}
 		}
+		last := now // the time of the last Due, which Next is asked after
 		for i := 0; i+1 < len(data); i += 2 {
 			now = now.Add(time.Duration(data[i]) * 250 * time.Millisecond)
-			for next, ok := c.Next(); ok && !next.After(now); next, ok = c.Next() {
-				check(next)
+			for n := 0; ; n++ {
+				next, ok := c.Next(last)
+				if !ok || next.After(now) {
+					break
+				}
+				if n > 1000 {
+					t.Fatal("Next does not advance")
+				}
+				last = later(last, next)
+				due(last)
+			}
+			last = now
+			if data[i+1]&0xf0 == 0xf0 { // a click on device (low bits)
+				k := fmt.Sprintf("d%d", data[i+1]&3)
+				switch data[i+1] & 0x0c {
+				case 0:
+					c.FixTrustClicked(k, now)
+				case 4:
+					c.Forgot(k, now)
+				case 8:
+					c.SetPolicy(Policy{Mode: ModeProblems, Muted: map[string]bool{k: true}})
+				default:
+					c.Answer(k, FixTrustFeedback, now)
+				}
+				clicked[k] = now
+				due(now)
+				continue
 			}
 			var s engine.Snapshot
+			clear(cur)
 			for d := range 4 {
 				v := int(data[i+1]>>(2*d)) & 3
 				if v == 0 {
@@ -65,16 +118,16 @@ func FuzzCore(f *testing.F) {
 				}
 				st := states[(v*7+d*3+i)%len(states)]
 				k := fmt.Sprintf("d%d", d)
-				s.Devices = append(s.Devices, engine.Device{Key: k, State: st})
+				s.Devices = append(s.Devices, engine.Device{Key: k, UDID: k, State: st})
+				cur[k] = st
 			}
-			for k := range cur {
-				delete(cur, k)
-			}
-			for _, d := range s.Devices {
-				cur[d.Key] = d.State
+			for k := range in {
+				if _, ok := cur[k]; !ok {
+					delete(in, k)
+				}
 			}
 			c.Observe(s, now)
-			check(now)
+			due(now)
 		}
 	})
 }

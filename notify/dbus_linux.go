@@ -15,6 +15,8 @@ import (
 
 	fdo "github.com/esiqveland/notify"
 	"github.com/godbus/dbus/v5"
+
+	"github.com/trustwatch/trustwatch/icons"
 )
 
 const (
@@ -24,58 +26,73 @@ const (
 	sigActionInvoked = fdoIface + ".ActionInvoked"
 	sigClosed        = fdoIface + ".NotificationClosed"
 
-	// ActionFix is the action key of the "How to fix" button.
-	ActionFix = "how-to-fix"
-	// ActionFixLabel is its label.
-	ActionFixLabel = "How to fix"
 	// actionDefault is a click on the notification itself; some servers
-	// (xfce4-notifyd) ignore it, hence the explicit button too.
+	// (xfce4-notifyd) ignore it, hence the explicit buttons too.
 	actionDefault = "default"
 
+	// DesktopEntry is the desktop-entry hint: GNOME lists the app in its
+	// notification settings under the trustwatch.desktop file's name.
+	DesktopEntry = "trustwatch"
+
 	maxTracked = 64 // notification ids remembered for actions
-	maxEarly   = 8  // actions that arrive before the Notify reply is read
+	maxEarly   = 8  // signals that arrive before the Notify reply is read
 )
 
 // DBusConfig configures a DBusBackend.
 type DBusConfig struct {
 	AppName string
-	Icon    []byte // PNG, sent as the image-data hint
-	// OnAction is called with the message's anchor when the user picks
-	// "How to fix" (or clicks the notification).
-	OnAction func(anchor string)
-	// Fallback shows messages when the server has no "actions" capability
-	// or cannot be reached (beeep, which also tries notify-send). nil sends
-	// a plain Notify on the connection instead.
+	// Icon is the PNG for a level, sent as the image-data hint; nil, or nil
+	// bytes, for none.
+	Icon func(icons.Level) []byte
+	// OnAction is called when the user picks a button (or clicks the
+	// notification: its "How to fix"). Called on the signal goroutine.
+	OnAction func(Action)
+	// OnClosed is called when the server closes a bubble by itself or the
+	// user dismisses it (not when Withdraw closes it).
+	OnClosed func(slot string)
+	// Fallback shows messages when no server answers on the bus (beeep,
+	// which also tries notify-send). nil: the error is returned.
 	Fallback Backend
 	Logger   *slog.Logger
 }
 
-// DBusBackend talks freedesktop Notifications on one long-lived connection,
-// adding a "How to fix" action when the server can show actions.
+// tracked is what a shown notification's buttons do.
+type tracked struct {
+	slot, anchor, device string
+}
+
+// DBusBackend talks freedesktop Notifications on one long-lived connection:
+// one server id per slot (replaces_id), CloseNotification to withdraw, and
+// "How to fix" / "Fix trust" buttons when the server can show actions.
 //
 // It makes its own calls with the caller's deadline and parses signals
 // defensively: esiqveland/notify v0.13.3's Notifier calls without a context
 // and type-asserts signal bodies (a malformed ActionInvoked from any peer on
 // the bus would panic it). The library's types and hint helpers are used.
 type DBusBackend struct {
-	conn     *dbus.Conn
-	cfg      DBusConfig
-	image    *dbus.Variant
-	onAction func(anchor string)
+	conn *dbus.Conn
+	cfg  DBusConfig
 
 	mu          sync.Mutex
+	images      map[icons.Level]*dbus.Variant // decoded once per level
+	badIcon     bool
 	capsKnown   bool
 	actions     bool
-	owner       string            // unique name of the server, to filter signals
-	anchors     map[uint32]string // notification id → anchor
-	order       []uint32          // ids in anchors, oldest first
-	early       []uint32          // ids of ActionInvoked that overtook their Notify reply
-	closedEarly []uint32          // NotificationClosed for ids not recorded yet
-	byKey       map[string]uint32 // device key → its open notification, replaced in place
+	owner       string             // unique name of the server, to filter signals
+	ids         map[uint32]tracked // notification id → its buttons and slot
+	order       []uint32           // ids in ids, oldest first
+	early       []earlyAction      // ActionInvoked that overtook its Notify reply
+	closedEarly []uint32           // NotificationClosed for ids not recorded yet
+	bySlot      map[string]uint32  // slot → its open notification, replaced in place
 	sigs        chan *dbus.Signal
 	stop        chan struct{}
 	done        chan struct{}
 	closed      bool
+}
+
+type earlyAction struct {
+	id  uint32
+	key string
 }
 
 // NewDBusBackend makes a backend on conn, which it never closes (the tray
@@ -84,20 +101,38 @@ func NewDBusBackend(conn *dbus.Conn, cfg DBusConfig) *DBusBackend {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	b := &DBusBackend{
-		conn: conn, cfg: cfg, onAction: cfg.OnAction,
-		anchors: map[uint32]string{}, byKey: map[string]uint32{},
+	return &DBusBackend{
+		conn: conn, cfg: cfg,
+		images: map[icons.Level]*dbus.Variant{},
+		ids:    map[uint32]tracked{}, bySlot: map[string]uint32{},
 	}
-	if len(cfg.Icon) > 0 {
-		rgba, err := decodePNG(cfg.Icon)
+}
+
+// image is the image-data hint for level, decoded once.
+func (b *DBusBackend) image(level icons.Level) *dbus.Variant {
+	if b.cfg.Icon == nil {
+		return nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if v, ok := b.images[level]; ok {
+		return v
+	}
+	var v *dbus.Variant
+	if data := b.cfg.Icon(level); len(data) > 0 {
+		rgba, err := decodePNG(data)
 		if err != nil {
-			cfg.Logger.Warn("notification icon is not a usable PNG; notifying without it", "err", err)
+			if !b.badIcon {
+				b.cfg.Logger.Warn("notification icon is not a usable PNG; notifying without it", "err", err)
+				b.badIcon = true
+			}
 		} else {
 			h := fdo.HintImageDataRGBA(rgba)
-			b.image = &h.Variant
+			v = &h.Variant
 		}
 	}
-	return b
+	b.images[level] = v
+	return v
 }
 
 // decodePNG returns the icon's pixels as non-premultiplied RGBA with a
@@ -130,7 +165,7 @@ func (b *DBusBackend) capabilities(ctx context.Context) (actions bool, err error
 	b.mu.Lock()
 	if owner != b.owner && b.owner != "" && owner != "" {
 		// A new server instance: the old ids mean nothing to it.
-		clear(b.byKey)
+		clear(b.bySlot)
 		b.closedEarly = nil
 		b.capsKnown = false
 	}
@@ -152,7 +187,7 @@ func (b *DBusBackend) capabilities(ctx context.Context) (actions bool, err error
 	return actions, nil
 }
 
-// Send shows m.
+// Send shows m, replacing the bubble shown before in m.Slot.
 func (b *DBusBackend) Send(ctx context.Context, m Message) error {
 	actions, err := b.capabilities(ctx)
 	if err != nil {
@@ -164,46 +199,86 @@ func (b *DBusBackend) Send(ctx context.Context, m Message) error {
 		}
 		return nil
 	}
-	if !actions && b.cfg.Fallback != nil {
-		return b.cfg.Fallback.Send(ctx, m)
-	}
-	withAction := actions && m.Anchor != "" && b.onAction != nil
-	if withAction {
+	var acts []string
+	if actions && b.cfg.OnAction != nil && (m.Anchor != "" || m.FixTrust != "") {
 		if err := b.subscribe(ctx); err != nil {
 			b.cfg.Logger.Warn("cannot listen for notification actions; sending without them", "err", err)
-			withAction = false
+		} else {
+			if m.Anchor != "" {
+				acts = append(acts, actionDefault, ActionHowToFixLabel)
+			}
+			if m.FixTrust != "" {
+				acts = append(acts, ActionFixTrust, ActionFixTrustLabel)
+			}
+			if m.Anchor != "" {
+				acts = append(acts, ActionHowToFix, ActionHowToFixLabel)
+			}
+		}
+	} else if b.cfg.OnClosed != nil && m.Slot != "" {
+		// Closures are worth hearing about even without buttons.
+		if err := b.subscribe(ctx); err != nil {
+			b.cfg.Logger.Warn("cannot listen for notification signals", "err", err)
 		}
 	}
-	var acts []string
-	if withAction {
-		acts = []string{actionDefault, ActionFixLabel, ActionFix, ActionFixLabel}
+	hints := map[string]dbus.Variant{
+		"category":      dbus.MakeVariant("device"),
+		"desktop-entry": dbus.MakeVariant(DesktopEntry),
 	}
-	hints := map[string]dbus.Variant{"category": dbus.MakeVariant("device")}
 	u := fdo.HintUrgency(fdo.Urgency(m.Urgency))
 	hints[u.ID] = u.Variant
-	if b.image != nil {
-		hints["image-data"] = *b.image
+	if img := b.image(m.Level); img != nil {
+		hints["image-data"] = *img
+	}
+	expire := int32(-1) // the server's default
+	if m.Transient {
+		hints["transient"] = dbus.MakeVariant(true)
+		expire = int32(QuietExpire / time.Millisecond)
 	}
 	var replaces uint32
-	if len(m.Keys) == 1 {
+	if m.Slot != "" {
 		b.mu.Lock()
-		replaces = b.byKey[m.Keys[0]]
+		replaces = b.bySlot[m.Slot]
 		b.mu.Unlock()
 	}
 	var id uint32
 	err = b.conn.Object(fdoName, fdoPath).CallWithContext(ctx, fdoIface+".Notify", 0,
-		b.cfg.AppName, replaces, "", m.Title, m.Body, acts, hints, int32(-1)).Store(&id)
+		b.cfg.AppName, replaces, "", m.Title, m.Body, acts, hints, expire).Store(&id)
 	if err != nil {
 		b.mu.Lock()
 		b.capsKnown = false // the server may be gone or replaced: ask again
 		b.mu.Unlock()
 		return fmt.Errorf("notification server: Notify: %w", err)
 	}
-	b.record(id, m, withAction)
+	b.record(id, m, len(acts) > 0)
 	return nil
 }
 
-func (b *DBusBackend) record(id uint32, m Message, withAction bool) {
+// Withdraw closes the bubble shown in slot, if the server still shows it.
+func (b *DBusBackend) Withdraw(ctx context.Context, slot string) error {
+	b.mu.Lock()
+	id, ok := b.bySlot[slot]
+	delete(b.bySlot, slot)
+	if ok {
+		b.forget(id)
+	}
+	b.mu.Unlock()
+	if !ok || id == 0 {
+		return nil
+	}
+	err := b.conn.Object(fdoName, fdoPath).CallWithContext(ctx, fdoIface+".CloseNotification", 0, id).Err
+	if err != nil {
+		return fmt.Errorf("notification server: CloseNotification: %w", err)
+	}
+	return nil
+}
+
+// forget drops id's buttons; b.mu is held.
+func (b *DBusBackend) forget(id uint32) {
+	delete(b.ids, id)
+	b.order = slices.DeleteFunc(b.order, func(x uint32) bool { return x == id })
+}
+
+func (b *DBusBackend) record(id uint32, m Message, withActions bool) {
 	b.mu.Lock()
 	// Signals can overtake the Notify reply; a notification already
 	// closed must not be replaced later (the server would show nothing).
@@ -212,28 +287,53 @@ func (b *DBusBackend) record(id uint32, m Message, withAction bool) {
 		b.closedEarly = slices.Delete(b.closedEarly, i, i+1)
 		closed = true
 	}
-	if len(m.Keys) == 1 && !closed {
-		b.byKey[m.Keys[0]] = id
+	if m.Slot != "" && !closed {
+		b.bySlot[m.Slot] = id
 	}
-	var fire []string
-	if withAction {
-		if _, ok := b.anchors[id]; !ok {
+	var fire []Action
+	if withActions {
+		if _, ok := b.ids[id]; !ok {
 			b.order = append(b.order, id)
 		}
-		b.anchors[id] = m.Anchor
+		b.ids[id] = tracked{slot: m.Slot, anchor: m.Anchor, device: m.FixTrust}
 		for len(b.order) > maxTracked {
-			delete(b.anchors, b.order[0])
+			delete(b.ids, b.order[0])
 			b.order = b.order[1:]
 		}
-		if i := slices.Index(b.early, id); i >= 0 {
-			b.early = slices.Delete(b.early, i, i+1)
-			fire = append(fire, m.Anchor)
-		}
+		b.early = slices.DeleteFunc(b.early, func(e earlyAction) bool {
+			if e.id != id {
+				return false
+			}
+			if a, ok := b.ids[id].action(e.key); ok {
+				fire = append(fire, a)
+			}
+			return true
+		})
+	} else if b.ids[id] != (tracked{}) {
+		b.forget(id) // replaced by a notice without buttons
 	}
 	b.mu.Unlock()
-	for _, a := range fire {
-		b.onAction(a)
+	if closed && m.Slot != "" && b.cfg.OnClosed != nil {
+		b.cfg.OnClosed(m.Slot)
 	}
+	for _, a := range fire {
+		b.cfg.OnAction(a)
+	}
+}
+
+// action is what pressing key on a notification with t's buttons does.
+func (t tracked) action(key string) (Action, bool) {
+	switch key {
+	case actionDefault, ActionHowToFix:
+		if t.anchor != "" {
+			return Action{Key: ActionHowToFix, Anchor: t.anchor}, true
+		}
+	case ActionFixTrust:
+		if t.device != "" {
+			return Action{Key: ActionFixTrust, Device: t.device}, true
+		}
+	}
+	return Action{}, false
 }
 
 func (b *DBusBackend) subscribe(ctx context.Context) error {
@@ -289,14 +389,14 @@ func (b *DBusBackend) handle(s *dbus.Signal) {
 	switch s.Name {
 	case sigActionInvoked:
 		key, ok := s.Body[1].(string)
-		if !ok || (key != ActionFix && key != actionDefault) {
+		if !ok {
 			b.mu.Unlock()
 			return
 		}
-		anchor, known := b.anchors[id]
+		t, known := b.ids[id]
 		if !known {
 			// The reply carrying this id may not be read yet.
-			b.early = append(b.early, id)
+			b.early = append(b.early, earlyAction{id, key})
 			if len(b.early) > maxEarly {
 				b.early = b.early[1:]
 			}
@@ -304,22 +404,27 @@ func (b *DBusBackend) handle(s *dbus.Signal) {
 			return
 		}
 		b.mu.Unlock()
-		b.onAction(anchor)
+		if a, ok := t.action(key); ok {
+			b.cfg.OnAction(a)
+		}
 	case sigClosed:
-		found := false
-		for k, v := range b.byKey {
+		slot := ""
+		for k, v := range b.bySlot {
 			if v == id {
-				delete(b.byKey, k)
-				found = true
+				slot = k
+				delete(b.bySlot, k)
 			}
 		}
-		if !found {
+		if slot == "" {
 			b.closedEarly = append(b.closedEarly, id)
 			if len(b.closedEarly) > maxEarly {
 				b.closedEarly = b.closedEarly[1:]
 			}
 		}
 		b.mu.Unlock()
+		if slot != "" && b.cfg.OnClosed != nil {
+			b.cfg.OnClosed(slot)
+		}
 	default:
 		b.mu.Unlock()
 	}
@@ -338,11 +443,17 @@ func (b *DBusBackend) Close() error {
 	b.conn.RemoveSignal(sigs)
 	close(stop)
 	<-done
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	err := b.conn.RemoveMatchSignalContext(ctx, dbus.WithMatchObjectPath(fdoPath), dbus.WithMatchInterface(fdoIface))
-	if err != nil && !b.conn.Connected() {
+	switch {
+	case err != nil && !b.conn.Connected():
 		err = nil // the bus went away first; nothing left to remove
+	case errors.Is(err, context.DeadlineExceeded):
+		// A busy bus: a match rule left behind only sends this shared
+		// connection signals nobody reads. Not worth failing a shutdown.
+		b.cfg.Logger.Warn("notification signals: match rule not removed in time", "err", err)
+		err = nil
 	}
 	return err
 }

@@ -6,6 +6,6 @@ import "log/slog"
 // osascript, whose notifications belong to Script Editor (a click opens it,
 // gen2brain/beeep#35). No cgo-free click callback exists, so the texts stand
 // alone and the tray menu is the action.
-func defaultBackend(o Options, _ func(anchor string), _ *slog.Logger) Backend {
-	return NewBeeepBackend(o.AppName, o.Icon)
+func defaultBackend(o Options, _ callbacks, _ *slog.Logger) Backend {
+	return NewBeeepBackend(o.AppName, iconFor(o))
 }

@@ -48,3 +48,10 @@ func (l *logRec) waitFor(t *testing.T, substr string, timeout time.Duration) {
 	}
 	t.Fatalf("no log line containing %q within %v; log: %q", substr, timeout, l.lines())
 }
+
+// nopBackend shows nothing (tests that need no server).
+type nopBackend struct{}
+
+func (nopBackend) Send(context.Context, Message) error    { return nil }
+func (nopBackend) Withdraw(context.Context, string) error { return nil }
+func (nopBackend) Close() error                           { return nil }

@@ -2,6 +2,26 @@
 # Build and start the trustwatch tray on a Debian/Ubuntu desktop. Installs
 # what it needs when it can (libusb for the USB layer, usbmuxd itself).
 set -euo pipefail
+
+usage() {
+  cat <<'EOF_USAGE'
+usage: scripts/run.sh [--help] [--] [trustwatch arguments…]
+
+Builds trustwatch and starts it (the tray, or the command given), on a
+Debian/Ubuntu desktop:
+  1. installs pkg-config, libusb-1.0-0-dev (the USB layer) and usbmuxd (the
+     Apple device service) if missing, through apt-get as root or sudo;
+     if that fails it goes on, and the USB layer is off (built without cgo);
+  2. builds out/trustwatch;
+  3. runs it with the arguments given: "scripts/run.sh demo" plays the
+     built-in simulated iPhone, "scripts/run.sh -- --help" shows
+     trustwatch's own help.
+EOF_USAGE
+}
+case "${1-}" in
+  -h | --help) usage; exit 0 ;;
+  --) shift ;;
+esac
 cd "$(dirname "$0")/.."
 need=()
 for p in pkg-config libusb-1.0-0-dev usbmuxd; do

@@ -119,7 +119,7 @@ wait_name org.kde.StatusNotifierWatcher
 convert -size 1024x600 xc:'#5b7083' "$D/bg.png" && display -window root "$D/bg.png" 2>/dev/null || true
 
 echo "== trustwatch demo"
-SPEED=${SPEED:-3}
+SPEED=${SPEED:-1}  # normal speed: the notifier is shown exactly as a person sees it
 "$D/trustwatch" demo --allow-root --speed "$SPEED" >"$D/demo.log" 2>"$D/demo.err" &
 PIDS+=($!)
 
@@ -130,14 +130,19 @@ wait_line() { # wait_line PATTERN SECONDS
 }
 
 mkdir -p "$OUT"
-# At the end of the story three phones are connected: Anna's is ready,
-# Ben's only charges, and "Don't Trust" was tapped on Chris's.
-wait_line "the story is over" 60
-sleep 1.5
-# The notification shot: dunst stacks the latest ones under the panel.
+# The notification shot: Anna's one bubble, replaced in place from "is
+# locked" to "is asking to trust this computer" once the unlock is seen
+# (the watcher polls once a second), before she taps Trust.
+wait_line "Anna unlocks it" 60
+sleep $(awk "BEGIN{print 2.5/$SPEED}")
 import -window root "$D/full.png"
 convert "$D/full.png" -crop 470x250+554+44 +repage "$OUT/screenshot-notification.png"
 echo "== wrote $OUT/screenshot-notification.png"
+
+# At the end of the story three phones are connected: Anna's is ready,
+# Ben's only charges, and "Don't Trust" was tapped on Chris's.
+wait_line "the story is over" 90
+sleep 1.5
 
 # The tray shot: notifications away, menu open, first device's submenu open.
 # (paused dunst queues new notifications instead of drawing them)

@@ -29,6 +29,7 @@ type env struct {
 	stateHome  string // $XDG_STATE_HOME or ~/.local/state (Linux)
 	runtimeDir string // $XDG_RUNTIME_DIR, "" when unset (Unix)
 	cacheDir   string // os.UserCacheDir()
+	tempDir    string // os.TempDir(): the last place for runtime files
 
 	// exe is the program the login item starts: absolute, symlinks resolved.
 	exe func() (string, error)
@@ -61,6 +62,7 @@ func defaultEnv() (*env, error) {
 		configHome: xdgDir("XDG_CONFIG_HOME", filepath.Join(home, ".config")),
 		stateHome:  xdgDir("XDG_STATE_HOME", filepath.Join(home, ".local", "state")),
 		runtimeDir: xdgDir("XDG_RUNTIME_DIR", ""),
+		tempDir:    os.TempDir(),
 		exe:        currentExecutable,
 		euid:       os.Geteuid,
 		systemctl:  "systemctl",

@@ -21,6 +21,26 @@ func AcquireInstanceLock() (release func(), err error) {
 	return e.acquireLock()
 }
 
+// Instance is a held single-instance lock.
+type Instance struct {
+	// Dir holds the lock (and the IPC endpoint beside it); "" where the
+	// lock is not a file (Windows).
+	Dir string
+	// Skipped says why more preferred dirs could not be used.
+	Skipped []error
+	// Release lets go of the lock (idempotent).
+	Release func()
+}
+
+// AcquireInstance is AcquireInstanceLock, telling where the lock lives.
+func AcquireInstance() (*Instance, error) {
+	e, err := defaultEnv()
+	if err != nil {
+		return nil, err
+	}
+	return e.acquireInstance()
+}
+
 // instance describes the tray that holds the lock, if any.
 type instance struct {
 	running bool

@@ -11,6 +11,10 @@ func (e *env) acquireLock() (func(), error) {
 	return nil, errors.New("single-instance lock: not supported on this operating system")
 }
 
+func (e *env) acquireInstance() (*Instance, error) {
+	return nil, errors.New("single-instance lock: not supported on this operating system")
+}
+
 func (e *env) probeLock() (instance, error) { return instance{}, nil }
 
 func spawnDetached(string, ...string) (int, <-chan error, error) { return 0, nil, errNotSupported }

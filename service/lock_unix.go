@@ -13,24 +13,50 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/trustwatch/trustwatch/internal/rundir"
 )
 
-// lockPath is $XDG_RUNTIME_DIR/trustwatch.lock (a per-user tmpfs, cleared at
-// logout) or, when that is unset, a file in the user cache dir.
-func (e *env) lockPath() string {
-	if e.runtimeDir != "" {
-		if fi, err := os.Stat(e.runtimeDir); err == nil && fi.IsDir() {
-			return filepath.Join(e.runtimeDir, Name+".lock")
-		}
-	}
-	return filepath.Join(e.cacheDir, Name, Name+".lock")
+// lockDirs are where the lock may live: $XDG_RUNTIME_DIR (a per-user
+// tmpfs, cleared at logout), then the user cache dir, then a private dir
+// under /tmp; an unusable one (read-only, not a directory) is passed over.
+func (e *env) lockDirs() []string {
+	return rundir.Candidates(e.runtimeDir, e.cacheDir, e.tempDir)
 }
 
 func (e *env) acquireLock() (func(), error) {
-	p := e.lockPath()
-	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
-		return nil, fmt.Errorf("single-instance lock: %w", err)
+	in, err := e.acquireInstance()
+	if err != nil {
+		return nil, err
 	}
+	return in.Release, nil
+}
+
+func (e *env) acquireInstance() (*Instance, error) {
+	// A tray holding the lock in a more preferred dir still counts.
+	if in, err := e.probeLock(); err == nil && in.running {
+		return nil, ErrAlreadyRunning
+	}
+	var skipped []error
+	for _, d := range e.lockDirs() {
+		if err := rundir.Ensure(d); err != nil {
+			skipped = append(skipped, fmt.Errorf("%s: %w", d, err))
+			continue
+		}
+		release, err := lockFile(filepath.Join(d, Name+".lock"))
+		if errors.Is(err, ErrAlreadyRunning) {
+			return nil, err
+		}
+		if err != nil {
+			skipped = append(skipped, err)
+			continue
+		}
+		return &Instance{Dir: d, Skipped: skipped, Release: release}, nil
+	}
+	return nil, fmt.Errorf("single-instance lock: %w", errors.Join(skipped...))
+}
+
+func lockFile(p string) (func(), error) {
 	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("single-instance lock: %w", err)
@@ -68,7 +94,21 @@ func (e *env) acquireLock() (func(), error) {
 
 // probeLock tells whether a tray holds the lock, without taking it for long.
 func (e *env) probeLock() (instance, error) {
-	f, err := os.Open(e.lockPath())
+	var firstErr error
+	for _, d := range e.lockDirs() {
+		in, err := probeLockFile(filepath.Join(d, Name+".lock"))
+		if in.running {
+			return in, nil
+		}
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	return instance{}, firstErr
+}
+
+func probeLockFile(p string) (instance, error) {
+	f, err := os.Open(p)
 	if errors.Is(err, os.ErrNotExist) {
 		return instance{}, nil
 	}

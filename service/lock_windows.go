@@ -31,6 +31,14 @@ func (e *env) pidPath() string {
 	return filepath.Join(e.os.localAppData, Name, Name+".pid")
 }
 
+func (e *env) acquireInstance() (*Instance, error) {
+	release, err := e.acquireLock()
+	if err != nil {
+		return nil, err
+	}
+	return &Instance{Release: release}, nil
+}
+
 func (e *env) acquireLock() (func(), error) {
 	name, err := windows.UTF16PtrFromString(e.mutexName())
 	if err != nil {

@@ -52,6 +52,16 @@ func LoginItemEnabled() (bool, error) {
 	return st.Installed && st.Enabled, nil
 }
 
+// LoginItemStatus is what `trustwatch service status` reports, for support
+// reports.
+func LoginItemStatus() (Status, error) {
+	e, err := defaultEnv()
+	if err != nil {
+		return Status{}, err
+	}
+	return e.status()
+}
+
 // SetLoginItem installs (true) or removes (false) the login item, exactly as
 // `trustwatch service install|uninstall` does. Switching it on re-enables an
 // item the user had disabled elsewhere, because this call is the user's

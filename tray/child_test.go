@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/signal"
 	"sync"
+	"syscall"
 	"time"
 
+	"github.com/trustwatch/trustwatch/notify"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 )
 
@@ -23,11 +26,19 @@ type wireDevice struct {
 
 type wireMsg struct {
 	Reachable bool
+	MuxState  engine.MuxState // why usbmuxd is unreachable, described as on Debian
 	Devices   []wireDevice
+	// FixTrustFromNotification, when set, is a click on a notification's
+	// Fix trust button for that device key (Options.Actions).
+	FixTrustFromNotification string `json:",omitempty"`
 }
 
 func (m wireMsg) snapshot() engine.Snapshot {
-	s := engine.Snapshot{Time: time.Now(), Usbmux: engine.Usbmux{Reachable: m.Reachable, Address: "unix:///test"}, Devices: []engine.Device{}}
+	s := engine.Snapshot{Time: time.Now(), Usbmux: engine.Usbmux{Reachable: m.Reachable, Address: "unix:///test", State: m.MuxState}, Devices: []engine.Device{}}
+	if m.MuxState != "" {
+		env := engine.MuxEnv{GOOS: "linux", Install: "sudo apt install usbmuxd", USBVisible: true}
+		s.Usbmux.Text = engine.DescribeMux(s.Usbmux, env, len(m.Devices) > 0)
+	}
 	for _, d := range m.Devices {
 		s.Devices = append(s.Devices, engine.Device{
 			Key: d.Key, UDID: d.UDID, Name: d.Name, State: d.State,
@@ -46,6 +57,12 @@ type event struct {
 	Anchor string `json:"anchor,omitempty"`
 	On     bool   `json:"on,omitempty"`
 	Err    string `json:"err,omitempty"`
+}
+
+// childContext ends on SIGINT/SIGTERM, as main's does for the app.
+func childContext() context.Context {
+	ctx, _ := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	return ctx
 }
 
 var outMu sync.Mutex
@@ -84,6 +101,41 @@ func (f *fakeController) publish(s engine.Snapshot) {
 	}
 }
 
+// fakeNotifications is the notifier as the tray sees it, reporting calls.
+type fakeNotifications struct {
+	mu    sync.Mutex
+	mode  notify.Mode
+	muted map[string]bool
+}
+
+func (f *fakeNotifications) Mode() notify.Mode { f.mu.Lock(); defer f.mu.Unlock(); return f.mode }
+func (f *fakeNotifications) SetMode(m notify.Mode) error {
+	f.mu.Lock()
+	f.mode = m
+	f.mu.Unlock()
+	report(event{Ev: "SetMode", Title: string(m)})
+	return nil
+}
+func (f *fakeNotifications) Muted(udid string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.muted[udid]
+}
+func (f *fakeNotifications) SetMuted(udid string, on bool) error {
+	f.mu.Lock()
+	f.muted[udid] = on
+	f.mu.Unlock()
+	report(event{Ev: "SetMuted", Key: udid, On: on})
+	return nil
+}
+func (f *fakeNotifications) FixTrustClicked(key string) {
+	report(event{Ev: "FixTrustClicked", Key: key})
+}
+func (f *fakeNotifications) Forgot(key string) { report(event{Ev: "Forgot", Key: key}) }
+func (f *fakeNotifications) Answer(key string, fb notify.Feedback) {
+	report(event{Ev: "Answer", Key: key, Title: fb.Title, Anchor: fb.Anchor})
+}
+
 type fakeLogin struct {
 	mu sync.Mutex
 	on bool
@@ -109,6 +161,7 @@ func runChild(mode string) int {
 	}
 	lg := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	fc := &fakeController{ch: make(chan engine.Snapshot, 1)}
+	actions := make(chan Action, 4)
 	go func() {
 		sc := bufio.NewScanner(os.Stdin)
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
@@ -116,6 +169,10 @@ func runChild(mode string) int {
 			var m wireMsg
 			if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
 				report(event{Ev: "BadInput", Err: err.Error()})
+				continue
+			}
+			if m.FixTrustFromNotification != "" {
+				actions <- Action{Op: OpFixTrust, Key: m.FixTrustFromNotification}
 				continue
 			}
 			fc.publish(m.snapshot())
@@ -131,12 +188,17 @@ func runChild(mode string) int {
 			<-ctx.Done()
 			report(event{Ev: "Stop"})
 		},
-		Logger:  lg,
-		Version: "v0.0.0-test",
+		Logger: lg,
+		About: About{Version: "v0.0.0-test", Commit: "0123456789abcdef", Built: "2026-11-30", Licence: "test licence",
+			Log: os.Getenv("TRUSTWATCH_TEST_LOG"), Home: os.Getenv("HOME")},
+		OpenFolder: func(dir string) error { report(event{Ev: "OpenFolder", Anchor: dir}); return nil },
 	}
 	switch mode {
 	case "nologin":
 		opts.LoginItem = nil
+	case "notify":
+		opts.Notifications = &fakeNotifications{mode: notify.ModeAll, muted: map[string]bool{}}
+		opts.Actions = actions
 	case "stopping": // the watcher gives up on its own
 		opts.Start = func(ctx context.Context) {
 			report(event{Ev: "Start"})
@@ -144,7 +206,7 @@ func runChild(mode string) int {
 			report(event{Ev: "Stop"})
 		}
 	}
-	if err := Run(opts); err != nil {
+	if err := Run(childContext(), opts); err != nil {
 		lg.Error("tray.Run", "err", err)
 		return 1
 	}

@@ -2,7 +2,12 @@ package tray
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
+	"image"
 	"image/png"
+	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -27,25 +32,54 @@ func desktop(t *testing.T) ([]string, *dbus.Conn) {
 	return env, desktoptest.Connect(t, addr)
 }
 
-// argb is what systray should publish as IconPixmap for a level.
+// argb is what the tray must publish as IconPixmap for a level: the
+// source PNG's pixels as StatusNotifierItem wants them, ARGB32 in network
+// byte order with straight (not premultiplied) alpha.
 func argb(t *testing.T, l icons.Level) []byte {
 	t.Helper()
 	img, err := png.Decode(bytes.NewReader(icons.For(l)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := img.Bounds()
+	n, ok := img.(*image.NRGBA)
+	if !ok {
+		t.Fatalf("the %v icon decodes as %T, want straight-alpha NRGBA", l, img)
+	}
+	b := n.Bounds()
 	out := make([]byte, 0, b.Dx()*b.Dy()*4)
 	for y := b.Min.Y; y < b.Max.Y; y++ {
 		for x := b.Min.X; x < b.Max.X; x++ {
-			r, g, bl, a := img.At(x, y).RGBA()
-			out = append(out, byte(a), byte(r), byte(g), byte(bl))
+			c := n.NRGBAAt(x, y)
+			out = append(out, c.A, c.R, c.G, c.B)
 		}
 	}
 	return out
 }
 
-// waitIcon waits until the item's IconPixmap is the icon for l.
+// clickQuit clicks Quit. systray hands the click on and returns, and the
+// tray quits at once, so the process may be gone before its D-Bus reply to
+// the click is sent: a NoReply error is the click working (callers then
+// check that the tray stopped and exited).
+func clickQuit(t *testing.T, conn *dbus.Conn, dest string, id int32) {
+	t.Helper()
+	err := desktoptest.MenuClick(conn, dest, id)
+	var de dbus.Error
+	if err != nil && !(errors.As(err, &de) && de.Name == "org.freedesktop.DBus.Error.NoReply") {
+		t.Fatalf("click Quit: %v", err)
+	}
+}
+
+// confirmItem recognises each level's icon in what systray publishes.
+func TestLevelPixmapsAreWhatTheHostSees(t *testing.T) {
+	for _, l := range icons.Levels {
+		if !bytes.Equal(levelPixmaps()[l], argb(t, l)) {
+			t.Errorf("levelPixmaps()[%v] is not the published %v icon", l, l)
+		}
+	}
+}
+
+// waitIcon waits until the item's IconPixmap is, byte for byte, the
+// source icon for l.
 func waitIcon(t *testing.T, conn *dbus.Conn, dest string, l icons.Level, d time.Duration) time.Time {
 	t.Helper()
 	want := argb(t, l)
@@ -56,10 +90,32 @@ func waitIcon(t *testing.T, conn *dbus.Conn, dest string, l icons.Level, d time.
 			return time.Now()
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("IconPixmap is not the %v icon after %v (err %v)", l, d, err)
+			why := fmt.Sprint(err)
+			if err == nil && len(px) == 1 {
+				why = pixmapDiff(px[0], want)
+			}
+			t.Fatalf("IconPixmap is not the %v icon after %v: %s", l, d, why)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// pixmapDiff says how a pixmap differs from the wanted ARGB bytes.
+func pixmapDiff(px desktoptest.SNIPixmap, want []byte) string {
+	if len(px.ARGB) != len(want) {
+		return fmt.Sprintf("%dx%d pixmap with %d bytes, want %d bytes", px.W, px.H, len(px.ARGB), len(want))
+	}
+	var bad int
+	var first []string
+	for i := 0; i < len(want); i += 4 {
+		if !bytes.Equal(px.ARGB[i:i+4], want[i:i+4]) {
+			bad++
+			if len(first) < 4 {
+				first = append(first, fmt.Sprintf("(%d,%d) ARGB %v, want %v", i/4%int(px.W), i/4/int(px.W), px.ARGB[i:i+4], want[i:i+4]))
+			}
+		}
+	}
+	return fmt.Sprintf("%d of %d pixels differ, e.g. %s", bad, len(want)/4, strings.Join(first, "; "))
 }
 
 func allStates() wireMsg {
@@ -72,11 +128,13 @@ func allStates() wireMsg {
 
 func TestTrayOnXfcePanel(t *testing.T) {
 	env, conn := desktop(t)
+	logFile := filepath.Join(os.Getenv("HOME"), ".local", "state", "trustwatch", "trustwatch.log")
+	env = append(env, "TRUSTWATCH_TEST_LOG="+logFile)
 	t0 := time.Now()
 	c := startChild(t, "fake", env)
 	dest := waitItem(t, conn, c, 10*time.Second)
-	c.expect("Start", 5*time.Second)
-	c.expect("Subscribe", 5*time.Second)
+	// Start and Subscribe come from two goroutines, in either order.
+	c.expectAll(5*time.Second, "Start", "Subscribe")
 
 	// The panel's watcher lists the item: the icon is really in the tray.
 	deadline := time.Now().Add(5 * time.Second)
@@ -190,30 +248,66 @@ func TestTrayOnXfcePanel(t *testing.T) {
 	if e := c.expect("Login", 3*time.Second); !e.On {
 		t.Error("Open at login click did not enable the login item")
 	}
-	waitMenu(t, conn, dest, 3*time.Second, "Open at login checked", func(m *desktoptest.MenuNode) bool {
+	m = waitMenu(t, conn, dest, 3*time.Second, "Open at login checked", func(m *desktoptest.MenuNode) bool {
 		n := m.Find(LabelOpenAtLog)
 		return complete(m) && n != nil && n.Toggled()
 	})
+
+	// About: this build and its log, and the log's folder one click away.
+	about := m.Find(LabelAbout)
+	if about == nil {
+		t.Fatalf("no About item in\n%v", m)
+	}
+	wantAbout := "trustwatch v0.0.0-test|Commit 0123456789ab, built 2026-11-30|Licence: test licence|" +
+		"Log: ~/.local/state/trustwatch/trustwatch.log|---|" + LabelOpenLogDir
+	if got := strings.Join(about.Labels(), "|"); got != wantAbout {
+		t.Errorf("About submenu %q, want %q", got, wantAbout)
+	}
+	click(about.Find(LabelOpenLogDir), "Open log folder")
+	if e := c.expect("OpenFolder", 3*time.Second); e.Anchor != filepath.Dir(logFile) {
+		t.Errorf("opened %q, want the log folder %s", e.Anchor, filepath.Dir(logFile))
+	}
 
 	// Icons per level, and the usbmuxd line.
 	for _, tc := range []struct {
 		state engine.State
 		level icons.Level
-	}{{engine.StateReady, icons.OK}, {engine.StateTrustPending, icons.Attention}, {engine.StateRecovery, icons.Problem}, {engine.StateProbing, icons.Idle}} {
+	}{
+		{engine.StateReady, icons.OK}, {engine.StateTrustPending, icons.Waiting}, {engine.StateLocked, icons.Waiting},
+		{engine.StateTrustRevoked, icons.Attention}, {engine.StateRecovery, icons.Problem}, {engine.StateProbing, icons.Idle},
+	} {
 		c.send(wireMsg{Reachable: true, Devices: []wireDevice{{Key: "k", Name: "Anna's iPhone", State: tc.state}}})
 		waitMenu(t, conn, dest, 3*time.Second, string(tc.state), func(m *desktoptest.MenuNode) bool {
 			return complete(m) && m.Find("Anna's iPhone — "+tc.state.Words()) != nil
 		})
 		waitIcon(t, conn, dest, tc.level, 3*time.Second)
 	}
-	c.send(wireMsg{Reachable: false})
-	waitMenu(t, conn, dest, 3*time.Second, "usbmuxd down", statusIs("usbmuxd is not running"))
+	// usbmuxd idle without a phone is normal on Linux: no alarm, no item.
+	c.send(wireMsg{Reachable: false, MuxState: engine.MuxNotRunning})
+	m = waitMenu(t, conn, dest, 3*time.Second, "usbmuxd idle", statusIs("No iPhone connected"))
+	if !m.Children[1].Separator() {
+		t.Errorf("an item about an idle usbmuxd: %q", m.Children[1].Label())
+	}
+	waitIcon(t, conn, dest, icons.Idle, 3*time.Second)
+	// A usbmuxd that refuses this user gets its item, with the next step.
+	const refused = "usbmuxd refuses this user (permission denied)"
+	c.send(wireMsg{Reachable: false, MuxState: engine.MuxPermissionDenied})
+	m = waitMenu(t, conn, dest, 3*time.Second, "usbmuxd refusing", func(m *desktoptest.MenuNode) bool {
+		return complete(m) && m.Children[1].Label() == refused
+	})
+	if m.Children[0].Label() != "No iPhone connected" || m.Find(refused).Find(LabelShowMeHow) == nil {
+		t.Errorf("menu %v / %v", m.Labels(), m.Find(refused).Labels())
+	}
 
 	m, err := desktoptest.MenuLayout(conn, dest)
 	if err != nil {
 		t.Fatal(err)
 	}
-	click(m.Find("Quit"), "Quit")
+	if q := m.Find("Quit"); q == nil {
+		t.Fatalf("no Quit item in\n%v", m)
+	} else {
+		clickQuit(t, conn, dest, q.ID)
+	}
 	c.expect("Stop", 5*time.Second)
 	c.expect("Exit", 5*time.Second)
 	if err := c.waitExit(5 * time.Second); err != nil {
@@ -302,4 +396,76 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// The Notifications switch and "Mute this iPhone" on a real panel, and
+// the clicks that answer in a phone's bubble: Fix trust tells the notifier
+// before the Pair is sent, Forget before the unpair, a notification's Fix
+// trust button takes the menu's path.
+func TestNotificationItemsOnXfcePanel(t *testing.T) {
+	env, conn := desktop(t)
+	c := startChild(t, "notify", env)
+	dest := waitItem(t, conn, c, 10*time.Second)
+	c.expect("Start", 5*time.Second)
+	c.send(wireMsg{Reachable: true, Devices: []wireDevice{
+		{Key: "k-rev", UDID: "u-rev", Name: "Rev", State: engine.StateTrustRevoked},
+		{Key: "k-ready", UDID: "u-ready", Name: "Ready", State: engine.StateReady},
+		{Key: "k-locked", UDID: "u-locked", Name: "Locked", State: engine.StateUntrustedLocked},
+	}})
+	m := waitMenu(t, conn, dest, 5*time.Second, "three phones", statusIs("3 iPhones connected — 2 need attention"))
+	click := func(n *desktoptest.MenuNode, what string) {
+		t.Helper()
+		if n == nil {
+			t.Fatalf("no %s item in\n%v", what, m)
+		}
+		if err := desktoptest.MenuClick(conn, dest, n.ID); err != nil {
+			t.Fatalf("click %s: %v", what, err)
+		}
+	}
+	sw := m.Find("Notifications: all")
+	if sw == nil || sw.Find("All") == nil || !sw.Find("All").Toggled() || sw.Find("Off").Toggled() {
+		t.Fatalf("no Notifications switch at all in\n%v", m)
+	}
+	click(sw.Find("Problems only"), "Problems only")
+	if e := c.expect("SetMode", 3*time.Second); e.Title != "problems" {
+		t.Errorf("SetMode(%q)", e.Title)
+	}
+	m = waitMenu(t, conn, dest, 3*time.Second, "switch moved", func(m *desktoptest.MenuNode) bool {
+		sw := m.Find("Notifications: problems only")
+		return complete(m) && sw != nil && sw.Find("Problems only").Toggled() && !sw.Find("All").Toggled()
+	})
+
+	rev := m.Find("Rev — " + engine.StateTrustRevoked.Words())
+	click(rev.Find(LabelMute), "Mute (Rev)")
+	if e := c.expect("SetMuted", 3*time.Second); e.Key != "u-rev" || !e.On {
+		t.Errorf("SetMuted %+v", e)
+	}
+	m = waitMenu(t, conn, dest, 3*time.Second, "Rev muted", func(m *desktoptest.MenuNode) bool {
+		n := m.Find("Rev — " + engine.StateTrustRevoked.Words())
+		return complete(m) && n != nil && n.Find(LabelMute).Toggled()
+	})
+
+	click(m.Find("Rev — "+engine.StateTrustRevoked.Words()).Find(LabelFixTrust), "Fix trust (revoked)")
+	if e := c.expect("FixTrustClicked", 3*time.Second); e.Key != "k-rev" {
+		t.Errorf("FixTrustClicked %+v", e)
+	}
+	c.expect("FixTrust", 3*time.Second)
+	click(m.Find("Locked — "+engine.StateUntrustedLocked.Words()).Find(LabelFixTrust), "Fix trust (locked)")
+	if e := c.expect("Answer", 3*time.Second); e.Key != "k-locked" || e.Title != "Unlock your iPhone" {
+		t.Errorf("Answer %+v", e)
+	}
+	click(m.Find("Ready — ready").FindPrefix("Forget pairing with"), "Forget")
+	if e := c.expect("Forgot", 3*time.Second); e.Key != "k-ready" {
+		t.Errorf("Forgot %+v", e)
+	}
+	c.expect("Forget", 3*time.Second)
+	c.quiet(300*time.Millisecond, "Tell")
+
+	c.send(wireMsg{FixTrustFromNotification: "k-rev"})
+	if e := c.expect("FixTrustClicked", 3*time.Second); e.Key != "k-rev" {
+		t.Errorf("notification button: FixTrustClicked %+v", e)
+	}
+	if e := c.expect("FixTrust", 3*time.Second); e.Key != "k-rev" {
+		t.Errorf("notification button: FixTrust %+v", e)
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/trustwatch/trustwatch/icons"
 	"github.com/trustwatch/trustwatch/internal/desktoptest"
 	"github.com/trustwatch/trustwatch/internal/sim"
+	"github.com/trustwatch/trustwatch/internal/simtest"
 	"github.com/trustwatch/trustwatch/watcher"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 	"github.com/trustwatch/trustwatch/watcher/usbmux"
@@ -46,12 +47,12 @@ func runWatcherChild() int {
 		Engine:  engine.Config{AllowPair: true, Follow: true, CompletePairing: true},
 		Logger:  lg,
 	})
-	err = Run(Options{
+	err = Run(childContext(), Options{
 		Controller: reportingController{w},
 		Tell:       func(title, body, anchor string) { report(event{Ev: "Tell", Title: title, Anchor: anchor}) },
 		OpenGuide:  func(anchor string) error { report(event{Ev: "Guide", Anchor: anchor}); return nil },
 		Logger:     lg,
-		Version:    "v0.0.0-e2e",
+		About:      About{Version: "v0.0.0-e2e"},
 		Start: func(ctx context.Context) {
 			report(event{Ev: "Start"})
 			if err := w.Run(ctx); err != nil {
@@ -75,11 +76,7 @@ func runWatcherChild() int {
 func TestTrayFixTrustEndToEnd(t *testing.T) {
 	idevicepair := desktoptest.Need(t, "idevicepair", "libimobiledevice-utils")
 	env, conn := desktop(t)
-	s, err := sim.Start(sim.Options{Logf: t.Logf})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := simtest.Start(t, sim.Options{Logf: t.Logf})
 	d := s.AddDevice(sim.DeviceConfig{Name: "Anna's iPhone", Revoked: true})
 
 	c := startChild(t, "watcher", append(env, "USBMUXD_SOCKET_ADDRESS="+s.Address()))
@@ -133,9 +130,7 @@ func TestTrayFixTrustEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := desktoptest.MenuClick(conn, dest, m.Find(QuitLabel("linux")).ID); err != nil {
-		t.Fatal(err)
-	}
+	clickQuit(t, conn, dest, m.Find(QuitLabel("linux")).ID)
 	c.expect("Exit", 5*time.Second)
 	if err := c.waitExit(5 * time.Second); err != nil {
 		t.Fatalf("exit: %v; stderr:\n%s", err, c.Stderr())

@@ -5,13 +5,16 @@
 package tray
 
 import (
-	"fmt"
+	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf16"
 
 	"github.com/trustwatch/trustwatch/icons"
+	"github.com/trustwatch/trustwatch/internal/catalog"
+	"github.com/trustwatch/trustwatch/notify"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 )
 
@@ -20,24 +23,30 @@ type Op int
 
 // The menu operations.
 const (
-	OpNone        Op = iota // a label: the status line, a device's advice
-	OpFixTrust              // FixAction(device state) on Action.Key
-	OpShowGuide             // open the guide at Action.Anchor ("" = its start)
-	OpForget                // Controller.Forget(Action.Key)
-	OpToggleLogin           // flip "Open at login"
-	OpAbout                 // say which version this is
-	OpQuit                  // leave the tray
+	OpNone          Op = iota // a label: the status line, a device's advice
+	OpFixTrust                // FixAction(device state) on Action.Key
+	OpShowGuide               // open the guide at Action.Anchor ("" = its start)
+	OpForget                  // Controller.Forget(Action.Key)
+	OpToggleLogin             // flip "Open at login"
+	OpAbout                   // the About item: WithAbout turns it into a submenu
+	OpQuit                    // leave the tray
+	OpOpenLogFolder           // show the log file's folder
+	OpCopyReport              // put the support report on the clipboard (or in a file)
+	OpNotifyMode              // set the Notifications switch to Action.Mode
+	OpMute                    // flip "Mute this iPhone" for Action.UDID
 )
 
 func (o Op) String() string {
-	return [...]string{"none", "fix-trust", "show-guide", "forget", "toggle-login", "about", "quit"}[o]
+	return [...]string{"none", "fix-trust", "show-guide", "forget", "toggle-login", "about", "quit", "open-log-folder", "copy-report", "notify-mode", "mute"}[o]
 }
 
 // Action is the click behind an item.
 type Action struct {
 	Op     Op
-	Key    string // device key, for OpFixTrust and OpForget
-	Anchor string // guide anchor, for OpShowGuide
+	Key    string      // device key, for OpFixTrust and OpForget
+	Anchor string      // guide anchor, for OpShowGuide
+	Mode   notify.Mode // for OpNotifyMode
+	UDID   string      // for OpMute
 }
 
 // Item is one menu entry. Separator items have no other fields.
@@ -50,6 +59,7 @@ type Item struct {
 	Checked   bool
 	Action    Action
 	Children  []Item // a submenu
+	Device    string // the device key of a device's entry ("" otherwise)
 }
 
 // Menu labels that tests and docs refer to.
@@ -60,6 +70,9 @@ const (
 	LabelOpenGuide  = "Open guide…"
 	LabelOpenAtLog  = "Open at login"
 	LabelAbout      = "About trustwatch"
+	LabelCopyReport = "Copy support report"
+	LabelOpenLogDir = "Open log folder"
+	LabelMute       = "Mute this iPhone"
 	labelQuitUnix   = "Quit"
 	labelQuitWindow = "Exit"
 )
@@ -110,12 +123,16 @@ func escapeAmpersands(items []Item) {
 
 func buildRaw(snap engine.Snapshot, loginEnabled bool, goos string) []Item {
 	items := []Item{{Title: statusLine(snap, goos), Disabled: true}}
+	if it, ok := serviceItem(snap); ok {
+		items = append(items, it)
+	}
 	for _, d := range snap.Devices {
 		items = append(items, deviceItem(d))
 	}
 	items = append(items,
 		Item{Separator: true},
 		Item{Title: LabelOpenGuide, Action: Action{Op: OpShowGuide}},
+		Item{Title: LabelCopyReport, Action: Action{Op: OpCopyReport}},
 		Item{Title: LabelOpenAtLog, Checkbox: true, Checked: loginEnabled, Action: Action{Op: OpToggleLogin}},
 		Item{Title: LabelAbout, Action: Action{Op: OpAbout}},
 		Item{Separator: true},
@@ -126,11 +143,174 @@ func buildRaw(snap engine.Snapshot, loginEnabled bool, goos string) []Item {
 
 // WithoutLogin removes the "Open at login" item, for builds or platforms
 // where the login item is not available yet.
-func WithoutLogin(items []Item) []Item {
+func WithoutLogin(items []Item) []Item { return without(items, OpToggleLogin) }
+
+// without removes the top-level items that do op.
+func without(items []Item, op Op) []Item {
 	out := make([]Item, 0, len(items))
 	for _, it := range items {
-		if it.Action.Op != OpToggleLogin {
+		if it.Action.Op != op {
 			out = append(out, it)
+		}
+	}
+	return out
+}
+
+// serviceItem is a submenu about usbmuxd when something is wrong with it:
+// its state in words, the next step, and the guide. Nothing when all is
+// well or the state is normal (usbmuxd idle without a phone): no alarm.
+func serviceItem(snap engine.Snapshot) (Item, bool) {
+	t := snap.Usbmux.Text
+	if snap.Usbmux.Reachable || !t.Problem || t.Headline == "" {
+		return Item{}, false
+	}
+	it := Item{Title: t.Headline, Tooltip: t.Line()}
+	for _, s := range sentences(t.Advice) {
+		it.Children = append(it.Children, Item{Title: s, Disabled: true})
+	}
+	if t.Anchor != "" {
+		if len(it.Children) > 0 {
+			it.Children = append(it.Children, Item{Separator: true})
+		}
+		it.Children = append(it.Children, Item{Title: LabelShowMeHow, Action: Action{Op: OpShowGuide, Anchor: t.Anchor}})
+	}
+	if len(it.Children) == 0 {
+		it.Children = []Item{{Title: t.Headline, Disabled: true}}
+	}
+	return it, true
+}
+
+// About is what "About trustwatch" shows: this build and where its log is.
+type About struct {
+	Version  string
+	Commit   string // "" or "unknown" when the build recorded none
+	Modified bool
+	Built    string // build date, "" if unknown
+	Licence  string
+	Log      string // the log file's path, or "journal" or "stderr"
+	Home     string // shown as "~" at the start of Log, "" to show it whole
+}
+
+// maxAboutLine caps an About line, as maxName does a phone's name.
+const maxAboutLine = 64
+
+// WithAbout makes the About item a submenu of disabled lines (version,
+// commit and build date, licence, log) with "Open log folder" when the log
+// is a file and canOpen. Build leaves About as a plain item, so the menu's
+// shape does not depend on the build.
+func WithAbout(items []Item, a About, canOpen bool) []Item {
+	out := make([]Item, len(items))
+	copy(out, items)
+	for i, it := range out {
+		if it.Action.Op == OpAbout {
+			out[i] = Item{Title: it.Title, Children: aboutLines(a, canOpen)}
+		}
+	}
+	return out
+}
+
+func aboutLines(a About, canOpen bool) []Item {
+	line := func(s string) Item { return Item{Title: shorten(s, maxAboutLine), Disabled: true} }
+	v := a.Version
+	if v == "" {
+		v = "(development build)"
+	}
+	commit := "Commit unknown"
+	if a.Commit != "" && a.Commit != "unknown" {
+		c := a.Commit
+		if len(c) > 12 {
+			c = c[:12]
+		}
+		commit = "Commit " + c
+		if a.Modified {
+			commit += " (modified)"
+		}
+	}
+	if a.Built != "" {
+		commit += ", built " + a.Built
+	}
+	lic := a.Licence
+	if lic == "" {
+		lic = "not stated"
+	}
+	items := []Item{line("trustwatch " + v), line(commit), line("Licence: " + lic)}
+	switch a.Log {
+	case "", "stderr":
+		items = append(items, line("Log: printed to the terminal it was started from"))
+	case "journal":
+		items = append(items, line("Log: journalctl --user -u trustwatch"))
+	default:
+		shown := a.Log
+		if a.Home != "" {
+			if rel, err := filepath.Rel(a.Home, a.Log); err == nil && filepath.IsLocal(rel) {
+				shown = filepath.Join("~", rel)
+			}
+		}
+		items = append(items, line("Log: "+shown))
+		if canOpen && filepath.IsAbs(a.Log) {
+			items = append(items, Item{Separator: true}, Item{Title: LabelOpenLogDir, Action: Action{Op: OpOpenLogFolder}})
+		}
+	}
+	return items
+}
+
+// shorten cuts s to max characters with "…" in the middle, so both the
+// start and the file name of a long path stay readable.
+func shorten(s string, max int) string {
+	r := []rune(s)
+	if len(r) <= max {
+		return s
+	}
+	head := (max - 1) / 2
+	return string(r[:head]) + "…" + string(r[len(r)-(max-1-head):])
+}
+
+// NotificationsTitle is the submenu that holds the Notifications switch;
+// its title says what is in force ("Notifications: problems only").
+func NotificationsTitle(m notify.Mode) string { return "Notifications: " + modeWords(m) }
+
+// ModeLabels are the switch's items, in menu order.
+var ModeLabels = []struct {
+	Mode  notify.Mode
+	Label string
+}{
+	{notify.ModeAll, "All"},
+	{notify.ModeProblems, "Problems only"},
+	{notify.ModeOff, "Off"},
+}
+
+func modeWords(m notify.Mode) string {
+	for _, l := range ModeLabels {
+		if l.Mode == m {
+			return strings.ToLower(l.Label)
+		}
+	}
+	return "all"
+}
+
+// WithNotifications adds the Notifications switch (after "Open guide…")
+// and, in each phone's submenu that has a UDID, "Mute this iPhone".
+// muted reports whether a UDID is muted.
+func WithNotifications(items []Item, snap engine.Snapshot, mode notify.Mode, muted func(udid string) bool) []Item {
+	out := make([]Item, 0, len(items)+1)
+	for _, it := range items {
+		if it.Device != "" {
+			if d, ok := snap.Device(it.Device); ok && notify.MuteID(d) != "" {
+				it.Children = append(slices.Clone(it.Children),
+					Item{Separator: true},
+					Item{Title: LabelMute, Checkbox: true, Checked: muted(notify.MuteID(d)),
+						Tooltip: "No notifications about this iPhone (the menu still shows it)",
+						Action:  Action{Op: OpMute, UDID: notify.MuteID(d)}})
+			}
+		}
+		out = append(out, it)
+		if it.Action.Op == OpShowGuide && it.Device == "" && it.Title == LabelOpenGuide {
+			sw := Item{Title: NotificationsTitle(mode)}
+			for _, l := range ModeLabels {
+				sw.Children = append(sw.Children, Item{Title: l.Label, Checkbox: true, Checked: l.Mode == mode,
+					Action: Action{Op: OpNotifyMode, Mode: l.Mode}})
+			}
+			out = append(out, sw)
 		}
 	}
 	return out
@@ -162,7 +342,7 @@ func name(d engine.Device) string {
 }
 
 func deviceItem(d engine.Device) Item {
-	it := Item{Title: DeviceTitle(d), Tooltip: summary(d)}
+	it := Item{Title: DeviceTitle(d), Tooltip: summary(d), Device: d.Key}
 	// The advice first, as disabled lines, one sentence each: menus do not
 	// wrap, and a sentence is short enough to read.
 	for _, s := range sentences(summary(d)) {
@@ -242,18 +422,25 @@ func trusted(s engine.State) bool {
 	return false
 }
 
-// statusLine is the disabled first line of the menu and the tooltip.
+// statusLine is the disabled first line of the menu and the tooltip, in
+// the user's language (internal/catalog, tray.status.*).
 func statusLine(snap engine.Snapshot, goos string) string {
+	w := catalog.Current()
 	n := len(snap.Devices)
 	switch {
 	case snap.Time.IsZero() && n == 0 && !snap.Usbmux.Reachable:
-		return "Starting…" // no snapshot from the watcher yet
-	case !snap.Usbmux.Reachable && n == 0:
-		return serviceName(goos) + " is not running"
-	case !snap.Usbmux.Reachable:
-		return fmt.Sprintf("%s on USB — %s is not running", phones(n), serviceName(goos))
+		return w.T("tray.status.starting", nil) // no snapshot from the watcher yet
 	case n == 0:
-		return "No iPhone connected"
+		// Whatever usbmuxd does: without a phone there is nothing to
+		// alarm about (on Linux it only runs while a phone is plugged in);
+		// a usbmuxd that needs fixing gets its own item below.
+		return w.T("tray.status.none", nil)
+	case !snap.Usbmux.Reachable:
+		why := w.T("tray.status.unreachable", map[string]any{"Service": serviceName(goos)})
+		if h := snap.Usbmux.Text.Headline; h != "" {
+			why = h
+		}
+		return w.N("tray.status.on_usb", n, map[string]any{"Why": why})
 	}
 	var need, checking int
 	for _, d := range snap.Devices {
@@ -264,28 +451,20 @@ func statusLine(snap engine.Snapshot, goos string) string {
 			need++
 		}
 	}
-	line := phones(n) + " connected — "
+	var how string
 	switch {
 	case need > 0 && n == 1:
-		return line + "needs attention"
-	case need == 1:
-		return line + "1 needs attention"
-	case need > 1:
-		return fmt.Sprintf("%s%d need attention", line, need)
+		how = w.T("tray.status.needs_attention", nil)
+	case need > 0:
+		how = w.N("tray.status.some_need_attention", need, nil)
 	case checking > 0:
-		return line + "checking…"
+		how = w.T("tray.status.checking", nil)
 	case n == 1:
-		return line + "ready"
+		how = w.T("tray.status.ready", nil)
 	default:
-		return line + "all ready"
+		how = w.T("tray.status.all_ready", nil)
 	}
-}
-
-func phones(n int) string {
-	if n == 1 {
-		return "1 iPhone"
-	}
-	return fmt.Sprintf("%d iPhones", n)
+	return w.T("tray.status.line", map[string]any{"Phones": w.N("tray.status.connected", n, nil), "How": how})
 }
 
 // Tooltip is the status line, then one line per device.
@@ -335,15 +514,17 @@ func fitUTF16(lines []string, max int) string {
 	return out
 }
 
-// LevelOf is the tray icon for a snapshot: the worst device decides. A
-// phone seen for the first time and still being diagnosed shows the
-// neutral icon, not a premature check mark; no phone is idle even when usbmuxd is down, because on
-// Linux usbmuxd only runs while a phone is plugged in.
+// LevelOf is the tray icon for a snapshot: the highest level of any
+// device decides (icons.StateLevel: problem, then attention, then waiting
+// for the user). A phone seen for the first time and still being
+// diagnosed shows the neutral icon, not a premature check mark; no phone
+// is idle even when usbmuxd is down, because on Linux usbmuxd only runs
+// while a phone is plugged in.
 func LevelOf(snap engine.Snapshot) icons.Level {
 	if len(snap.Devices) == 0 {
 		return icons.Idle
 	}
-	worst, checking := 0, false
+	worst, checking := icons.OK, false
 	for _, d := range snap.Devices {
 		st := d.State
 		if !st.Final() && d.Previous.Final() {
@@ -353,21 +534,16 @@ func LevelOf(snap engine.Snapshot) icons.Level {
 		}
 		if !st.Final() {
 			checking = true
+			continue
 		}
-		if s := st.Severity(); s > worst {
-			worst = s
+		if l := icons.StateLevel(st); l > worst {
+			worst = l
 		}
 	}
-	switch {
-	case worst >= 2:
-		return icons.Problem
-	case worst == 1:
-		return icons.Attention
-	case checking:
+	if worst == icons.OK && checking {
 		return icons.Idle
-	default:
-		return icons.OK
 	}
+	return worst
 }
 
 // Fix is what "Fix trust" does for a state: any of calling the
@@ -383,10 +559,10 @@ type Fix struct {
 func FixAction(s engine.State) Fix {
 	switch s {
 	case engine.StateUntrusted, engine.StateTrustRevoked:
-		// No notification of our own: the Pair's outcome is notified as a
-		// state change ("… is asking to trust this computer — tap Trust",
-		// or "unlock it" when it turns out locked), which is never wrong
-		// and never doubles up.
+		// No notification of our own: the Pair's outcome replaces the
+		// phone's bubble ("… is asking to trust this computer", or "is
+		// locked"); the notifier says "Check your iPhone — tap Trust" only
+		// when no change comes within notify.FeedbackGrace.
 		return Fix{CallFixTrust: true}
 	case engine.StateUntrustedLocked:
 		return Fix{

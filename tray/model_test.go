@@ -2,6 +2,7 @@ package tray
 
 import (
 	"fmt"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"unicode/utf16"
 
 	"github.com/trustwatch/trustwatch/icons"
+	"github.com/trustwatch/trustwatch/notify"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 )
 
@@ -20,6 +22,15 @@ func dev(key, name string, s engine.State) engine.Device {
 
 func snap(reachable bool, ds ...engine.Device) engine.Snapshot {
 	return engine.Snapshot{Time: now, Usbmux: engine.Usbmux{Reachable: reachable}, Devices: ds}
+}
+
+// down is a snapshot with usbmuxd unreachable in state st, described as
+// the engine describes it on goos.
+func down(st engine.MuxState, goos string, ds ...engine.Device) engine.Snapshot {
+	u := engine.Usbmux{Address: "unix:///var/run/usbmuxd", State: st}
+	env := engine.MuxEnv{GOOS: goos, Install: "sudo apt install usbmuxd", USBVisible: true}
+	u.Text = engine.DescribeMux(u, env, len(ds) > 0)
+	return engine.Snapshot{Time: now, Usbmux: u, Devices: ds}
 }
 
 func TestStatusLine(t *testing.T) {
@@ -35,9 +46,12 @@ func TestStatusLine(t *testing.T) {
 	}{
 		{"before the first snapshot", engine.Snapshot{}, "linux", "Starting…"},
 		{"no phone", snap(true), "linux", "No iPhone connected"},
-		{"usbmuxd down", snap(false), "linux", "usbmuxd is not running"},
-		{"AMDS down", snap(false), "windows", "Apple Mobile Device Service is not running"},
-		{"down with a phone on USB", snap(false, dev("u", "", engine.StateServiceUnavailable)), "darwin", "1 iPhone on USB — usbmuxd is not running"},
+		{"usbmuxd idle without a phone: no alarm", down(engine.MuxNotRunning, "linux"), "linux", "No iPhone connected"},
+		{"AMDS down without a phone", down(engine.MuxNotRunning, "windows"), "windows", "No iPhone connected"},
+		{"usbmuxd not installed, no phone", down(engine.MuxNotInstalled, "linux"), "linux", "No iPhone connected"},
+		{"down with a phone on USB", down(engine.MuxNotRunning, "darwin", dev("u", "", engine.StateServiceUnavailable)), "darwin", "1 iPhone on USB — usbmuxd is not running"},
+		{"refused with a phone on USB", down(engine.MuxPermissionDenied, "linux", dev("u", "", engine.StateServiceUnavailable)), "linux", "1 iPhone on USB — usbmuxd refuses this user (permission denied)"},
+		{"unclassified, with a phone", snap(false, dev("u", "", engine.StateServiceUnavailable)), "linux", "1 iPhone on USB — usbmuxd cannot be reached"},
 		{"one ready", snap(true, ready), "linux", "1 iPhone connected — ready"},
 		{"one pending", snap(true, pending), "linux", "1 iPhone connected — needs attention"},
 		{"two, one pending", snap(true, ready, pending), "linux", "2 iPhones connected — 1 needs attention"},
@@ -152,6 +166,58 @@ func TestDeviceEntries(t *testing.T) {
 	}
 }
 
+// usbmuxd gets an item of its own only when something needs fixing: its
+// state in words, the next step, and the guide; never for the normal idle
+// usbmuxd without a phone.
+func TestServiceItem(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		snap   engine.Snapshot
+		title  string // "" = no item
+		advice string
+		anchor string
+	}{
+		{"running", snap(true), "", "", ""},
+		{"idle without a phone", down(engine.MuxNotRunning, "linux"), "", "", ""},
+		{"not installed", down(engine.MuxNotInstalled, "linux"), "usbmuxd is not installed", "Install it with: sudo apt install usbmuxd", "issue-drivers"},
+		{"not running, phone on USB", down(engine.MuxNotRunning, "linux", dev("u", "", engine.StateServiceUnavailable)), "usbmuxd is not running", "Start it: sudo systemctl start usbmuxd (or unplug the iPhone and plug it in again)", "issue-drivers"},
+		{"permission denied", down(engine.MuxPermissionDenied, "linux"), "usbmuxd refuses this user (permission denied)", "then restart it: sudo systemctl restart usbmuxd", "issue-permissions"},
+		{"garbage", down(engine.MuxUnreadable, "linux"), "usbmuxd answered something trustwatch cannot read", "Restart it: sudo systemctl restart usbmuxd", "issue-drivers"},
+		{"busy (passes by itself)", down(engine.MuxBusy, "linux"), "", "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			items := build(tc.snap, false, "linux")
+			if LevelOf(tc.snap) != icons.Idle && len(tc.snap.Devices) == 0 {
+				t.Errorf("icon %v without a phone", LevelOf(tc.snap))
+			}
+			it, ok := find(items, tc.title)
+			if tc.title == "" {
+				if len(items) > 1 && items[1].Title != "---" && !items[1].Separator {
+					t.Fatalf("an item about usbmuxd where none belongs: %q", items[1].Title)
+				}
+				return
+			}
+			if !ok || items[1].Title != tc.title {
+				t.Fatalf("no %q right under the status line: %q", tc.title, labels(items))
+			}
+			var text []string
+			var how Item
+			for _, c := range it.Children {
+				text = append(text, c.Title)
+				if c.Title == LabelShowMeHow {
+					how = c
+				}
+			}
+			if !strings.Contains(strings.Join(text, " "), tc.advice) {
+				t.Errorf("advice %q not in %q", tc.advice, text)
+			}
+			if how.Action != (Action{Op: OpShowGuide, Anchor: tc.anchor}) {
+				t.Errorf("Show me how… %+v, want the guide at %s", how.Action, tc.anchor)
+			}
+		})
+	}
+}
+
 func TestMenuTail(t *testing.T) {
 	for _, tc := range []struct {
 		goos, quit string
@@ -159,7 +225,7 @@ func TestMenuTail(t *testing.T) {
 		items := build(snap(true, dev("k", "", engine.StateUntrusted)), true, tc.goos)
 		got := labels(items)
 		tail := got[len(got)-6:]
-		if !reflect.DeepEqual(tail, []string{"---", LabelOpenGuide, LabelOpenAtLog, LabelAbout, "---", tc.quit}) {
+		if !reflect.DeepEqual(tail, []string{LabelOpenGuide, LabelCopyReport, LabelOpenAtLog, LabelAbout, "---", tc.quit}) {
 			t.Errorf("%s: tail %q", tc.goos, tail)
 		}
 		login, _ := find(items, LabelOpenAtLog)
@@ -208,9 +274,17 @@ func TestLevelOf(t *testing.T) {
 		{"ready", snap(true, dev("a", "", engine.StateReady)), icons.OK},
 		{"probing only", snap(true, dev("a", "", engine.StateProbing)), icons.Idle},
 		{"ready + probing", snap(true, dev("a", "", engine.StateReady), dev("b", "", engine.StateProbing)), icons.Idle},
-		{"locked", snap(true, dev("a", "", engine.StateLocked)), icons.Attention},
-		{"pending + ready", snap(true, dev("a", "", engine.StateReady), dev("b", "", engine.StateTrustPending)), icons.Attention},
+		{"locked", snap(true, dev("a", "", engine.StateLocked)), icons.Waiting},
+		{"locked since restart", snap(true, dev("a", "", engine.StateLockedSinceRestart)), icons.Waiting},
+		{"locked, not trusted yet", snap(true, dev("a", "", engine.StateUntrustedLocked)), icons.Waiting},
+		{"pending + ready", snap(true, dev("a", "", engine.StateReady), dev("b", "", engine.StateTrustPending)), icons.Waiting},
+		{"pending + probing", snap(true, dev("a", "", engine.StateProbing), dev("b", "", engine.StateTrustPending)), icons.Waiting},
 		{"revoked", snap(true, dev("a", "", engine.StateTrustRevoked)), icons.Attention},
+		{"untrusted", snap(true, dev("a", "", engine.StateUntrusted)), icons.Attention},
+		{"denied", snap(true, dev("a", "", engine.StateTrustDenied)), icons.Attention},
+		{"pending + revoked", snap(true, dev("a", "", engine.StateTrustPending), dev("b", "", engine.StateTrustRevoked)), icons.Attention},
+		{"locked + no data", snap(true, dev("a", "", engine.StateLocked), dev("b", "", engine.StateNoData)), icons.Problem},
+		{"re-check after pending keeps waiting", snap(true, withPrev(dev("a", "", engine.StateProbing), engine.StateTrustPending)), icons.Waiting},
 		{"no data", snap(true, dev("a", "", engine.StateNoData)), icons.Problem},
 		{"service missing", snap(false, dev("a", "", engine.StateServiceUnavailable)), icons.Problem},
 		{"unstable + pending", snap(true, dev("a", "", engine.StateUnstable), dev("b", "", engine.StateTrustPending)), icons.Problem},
@@ -306,6 +380,108 @@ func TestNamesAreSafe(t *testing.T) {
 		d.UDID = "a"
 		if got := name(d); got != tc.want {
 			t.Errorf("name(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestWithAbout(t *testing.T) {
+	items := build(snap(true), false, "linux")
+	home := filepath.Join(string(filepath.Separator), "home", "anna")
+	logFile := filepath.Join(home, ".local", "state", "trustwatch", "trustwatch.log")
+	a := About{Version: "v1.2.3", Commit: "0123456789abcdef0123", Modified: true, Built: "2026-11-30",
+		Licence: "MIT", Log: logFile, Home: home}
+	got := WithAbout(items, a, true)
+	if len(got) != len(items) {
+		t.Fatalf("WithAbout changed the menu's length: %q", labels(got))
+	}
+	if _, ok := find(items, "trustwatch v1.2.3"); ok {
+		t.Fatal("WithAbout changed its input")
+	}
+	about, _ := find(got, LabelAbout)
+	want := []string{"trustwatch v1.2.3", "Commit 0123456789ab (modified), built 2026-11-30", "Licence: MIT",
+		"Log: " + filepath.Join("~", ".local", "state", "trustwatch", "trustwatch.log"), "---", LabelOpenLogDir}
+	if !reflect.DeepEqual(labels(about.Children), want) {
+		t.Errorf("About submenu %q, want %q", labels(about.Children), want)
+	}
+	if about.Action.Op != OpNone {
+		t.Errorf("the About item itself does %v; it is a submenu now", about.Action.Op)
+	}
+	for _, c := range about.Children[:4] {
+		if !c.Disabled || c.Action.Op != OpNone {
+			t.Errorf("information line %q is clickable", c.Title)
+		}
+	}
+	if open := about.Children[5]; open.Disabled || open.Action.Op != OpOpenLogFolder {
+		t.Errorf("Open log folder: %+v", open)
+	}
+
+	for _, tc := range []struct {
+		name    string
+		a       About
+		canOpen bool
+		want    []string
+	}{
+		{"development build, cannot open", About{Log: logFile}, false,
+			[]string{"trustwatch (development build)", "Commit unknown", "Licence: not stated", "Log: " + logFile}},
+		{"journal", About{Version: "dev", Commit: "unknown", Built: "2026-01-02", Log: "journal"}, true,
+			[]string{"trustwatch dev", "Commit unknown, built 2026-01-02", "Licence: not stated", "Log: journalctl --user -u trustwatch"}},
+		{"stderr", About{Version: "dev", Log: "stderr"}, true,
+			[]string{"trustwatch dev", "Commit unknown", "Licence: not stated", "Log: printed to the terminal it was started from"}},
+		{"outside home", About{Version: "dev", Log: "/var/log/tw.log", Home: home}, true,
+			[]string{"trustwatch dev", "Commit unknown", "Licence: not stated", "Log: /var/log/tw.log", "---", LabelOpenLogDir}},
+	} {
+		about, _ := find(WithAbout(items, tc.a, tc.canOpen), LabelAbout)
+		if got := labels(about.Children); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+
+	long := About{Version: "dev", Log: "/srv/" + strings.Repeat("very-long-folder-name/", 8) + "trustwatch.log"}
+	about, _ = find(WithAbout(items, long, true), LabelAbout)
+	line := about.Children[3].Title
+	if n := len([]rune(line)); n > maxAboutLine || !strings.HasSuffix(line, "trustwatch.log") || !strings.Contains(line, "…") {
+		t.Errorf("long log path shown as %q (%d characters)", line, n)
+	}
+}
+
+// The Notifications switch sits after "Open guide…" with the mode in force
+// checked; every phone with a UDID gets "Mute this iPhone", checked when
+// muted; the menu without the switch is unchanged.
+func TestWithNotifications(t *testing.T) {
+	rev := dev("k1", "Anna's iPhone", engine.StateTrustRevoked)
+	anon := engine.Device{Key: "usb:3-7", State: engine.StateNoData}
+	s := snap(true, rev, anon)
+	base := build(s, true, "linux")
+	items := WithNotifications(base, s, notify.ModeProblems, func(u string) bool { return u == "k1" })
+	got := labels(items)
+	want := []string{"2 iPhones connected — 2 need attention", "Anna's iPhone — trust was reset", "iPhone — charging only, no data",
+		"---", "Open guide…", "Notifications: problems only", "Copy support report", "Open at login", "About trustwatch", "---", "Quit"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("menu %q\nwant %q", got, want)
+	}
+	sw := items[5]
+	if len(sw.Children) != 3 {
+		t.Fatalf("switch %+v", sw)
+	}
+	for i, l := range ModeLabels {
+		c := sw.Children[i]
+		if c.Title != l.Label || !c.Checkbox || c.Checked != (l.Mode == notify.ModeProblems) || c.Action != (Action{Op: OpNotifyMode, Mode: l.Mode}) {
+			t.Errorf("switch item %d: %+v", i, c)
+		}
+	}
+	mute, ok := find(items[1].Children, LabelMute)
+	if !ok || !mute.Checkbox || !mute.Checked || mute.Action != (Action{Op: OpMute, UDID: "k1"}) {
+		t.Errorf("mute item %+v (found %v)", mute, ok)
+	}
+	if _, ok := find(items[2].Children, LabelMute); ok {
+		t.Error("a phone without UDID offers Mute")
+	}
+	if !reflect.DeepEqual(base, build(s, true, "linux")) {
+		t.Error("WithNotifications changed the menu it was given")
+	}
+	for _, m := range []notify.Mode{notify.ModeAll, notify.ModeOff} {
+		if got := NotificationsTitle(m); got != "Notifications: "+map[notify.Mode]string{notify.ModeAll: "all", notify.ModeOff: "off"}[m] {
+			t.Errorf("title %q", got)
 		}
 	}
 }

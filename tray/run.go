@@ -5,18 +5,20 @@ package tray
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"os"
-	"os/signal"
+	"path/filepath"
 	"reflect"
+	"strings"
 	"sync"
-	"syscall"
+	"sync/atomic"
 	"time"
 
 	"fyne.io/systray"
 
 	"github.com/trustwatch/trustwatch/icons"
+	"github.com/trustwatch/trustwatch/internal/clipboard"
+	"github.com/trustwatch/trustwatch/notify"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 )
 
@@ -28,41 +30,59 @@ const minRebuild = 150 * time.Millisecond
 // startStopWait bounds how long Run waits for Start to return at exit.
 const startStopWait = 3 * time.Second
 
-// Run shows the tray and blocks until the user quits or the process gets
-// SIGINT/SIGTERM. Call it from main(): macOS needs the main thread.
-func Run(opts Options) error {
+// Run shows the tray and blocks until the user quits or ctx ends (main
+// ends it on SIGINT/SIGTERM, caught from the start so that a signal during
+// start-up still shuts down cleanly). Every goroutine it started has ended
+// (or was given up on after startStopWait) when it returns. Call it from
+// main(): macOS needs the main thread.
+func Run(ctx context.Context, opts Options) error {
 	if opts.Controller == nil {
 		return errors.New("tray: Options.Controller is nil")
 	}
-	t := newShell(opts)
-	// Signals are caught from the start, so a SIGTERM during start-up
-	// still runs the clean shutdown.
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sig)
+	t := newShell(ctx, opts)
 	if err := sessionBus(); err != nil {
 		// systray v1.12.2 panics in Quit without a session bus, and could
 		// show nothing anyway: keep watching (and notifying, where that
 		// still works) without a tray until a signal ends it.
-		t.log.Warn("no tray icon: no D-Bus session bus; trustwatch keeps watching without a tray", "err", err)
+		t.log.Warn("no tray icon and no notifications: " + err.Error() +
+			"; it keeps watching without them (in a terminal, \"trustwatch status\" and \"trustwatch watch\" show the phones)")
 		t.startWatcher()
-		<-sig
+		<-ctx.Done()
 		t.wait()
 		return nil
 	}
 	restore := quietSystrayRegisterLog()
 	defer restore()
+	var lost atomic.Bool
+	gone := busGone() // now: the connection sessionBus just made
+	t.wg.Add(1)
 	go func() {
+		defer t.wg.Done()
 		select {
-		case <-sig:
-			systray.Quit()
 		case <-t.ctx.Done():
+			if ctx.Err() != nil { // main asked (a signal); not Quit's own onExit
+				systray.Quit()
+			}
+		case <-gone:
+			// Nothing can show the icon or the menu any more, and
+			// lingering would keep the instance lock from the next login's
+			// tray: quit, with an error so a service manager restarts us
+			// where a session still exists.
+			t.log.Error("the D-Bus session bus went away; quitting")
+			lost.Store(true)
+			systray.Quit()
 		}
 	}()
 	systray.Run(t.onReady, t.onExit)
 	t.wait()
+	if lost.Load() {
+		return ErrSessionBusLost
+	}
 	return nil
 }
+
+// ErrSessionBusLost: the tray quit because its D-Bus session bus died.
+var ErrSessionBusLost = errors.New("the D-Bus session bus went away")
 
 type shell struct {
 	opts Options
@@ -73,6 +93,12 @@ type shell struct {
 	clicks chan Action
 	wg     sync.WaitGroup // Start and the shell's own goroutines
 
+	// menuCtx ends when the menu is rebuilt (or the shell stops): the
+	// click forwarders of the items it replaces end with it, as in
+	// tailscale's tray (eventCancel).
+	menuCtx    context.Context
+	menuCancel context.CancelFunc
+
 	mu      sync.Mutex
 	snap    engine.Snapshot
 	login   bool
@@ -82,14 +108,16 @@ type shell struct {
 	drawn   bool
 	stopped bool          // Start returned before Quit
 	redraw  chan struct{} // capacity 1: "something changed, re-render"
+	shown   itemProps     // what render last gave systray, for confirmItem
+	reapply bool          // confirmItem found systray's item lacking what we set
 }
 
-func newShell(opts Options) *shell {
+func newShell(parent context.Context, opts Options) *shell {
 	lg := opts.Logger
 	if lg == nil {
 		lg = slog.Default()
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(parent)
 	return &shell{
 		opts: opts, log: lg.With("part", "tray"),
 		ctx: ctx, cancel: cancel,
@@ -131,8 +159,11 @@ func (t *shell) wait() {
 	}
 }
 
+// itemTitle is the StatusNotifierItem's title.
+const itemTitle = "trustwatch"
+
 func (t *shell) onReady() {
-	systray.SetTitle("trustwatch")
+	systray.SetTitle(itemTitle)
 	// The first menu is drawn here, synchronously: the host's first
 	// GetLayout waits until onReady returns.
 	t.render()
@@ -153,11 +184,56 @@ func (t *shell) onReady() {
 			t.poke()
 		}()
 	}
-	t.wg.Add(3)
+	if t.opts.Actions != nil {
+		t.wg.Add(1)
+		go t.external()
+	}
+	t.wg.Add(5)
 	go t.receive()
 	go t.dispatch()
 	go t.renderLoop()
+	go t.confirmItem()
 	go t.checkHost()
+}
+
+// confirmItemFor bounds how long confirmItem waits for systray to publish
+// its item (it connects to the session bus first, slow on a loaded box).
+const confirmItemFor = 10 * time.Second
+
+// confirmItem reads the item back from the session bus until it shows the
+// icon, tooltip and title render gave systray, re-applying them when it does
+// not. fyne.io/systray v1.12.2 on Linux runs onReady while it is still
+// exporting the item: a SetIcon (or SetTooltip, SetTitle) that lands after
+// it took its copy of the properties but before it publishes them is lost,
+// and the tray would show a blank icon until the level next changed.
+func (t *shell) confirmItem() {
+	defer t.wg.Done()
+	deadline := time.Now().Add(confirmItemFor)
+	for time.Now().Before(deadline) {
+		t.mu.Lock()
+		want := t.shown
+		t.mu.Unlock()
+		got, err := readItem(t.ctx)
+		if errors.Is(err, errNoReadBack) {
+			return
+		}
+		if err == nil {
+			if got == want {
+				return
+			}
+			t.log.Debug("the tray item lacks what was set; re-applying", "shows", got, "set", want)
+			t.mu.Lock()
+			t.reapply = true
+			t.mu.Unlock()
+			t.poke()
+		}
+		select {
+		case <-t.ctx.Done():
+			return
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	t.log.Debug("the tray item never showed what was set", "waited", confirmItemFor)
 }
 
 func (t *shell) onExit() { t.cancel() }
@@ -165,6 +241,7 @@ func (t *shell) onExit() { t.cancel() }
 // checkHost logs, once, why there is no icon when nothing on the session
 // bus hosts StatusNotifierItems. Notifications keep working.
 func (t *shell) checkHost() {
+	defer t.wg.Done()
 	if why := trayHostMissing(); why != "" {
 		t.log.Warn("no tray icon: " + why + "; notifications still work")
 	}
@@ -188,6 +265,27 @@ func (t *shell) receive() {
 			t.snap = s
 			t.mu.Unlock()
 			t.poke()
+		}
+	}
+}
+
+// external forwards clicks from elsewhere (a notification's button) to
+// the dispatcher, so they take the menu's path.
+func (t *shell) external() {
+	defer t.wg.Done()
+	for {
+		select {
+		case <-t.ctx.Done():
+			return
+		case a, ok := <-t.opts.Actions:
+			if !ok {
+				return
+			}
+			select {
+			case t.clicks <- a:
+			default:
+				t.log.Warn("click dropped: too many pending", "op", a.Op.String())
+			}
 		}
 	}
 }
@@ -220,7 +318,8 @@ func (t *shell) renderLoop() {
 // snapshot, touching systray only for what changed.
 func (t *shell) render() {
 	t.mu.Lock()
-	snap, login, stopped := t.snap, t.login, t.stopped
+	snap, login, stopped, reapply := t.snap, t.login, t.stopped, t.reapply
+	t.reapply = false
 	t.mu.Unlock()
 
 	items := Build(snap, login)
@@ -230,7 +329,17 @@ func (t *shell) render() {
 	if t.opts.LoginItem == nil {
 		items = WithoutLogin(items)
 	}
-	if lv := LevelOf(snap); lv != t.level {
+	if t.opts.Report == nil {
+		items = without(items, OpCopyReport)
+	}
+	items = WithAbout(items, t.opts.About, t.opts.OpenFolder != nil)
+	if n := t.opts.Notifications; n != nil {
+		items = WithNotifications(items, snap, n.Mode(), n.Muted)
+	}
+	if reapply {
+		systray.SetTitle(itemTitle)
+	}
+	if lv := LevelOf(snap); lv != t.level || reapply {
 		t.log.Debug("tray icon", "level", lv.String(), "status", items[0].Title)
 		setIcon(lv)
 		t.level = lv
@@ -239,16 +348,22 @@ func (t *shell) render() {
 	if stopped {
 		tip = "trustwatch: " + StoppedLine
 	}
-	if tip != t.tooltip {
+	if tip != t.tooltip || reapply {
 		systray.SetTooltip(tip)
 		t.tooltip = tip
 	}
+	t.mu.Lock()
+	t.shown = itemProps{Icon: t.level, Tooltip: tip, Title: itemTitle}
+	t.mu.Unlock()
 	if t.drawn && reflect.DeepEqual(items, t.items) {
 		return
 	}
 	// Rebuild from scratch, as tailscale's tray does: systray items cannot
-	// be reordered, and ResetMenu closes every old ClickedCh, which ends
-	// their forwarders.
+	// be reordered. The old items' forwarders end with their menuCtx.
+	if t.menuCancel != nil {
+		t.menuCancel()
+	}
+	t.menuCtx, t.menuCancel = context.WithCancel(t.ctx)
 	if t.drawn {
 		systray.ResetMenu()
 	}
@@ -285,18 +400,31 @@ func (t *shell) add(parent *systray.MenuItem, it Item) {
 		t.add(mi, c)
 	}
 	if it.Action.Op != OpNone {
-		go forward(mi.ClickedCh, it.Action, t.clicks, t.log)
+		t.wg.Add(1)
+		go func(ctx context.Context) {
+			defer t.wg.Done()
+			forward(ctx, mi.ClickedCh, it.Action, t.clicks, t.log)
+		}(t.menuCtx)
 	}
 }
 
 // forward is the always-running receiver for one item (systray drops a
-// click when nobody receives). It ends when ResetMenu closes the channel.
-func forward(ch <-chan struct{}, a Action, out chan<- Action, lg *slog.Logger) {
-	for range ch {
+// click when nobody receives). It ends with the menu it belongs to (ctx),
+// or when systray closes the channel.
+func forward(ctx context.Context, ch <-chan struct{}, a Action, out chan<- Action, lg *slog.Logger) {
+	for {
 		select {
-		case out <- a:
-		default:
-			lg.Warn("click dropped: too many pending", "op", a.Op.String())
+		case <-ctx.Done():
+			return
+		case _, ok := <-ch:
+			if !ok {
+				return
+			}
+			select {
+			case out <- a:
+			default:
+				lg.Warn("click dropped: too many pending", "op", a.Op.String())
+			}
 		}
 	}
 }
@@ -328,11 +456,20 @@ func (t *shell) do(a Action) {
 		}
 		// decide on the state now, not the one the menu was drawn from
 		f := FixAction(d.State)
+		n := t.opts.Notifications
 		if f.CallFixTrust {
+			if n != nil {
+				// before the Pair, so its outcome is the answer
+				n.FixTrustClicked(a.Key)
+			}
 			t.opts.Controller.FixTrust(a.Key)
 		}
 		if f.Title != "" {
-			t.tell(f.Title, f.Body, f.Anchor)
+			if n != nil {
+				n.Answer(a.Key, notify.Feedback{Title: f.Title, Body: f.Body, Anchor: f.Anchor, Level: icons.StateLevel(d.State)})
+			} else {
+				t.tell(f.Title, f.Body, f.Anchor)
+			}
 		}
 		if f.OpenGuide != "" {
 			t.openGuide(f.OpenGuide)
@@ -346,19 +483,78 @@ func (t *shell) do(a Action) {
 		if !ok {
 			return
 		}
+		if n := t.opts.Notifications; n != nil {
+			// before the unpair: the "not trusted" that follows is the
+			// user's own doing, not news
+			n.Forgot(a.Key)
+			t.opts.Controller.Forget(a.Key)
+			return
+		}
 		t.opts.Controller.Forget(a.Key)
-		t.tell("Pairing forgotten", d.DisplayName()+" will ask to trust this computer the next time it is plugged in.", "step-3")
+		title, body := notify.ForgottenFeedback.Title, strings.ReplaceAll(notify.ForgottenFeedback.Body, notify.NamePlaceholder, d.DisplayName())
+		t.tell(title, body, notify.ForgottenFeedback.Anchor)
+	case OpNotifyMode:
+		if n := t.opts.Notifications; n != nil {
+			if err := n.SetMode(a.Mode); err != nil {
+				t.log.Warn("cannot save the Notifications switch", "err", err)
+			}
+			t.poke()
+		}
+	case OpMute:
+		if n := t.opts.Notifications; n != nil {
+			if err := n.SetMuted(a.UDID, !n.Muted(a.UDID)); err != nil {
+				t.log.Warn("cannot save Mute this iPhone", "err", err)
+			}
+			t.poke()
+		}
 	case OpToggleLogin:
 		t.toggleLogin()
-	case OpAbout:
-		v := t.opts.Version
-		if v == "" {
-			v = "(development build)"
-		}
-		t.tell("trustwatch "+v, "Watches iPhone connections and tells you why one cannot sync, and what to do about it.", "")
+	case OpOpenLogFolder:
+		t.openLogFolder()
+	case OpCopyReport:
+		t.copyReport()
 	case OpQuit:
 		systray.Quit()
 	}
+}
+
+// copyReport puts the support report on the clipboard, or where there is
+// none into a file in the home folder, and says which in a notification.
+// It runs off the dispatcher: gathering the report takes a moment.
+func (t *shell) copyReport() {
+	if t.opts.Report == nil {
+		return
+	}
+	t.wg.Add(1)
+	go func() {
+		defer t.wg.Done()
+		text := t.opts.Report(t.ctx)
+		how, err := clipboard.Copy(t.ctx, text)
+		if err == nil {
+			t.log.Info("support report copied", "tool", how, "bytes", len(text))
+			t.tell("Support report copied", "Paste it into a message to whoever helps you. It holds no keys or pairing records.", "")
+			return
+		}
+		t.log.Info("no clipboard; saving the support report to a file", "err", err)
+		path, ferr := saveReport(text, time.Now())
+		if ferr != nil {
+			t.log.Warn("cannot save the support report", "err", ferr)
+			t.tell("Could not save the support report", "Run \"trustwatch report\" in a terminal to see it. ("+ferr.Error()+")", "")
+			return
+		}
+		t.tell("Support report saved", "There is no clipboard here, so it was saved as "+path+". Attach that file to a message to whoever helps you.", "")
+	}()
+}
+
+// saveReport writes the report into the home folder (where people find
+// it), or the temporary folder when there is no home.
+func saveReport(text string, now time.Time) (string, error) {
+	dir, err := os.UserHomeDir()
+	if err != nil || dir == "" {
+		dir = os.TempDir()
+	}
+	path := filepath.Join(dir, "trustwatch-report-"+now.Format("20060102-150405")+".txt")
+	return path, os.WriteFile(path, []byte(text), 0o600)
 }
 
 func (t *shell) toggleLogin() {
@@ -397,6 +593,21 @@ func (t *shell) tell(title, body, anchor string) {
 	}()
 }
 
+func (t *shell) openLogFolder() {
+	dir := filepath.Dir(t.opts.About.Log)
+	if t.opts.OpenFolder == nil || !filepath.IsAbs(t.opts.About.Log) {
+		return
+	}
+	t.wg.Add(1)
+	go func() {
+		defer t.wg.Done()
+		if err := t.opts.OpenFolder(dir); err != nil {
+			t.log.Warn("cannot open the log folder", "dir", dir, "err", err)
+			t.tell("Could not open the log folder", "The log is "+t.opts.About.Log+".", "")
+		}
+	}()
+}
+
 func (t *shell) openGuide(anchor string) {
 	if t.opts.OpenGuide == nil {
 		return
@@ -406,7 +617,8 @@ func (t *shell) openGuide(anchor string) {
 		defer t.wg.Done()
 		if err := t.opts.OpenGuide(anchor); err != nil {
 			t.log.Warn("cannot open the guide", "anchor", anchor, "err", err)
-			t.tell("Could not open the guide", fmt.Sprintf("Run \"trustwatch guide %s --print\" to read it in a terminal.", anchor), "")
+			title, body := notify.GuideUnavailable(anchor)
+			t.tell(title, body, "")
 		}
 	}()
 }

@@ -2,10 +2,13 @@
 
 package tray
 
-import "errors"
+import (
+	"context"
+	"errors"
+)
 
 // Run cannot show a menu-bar item without cgo: fyne.io/systray needs Cocoa.
 // This stub keeps `GOOS=darwin CGO_ENABLED=0 go vet ./...` working.
-func Run(opts Options) error {
+func Run(ctx context.Context, opts Options) error {
 	return errors.New("tray: this macOS build has no menu-bar support (built with CGO_ENABLED=0); rebuild with cgo on a Mac")
 }

@@ -11,12 +11,12 @@ import (
 	"time"
 
 	"github.com/trustwatch/trustwatch/watcher/engine"
+	"github.com/trustwatch/trustwatch/watcher/ledger"
 	"github.com/trustwatch/trustwatch/watcher/lockdown"
 	"github.com/trustwatch/trustwatch/watcher/usbmux"
 )
 
 const (
-	lockdownPort = 62078
 	// trustPoll is how often ReadPairRecord is polled while waiting for the
 	// Trust tap (usbmuxd only, shows nothing on the phone): at most 1 Hz.
 	trustPoll = time.Second
@@ -52,6 +52,8 @@ var hostIdentity = sync.OnceValues(lockdown.NewHostIdentity)
 type executor struct {
 	addr   usbmux.Address
 	budget time.Duration
+	ledger *ledger.Ledger // nil: no cross-process record
+	scope  func(context.Context) string
 	follow bool // may write pair records (watch, tray)
 	post   func(context.Context, engine.Event)
 
@@ -85,7 +87,7 @@ type lockFollower struct {
 
 func newExecutor(cfg Config, post func(context.Context, engine.Event)) *executor {
 	return &executor{
-		addr: cfg.Address, budget: cfg.ProbeBudget, follow: cfg.Engine.CompletePairing, post: post,
+		addr: cfg.Address, budget: cfg.ProbeBudget, follow: cfg.Engine.CompletePairing, post: post, ledger: cfg.Ledger,
 		running: map[string]context.CancelFunc{}, pending: map[string]*lockdown.PairRecord{},
 		observers: map[string]*lockdown.NotificationStream{},
 		gated:     map[string]bool{},
@@ -186,7 +188,7 @@ func (x *executor) do(ctx context.Context, c engine.Command) engine.Event {
 
 // lockdown opens a lockdown connection through usbmuxd.
 func (x *executor) lockdown(ctx context.Context, t engine.Target) (*lockdown.Conn, error) {
-	conn, err := usbmux.Connect(ctx, x.addr, t.DeviceID, lockdownPort)
+	conn, err := usbmux.Connect(ctx, x.addr, t.DeviceID, lockdown.Port)
 	if err != nil {
 		return nil, err
 	}
@@ -231,6 +233,13 @@ func (x *executor) probe(ctx context.Context, t engine.Target, policy engine.Pai
 		if policy == engine.PairNever {
 			r.State = engine.StateUntrusted
 			return r
+		}
+		if x.ledger != nil {
+			plug := ledger.Plug{Address: x.scope(ctx), UDID: t.UDID, DeviceID: t.DeviceID}
+			if mine, _, err := x.ledger.Claim(plug); err == nil && !mine {
+				return fromLedger(x.ledger.Wait(ctx, plug), r)
+			}
+			defer func() { _ = x.ledger.Record(plug, r.State) }()
 		}
 		x.pair(ctx, t, ld, &r)
 		return r
@@ -281,10 +290,15 @@ func (x *executor) lockOnly(ctx context.Context, t engine.Target) (r engine.Prob
 // session starts a lockdown session with the host record and reads the lock state.
 func (x *executor) session(ctx context.Context, ld *lockdown.Conn, rec *lockdown.PairRecord, r *engine.ProbeResult) {
 	id, err := ld.StartSession(ctx, rec)
+	r.Lockdown = lockdownName(err)
 	switch {
 	case err == nil:
 	case errors.Is(err, lockdown.ErrInvalidHostID):
 		r.State, r.Detail = engine.StateTrustRevoked, "the iPhone does not know this computer's pairing (InvalidHostID)"
+		return
+	case errors.Is(err, lockdown.ErrBadPairRecord):
+		// Our side is broken, not the phone's trust: say so.
+		r.State, r.Detail = engine.StateTrustRevoked, "this computer's stored pair record is broken (its host key or certificate cannot be read); Fix trust replaces it"
 		return
 	case errors.Is(err, lockdown.ErrTLS):
 		r.State, r.Detail = engine.StateTrustRevoked, "the iPhone rejected this computer's pair record (TLS handshake failed)"
@@ -326,6 +340,7 @@ func (x *executor) pair(ctx context.Context, t engine.Target, ld *lockdown.Conn,
 		}
 	}()
 	escrow, err := ld.Pair(ctx, rec)
+	r.Lockdown = lockdownName(err)
 	switch {
 	case err == nil:
 		// Accepted without a dialog (the phone already trusted this host).
@@ -426,6 +441,27 @@ func (x *executor) sendPair(ctx context.Context, t engine.Target, clearStale boo
 	defer ld.Close()
 	var r engine.ProbeResult
 	x.pair(ctx, t, ld, &r)
+	if x.ledger != nil {
+		// Asked for (Fix trust) or ours to send (unlock): recorded, so no
+		// other process sends the automatic one for this plug.
+		plug := ledger.Plug{Address: x.scope(ctx), UDID: t.UDID, DeviceID: t.DeviceID}
+		_, _, _ = x.ledger.Claim(plug)
+		_ = x.ledger.Record(plug, r.State)
+	}
+	return r
+}
+
+// fromLedger reports a plug whose one Pair another process sent: what that
+// Pair found, without asking the phone again.
+func fromLedger(e ledger.Entry, r engine.ProbeResult) engine.ProbeResult {
+	switch e.State {
+	case engine.StateTrustPending, engine.StateUntrustedLocked, engine.StateTrustDenied:
+		r.State = e.State
+		r.Detail = fmt.Sprintf("as found at %s by the one Pair request trustwatch sends per plug (process %d)", e.At.Local().Format("15:04:05"), e.PID)
+	default:
+		r.State = engine.StateUntrusted
+		r.Detail = fmt.Sprintf("trustwatch already sent this plug's one Pair request (process %d); not asking again", e.PID)
+	}
 	return r
 }
 
@@ -645,7 +681,7 @@ func (x *executor) awaitUnlock(ctx context.Context, t engine.Target, every time.
 func (x *executor) pollUnlock(ctx context.Context, t engine.Target, poll **lockdown.ServicePoll, deadline time.Time) (unlocked, keep bool) {
 	if *poll == nil {
 		cctx, cancel := context.WithDeadline(ctx, deadline)
-		c, err := usbmux.Connect(cctx, x.addr, t.DeviceID, lockdownPort)
+		c, err := usbmux.Connect(cctx, x.addr, t.DeviceID, lockdown.Port)
 		cancel()
 		if err != nil {
 			return false, false
@@ -831,6 +867,16 @@ func failed(err error, doing string) engine.ProbeResult {
 }
 
 func failedInto(r engine.ProbeResult, err error, doing string) engine.ProbeResult {
-	r.State, r.Detail = engine.StateError, doing+": "+err.Error()
+	r.State, r.Detail, r.Lockdown = engine.StateError, doing+": "+err.Error(), lockdownName(err)
 	return r
+}
+
+// lockdownName is the lockdownd error name in err ("" when err is not a
+// lockdownd Error reply).
+func lockdownName(err error) string {
+	var le *lockdown.Error
+	if errors.As(err, &le) {
+		return le.Code
+	}
+	return ""
 }

@@ -77,5 +77,5 @@ func usbDevice(d usb.Device) engine.USBDevice {
 	}
 	// UDID() also names a phone in Recovery/DFU (from iBoot's CPID and ECID
 	// on A12 and later), so it is recognised as the phone it was.
-	return engine.USBDevice{Bus: d.Bus, Address: d.Address, ProductID: d.ProductID, SpeedMbps: d.SpeedMbps, Serial: d.UDID(), Kind: kind}
+	return engine.USBDevice{Bus: d.Bus, Address: d.Address, ProductID: d.ProductID, SpeedMbps: d.SpeedMbps, Serial: d.UDID(), Kind: kind, DriverProblem: d.DriverProblem()}
 }

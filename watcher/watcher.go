@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/trustwatch/trustwatch/watcher/engine"
+	"github.com/trustwatch/trustwatch/watcher/ledger"
 	"github.com/trustwatch/trustwatch/watcher/usbmux"
 )
 
@@ -27,6 +28,9 @@ type Config struct {
 	// snapshot after it, on the event loop (keep it quick: it blocks the loop).
 	OnOutput func(engine.Output, engine.Snapshot)
 	Logger   *slog.Logger
+	// Ledger, when set, is shared with every other trustwatch process so
+	// that a plug gets at most one automatic Pair whatever runs.
+	Ledger *ledger.Ledger
 	// Now is the clock (tests may inject one); default time.Now.
 	Now func() time.Time
 }
@@ -41,6 +45,8 @@ type Watcher struct {
 	cfg    Config
 	events chan engine.Event
 	exec   *executor
+	plugs  *plugScope // names the usbmuxd in the Pair ledger
+	hist   history
 	// muxKick wakes the wait for usbmuxd: an Apple device arrived on USB,
 	// and Linux's udev starts usbmuxd for it.
 	muxKick chan struct{}
@@ -67,6 +73,9 @@ func New(cfg Config) *Watcher {
 	if runtime.GOOS != "linux" {
 		cfg.Engine.LooseUSBMatch = true
 	}
+	if cfg.Engine.Mux == (engine.MuxEnv{}) {
+		cfg.Engine.Mux = DetectMuxEnv(cfg.USB != nil)
+	}
 	w := &Watcher{
 		cfg:    cfg,
 		events: make(chan engine.Event, 256),
@@ -74,7 +83,9 @@ func New(cfg Config) *Watcher {
 	}
 	w.muxKick = make(chan struct{}, 1)
 	w.snap = engine.Snapshot{Usbmux: engine.Usbmux{Address: cfg.Address.String()}, Devices: []engine.Device{}}
+	w.plugs = &plugScope{addr: cfg.Address}
 	w.exec = newExecutor(cfg, w.post)
+	w.exec.scope = w.plugs.scope
 	return w
 }
 
@@ -113,12 +124,22 @@ func (w *Watcher) Run(ctx context.Context) error {
 	return w.loop(ctx)
 }
 
+// maxBatch bounds the events handled between two snapshots.
+const maxBatch = 256
+
 // loop is the one goroutine that owns the engine.
 func (w *Watcher) loop(ctx context.Context) error {
 	eng := engine.New(w.cfg.Engine)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
+	snapshot := func(now time.Time) engine.Snapshot {
+		snap := eng.Snapshot(now)
+		if snap.Usbmux.Address == "" {
+			snap.Usbmux.Address = w.cfg.Address.String()
+		}
+		return snap
+	}
 	for {
 		var ev engine.Event
 		select {
@@ -128,30 +149,53 @@ func (w *Watcher) loop(ctx context.Context) error {
 		case <-timer.C:
 			ev = engine.Tick{}
 		}
-		if _, ok := ev.(engine.USBAdded); ok {
+		// Handle what is already queued before taking one snapshot: a
+		// burst (a long listing, Listen's report of every present device)
+		// must not cost a sorted copy of every device per event.
+		changed := false
+		now := w.cfg.Now()
+		for n := 0; ; n++ {
+			if _, ok := ev.(engine.USBAdded); ok {
+				w.kickMux()
+			}
+			out := eng.Handle(ev, now)
+			for _, c := range out.Commands {
+				w.exec.run(ctx, c)
+			}
+			if len(out.Changes) > 0 || out.MuxChanged {
+				changed = true
+				s := snapshot(now)
+				w.hist.record(out, s, now)
+				if w.cfg.OnOutput != nil {
+					w.cfg.OnOutput(out, s)
+				}
+			}
+			if n == maxBatch {
+				break
+			}
 			select {
-			case w.muxKick <- struct{}{}:
+			case ev = <-w.events:
+				now = w.cfg.Now()
+				continue
 			default:
 			}
+			break
 		}
-		now := w.cfg.Now()
-		out := eng.Handle(ev, now)
-		for _, c := range out.Commands {
-			w.exec.run(ctx, c)
-		}
-		snap := eng.Snapshot(now)
-		if snap.Usbmux.Address == "" {
-			snap.Usbmux.Address = w.cfg.Address.String()
-		}
-		if w.cfg.OnOutput != nil && (len(out.Changes) > 0 || out.MuxChanged) {
-			w.cfg.OnOutput(out, snap)
-		}
-		w.publish(snap, len(out.Changes) > 0 || out.MuxChanged || changedInfo(w.Snapshot(), snap))
+		snap := snapshot(now)
+		w.publish(snap, changed || changedInfo(w.Snapshot(), snap))
 		// Only wake when the engine has a deadline: no idle ticking.
 		timer.Stop()
 		if at, ok := eng.NextDeadline(); ok {
 			timer.Reset(max(at.Sub(w.cfg.Now()), 0))
 		}
+	}
+}
+
+// kickMux ends the wait for usbmuxd (never blocks: one pending kick is enough).
+func (w *Watcher) kickMux() {
+	select {
+	case w.muxKick <- struct{}{}:
+	default:
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/trustwatch/trustwatch/internal/sim"
+	"github.com/trustwatch/trustwatch/internal/simtest"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 	"github.com/trustwatch/trustwatch/watcher/usbmux"
 )
@@ -24,14 +25,7 @@ func newRig(t testing.TB, cfg engine.Config) *rig { return newRigBudget(t, cfg, 
 
 func newRigBudget(t testing.TB, cfg engine.Config, budget time.Duration) *rig {
 	t.Helper()
-	s, err := sim.Start(sim.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr, err := usbmux.ParseAddress(s.Address())
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, addr := simtest.StartAddr(t, sim.Options{}, usbmux.ParseAddress)
 	w := New(Config{Address: addr, Engine: cfg, ProbeBudget: budget})
 	ctx, cancel := context.WithCancel(context.Background())
 	snaps, unsub := w.Subscribe()

@@ -13,6 +13,7 @@ import (
 type Notification struct {
 	At            time.Time
 	Summary, Body string
+	Replaces      uint32 // 0: a new bubble; else the one it updates in place
 }
 
 // Notifier owns org.freedesktop.Notifications on a bus and records every
@@ -34,7 +35,7 @@ func (f notifierImpl) Notify(app string, replaces uint32, icon, summary, body st
 	actions []string, hints map[string]dbus.Variant, expire int32) (uint32, *dbus.Error) {
 	f.n.mu.Lock()
 	defer f.n.mu.Unlock()
-	f.n.calls = append(f.n.calls, Notification{At: time.Now(), Summary: summary, Body: body})
+	f.n.calls = append(f.n.calls, Notification{At: time.Now(), Summary: summary, Body: body, Replaces: replaces})
 	if replaces != 0 {
 		return replaces, nil
 	}

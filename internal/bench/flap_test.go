@@ -17,6 +17,9 @@ func TestMaxPerWindow(t *testing.T) {
 		{At: t0.Add(21 * time.Second), Summary: "iPhone …000003 keeps disconnecting"},
 		{At: t0.Add(22 * time.Second), Summary: "iPhone …000003 keeps disconnecting"},
 		{At: t0.Add(5 * time.Second), Summary: "2 iPhones need you", Body: "Flap Pending is asking…\nFlap Ready is locked"},
+		// updates in place are no new bubbles
+		{At: t0.Add(23 * time.Second), Summary: "iPhone …000003 keeps disconnecting", Replaces: 7},
+		{At: t0.Add(11 * time.Second), Summary: "Flap Ready 2 is locked", Replaces: 1},
 	}
 	n, who := maxPerWindow(calls, phones, 30*time.Second)
 	// Flap Pending: once by name at 5 s, three times by UDID at 20-22 s.

@@ -28,6 +28,13 @@ type NotifyCall struct {
 	Actions    []string // key, label, key, label…
 	Hints      map[string]dbus.Variant
 	Expire     int32
+	At         time.Time // when the server received it
+}
+
+// CloseCall is one recorded CloseNotification call.
+type CloseCall struct {
+	ID uint32
+	At time.Time
 }
 
 // ActionKeys returns the action keys of the call.
@@ -46,7 +53,7 @@ type FakeServer struct {
 
 	mu      sync.Mutex
 	calls   []NotifyCall
-	closed  []uint32
+	closed  []CloseCall
 	caps    []string
 	nextID  uint32
 	hang    chan struct{} // non-nil: Notify blocks until it is closed
@@ -76,6 +83,7 @@ func (f fakeImpl) Notify(msg dbus.Message, app string, replaces uint32, icon, su
 	if hang != nil {
 		<-hang
 	}
+	at := time.Now()
 	f.s.mu.Lock()
 	defer f.s.mu.Unlock()
 	id := replaces
@@ -85,7 +93,7 @@ func (f fakeImpl) Notify(msg dbus.Message, app string, replaces uint32, icon, su
 	}
 	f.s.calls = append(f.s.calls, NotifyCall{
 		ID: id, AppName: app, ReplacesID: replaces, AppIcon: icon, Summary: summary, Body: body,
-		Actions: actions, Hints: hints, Expire: expire,
+		Actions: actions, Hints: hints, Expire: expire, At: at,
 	})
 	close(f.s.changed)
 	f.s.changed = make(chan struct{})
@@ -94,7 +102,9 @@ func (f fakeImpl) Notify(msg dbus.Message, app string, replaces uint32, icon, su
 
 func (f fakeImpl) CloseNotification(id uint32) *dbus.Error {
 	f.s.mu.Lock()
-	f.s.closed = append(f.s.closed, id)
+	f.s.closed = append(f.s.closed, CloseCall{ID: id, At: time.Now()})
+	close(f.s.changed)
+	f.s.changed = make(chan struct{})
 	f.s.mu.Unlock()
 	// Reason 3: closed by a call to CloseNotification.
 	_ = f.s.conn.Emit(notifPath, notifIface+".NotificationClosed", id, uint32(3))
@@ -194,11 +204,39 @@ func (s *FakeServer) Calls() []NotifyCall {
 	return slices.Clone(s.calls)
 }
 
-// Closed returns the ids passed to CloseNotification.
-func (s *FakeServer) Closed() []uint32 {
+// Closed returns the CloseNotification calls so far.
+func (s *FakeServer) Closed() []CloseCall {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.closed)
+}
+
+// WaitClosed waits until at least n CloseNotification calls were recorded
+// and returns them all; it fails the test after timeout.
+func (s *FakeServer) WaitClosed(t testing.TB, n int, timeout time.Duration) []CloseCall {
+	t.Helper()
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		s.mu.Lock()
+		closed, changed := slices.Clone(s.closed), s.changed
+		s.mu.Unlock()
+		if len(closed) >= n {
+			return closed
+		}
+		select {
+		case <-changed:
+		case <-deadline.C:
+			t.Fatalf("fake notification server: %d CloseNotification calls after %v, want %d", len(closed), timeout, n)
+			return nil
+		}
+	}
+}
+
+// Expire emits NotificationClosed(id, 1 = expired), as a server does when
+// a notification times out.
+func (s *FakeServer) Expire(id uint32) error {
+	return s.conn.Emit(notifPath, notifIface+".NotificationClosed", id, uint32(1))
 }
 
 // WaitCalls waits until at least n Notify calls were recorded and returns

@@ -41,7 +41,9 @@ type Config struct {
 	ErrorRetry   time.Duration
 	ErrorRetries int
 	// MuxGrace is how long devices outlive a usbmuxd outage (a restart)
-	// before they are dropped or reported as service-unavailable.
+	// before they are dropped or reported as service-unavailable: an
+	// outage up to this long is "short", and phones listed again after it
+	// keep their state without being announced again.
 	MuxGrace time.Duration
 	// LooseUSBMatch joins a USB device with a usbmuxd device when nothing
 	// identifies them (no serial, LocationIDs in different schemes) and
@@ -49,6 +51,9 @@ type Config struct {
 	// be read without opening the device and usbmuxd's LocationID is not
 	// libusb's bus/address, so without it every phone would end as no-data.
 	LooseUSBMatch bool
+	// Mux is what the words for usbmuxd's state depend on (OS, install
+	// command, whether USB is visible): see DescribeMux.
+	Mux MuxEnv
 }
 
 func (c *Config) defaults() {
@@ -71,7 +76,9 @@ func (c *Config) defaults() {
 	def(&c.UnlockPollSlow, 4500*time.Millisecond)
 	def(&c.UnlockPatience, 2*time.Minute)
 	def(&c.ErrorRetry, 5*time.Second)
-	def(&c.MuxGrace, 3*time.Second)
+	// systemd restarts a crashed usbmuxd within a second and an upgrade
+	// takes a few; 10 s covers both without hiding a daemon that is gone.
+	def(&c.MuxGrace, 10*time.Second)
 	if c.UnstableCycles <= 0 {
 		c.UnstableCycles = 3
 	}
@@ -113,6 +120,16 @@ type Engine struct {
 	names map[string][3]string
 	epoch uint64
 	out   Output
+	// listing collects the devices of a usbmuxd listing that arrives in
+	// parts (MuxUp.More), so stale devices are settled once it is whole.
+	listing map[string]bool
+	// due is the earliest deadline, kept so that events with nothing due
+	// do not walk every device.
+	due    time.Time
+	hasDue bool
+	// noUSBOnly: while a listing is handled, no device is known from USB
+	// alone, so attaches need not look for one.
+	noUSBOnly bool
 }
 
 type dev struct {
@@ -127,10 +144,14 @@ type dev struct {
 	pairSent   bool   // a Pair reached the dialog logic during this attach
 	busy       bool   // a probe/pair/unpair command is outstanding
 	unlockPair int    // Pairs sent because the phone was unlocked, this attach
-	errors     int    // consecutive error results
-	noDataAt   time.Time
-	recheckAt  time.Time
-	stableAt   time.Time
+	// fixAsked: the user asked for a Pair (Fix trust) during this attach,
+	// so the Pair that follows an unlock is theirs too, even where probes
+	// may not pair (trustwatch fix diagnoses without Pair first).
+	fixAsked  bool
+	errors    int // consecutive error results
+	noDataAt  time.Time
+	recheckAt time.Time
+	stableAt  time.Time
 	// Following the lock by event (trusted phones, Follow mode).
 	pluggedAt    time.Time // the usbmuxd attach (untrusted unlock polling slows after a while)
 	slowAt       time.Time // when the unlock poll slows down
@@ -158,7 +179,7 @@ func (e *Engine) Handle(ev Event, now time.Time) Output {
 	case MuxDown:
 		e.muxDown(ev, now)
 	case MuxAttached:
-		e.attach(ev.Device, now)
+		e.attach(ev.Device, now, false)
 	case MuxDetached:
 		e.detach(ev.DeviceID, now)
 	case MuxPaired:
@@ -183,14 +204,38 @@ func (e *Engine) Handle(ev Event, now time.Time) Output {
 		e.forget(ev.Key, now)
 	case Tick:
 	}
-	e.timers(now)
+	ranTimers := e.hasDue && !now.Before(e.due)
+	if ranTimers {
+		e.timers(now)
+	}
+	if ranTimers || !quiet(ev, e.out) {
+		e.due, e.hasDue = e.nextDeadline()
+	}
 	out := e.out
 	e.out = Output{}
 	return out
 }
 
+// quiet reports an event that changed nothing: a device usbmuxd reports
+// again (Listen's report of every present device after a listing), a
+// detach or Paired about nobody, a Tick with nothing due. Only these skip
+// the walk over every device for the next deadline, so a burst of them
+// costs O(1) each.
+func quiet(ev Event, out Output) bool {
+	if len(out.Commands) > 0 || len(out.Changes) > 0 || out.MuxChanged {
+		return false
+	}
+	switch ev.(type) {
+	case MuxAttached, MuxDetached, MuxPaired, Tick:
+		return true
+	}
+	return false
+}
+
 // NextDeadline is when the engine next needs a Tick (ok false: never).
-func (e *Engine) NextDeadline() (t time.Time, ok bool) {
+func (e *Engine) NextDeadline() (t time.Time, ok bool) { return e.due, e.hasDue }
+
+func (e *Engine) nextDeadline() (t time.Time, ok bool) {
 	consider := func(c time.Time) {
 		if !c.IsZero() && (!ok || c.Before(t)) {
 			t, ok = c, true
@@ -213,6 +258,12 @@ func (e *Engine) Snapshot(now time.Time) Snapshot {
 	s := Snapshot{Time: now, Usbmux: e.mux, Devices: make([]Device, 0, len(e.devs))}
 	for _, d := range e.devs {
 		s.Devices = append(s.Devices, d.snapshot())
+	}
+	if e.muxKnown {
+		s.Usbmux.Text = e.muxText()
+		if !e.mux.Reachable {
+			s.Usbmux.Advice = s.Usbmux.Text.Line()
+		}
 	}
 	sort.Slice(s.Devices, func(i, j int) bool { return s.Devices[i].Key < s.Devices[j].Key })
 	return s
@@ -238,15 +289,40 @@ func (e *Engine) setMux(m Usbmux) {
 func (e *Engine) muxUp(ev MuxUp, now time.Time) {
 	e.muxKnown = true
 	e.setMux(Usbmux{Address: ev.Address, Reachable: true, State: MuxRunning})
-	listed := map[string]bool{}
+	if e.listing == nil {
+		e.listing = map[string]bool{}
+	}
+	listed := e.listing
+	// Most listings have no USB-only device to join: look once, not once
+	// per listed device (attaching never creates one).
+	e.noUSBOnly = true
+	for _, d := range e.devs {
+		if d.usb != nil && !d.onMux {
+			e.noUSBOnly = false
+			break
+		}
+	}
+	defer func() { e.noUSBOnly = false }()
 	for _, md := range ev.Devices {
 		listed[NormalizeUDID(md.UDID)] = true
-		e.attach(md, now)
+		// A listing after a (re)connect is not a replug: it never counts
+		// towards flapping.
+		e.attach(md, now, true)
 	}
+	if ev.More {
+		return
+	}
+	e.listing = nil
 	// Devices from before the outage that usbmuxd no longer lists are gone.
 	for _, d := range e.sorted() {
 		if d.stale && !listed[d.Key] {
 			e.muxGone(d, now)
+		}
+		// A phone that waited for the service gets the usual window for
+		// its data link, as if it had just been plugged in.
+		if !d.onMux && !d.stale && d.usb != nil && d.usb.Kind == USBMobile && d.usb.DriverProblem == "" && d.State == StateServiceUnavailable {
+			e.setState(d, StateProbing, "", now)
+			d.noDataAt = now.Add(e.cfg.NoDataWindow)
 		}
 	}
 }
@@ -255,6 +331,9 @@ func (e *Engine) muxDown(ev MuxDown, now time.Time) {
 	e.muxKnown = true
 	e.setMux(Usbmux{Address: ev.Address, Reachable: false, Error: ev.Err, State: ev.State})
 	for _, d := range e.sorted() {
+		if d.State == StateServiceUnavailable {
+			d.Summary = e.summaryFor(d, StateServiceUnavailable) // why it is unavailable may have changed
+		}
 		if d.onMux {
 			// Keep the device through a usbmuxd restart; if it comes back
 			// listed, it is re-checked silently and nobody is told twice.
@@ -283,7 +362,9 @@ func (e *Engine) muxGone(d *dev, now time.Time) {
 	}
 }
 
-func (e *Engine) attach(md MuxDevice, now time.Time) {
+// attach handles a usbmuxd device; relisted marks one from a listing after
+// a (re)connect rather than a Listen event.
+func (e *Engine) attach(md MuxDevice, now time.Time, relisted bool) {
 	key := NormalizeUDID(md.UDID)
 	if key == "" {
 		key = fmt.Sprintf("mux:%d", md.DeviceID)
@@ -313,9 +394,9 @@ func (e *Engine) attach(md MuxDevice, now time.Time) {
 		e.probe(d, now, true)
 		return
 	}
-	d.pairSent, d.ourPair, d.errors, d.unlockPair = false, false, 0, 0
+	d.pairSent, d.ourPair, d.errors, d.unlockPair, d.fixAsked = false, false, 0, 0, false
 	d.pluggedAt, d.relays = now, false
-	if e.flapping(key, now) {
+	if !relisted && e.flapping(key, now) {
 		e.unstable(d, now)
 		return
 	}
@@ -350,7 +431,8 @@ func (e *Engine) paired(d *dev, now time.Time) {
 // --- USB -------------------------------------------------------------------
 
 func (e *Engine) usbAdded(u USBDevice, now time.Time) {
-	if e.byUSB(u) != nil {
+	if d := e.byUSB(u); d != nil {
+		e.usbRefreshed(d, u, now)
 		return
 	}
 	if u.Kind != USBMobile {
@@ -386,12 +468,38 @@ func (e *Engine) usbAdded(u USBDevice, now time.Time) {
 		e.unstable(d, now)
 		return
 	}
+	if u.DriverProblem != "" {
+		// usbmuxd can never see it: say so now, not as no-data in 5 s.
+		e.setState(d, StateServiceUnavailable, "", now)
+		return
+	}
 	if e.muxKnown && !e.mux.Reachable {
 		e.setState(d, StateServiceUnavailable, "", now)
 		return
 	}
 	e.setState(d, StateProbing, "", now)
 	d.noDataAt = now.Add(e.cfg.NoDataWindow)
+}
+
+// usbRefreshed takes new USB facts about a device already known: on Windows
+// its driver problem can appear or go away while it stays plugged in.
+func (e *Engine) usbRefreshed(d *dev, u USBDevice, now time.Time) {
+	old := d.usb.DriverProblem
+	*d.usb = u
+	if old == u.DriverProblem || d.onMux || d.stale || u.Kind != USBMobile {
+		return
+	}
+	switch {
+	case u.DriverProblem != "":
+		d.noDataAt = time.Time{}
+		e.setState(d, StateServiceUnavailable, "", now)
+	case e.muxKnown && !e.mux.Reachable:
+		e.setState(d, StateServiceUnavailable, "", now)
+	default:
+		// The driver is there now: give usbmuxd the usual time to attach.
+		e.setState(d, StateProbing, "", now)
+		d.noDataAt = now.Add(e.cfg.NoDataWindow)
+	}
 }
 
 func (e *Engine) usbRemoved(u USBDevice, now time.Time) {
@@ -410,19 +518,29 @@ func (e *Engine) usbRemoved(u USBDevice, now time.Time) {
 // usbOnlyFor finds the USB-only entry that a usbmuxd attach belongs to, so
 // the device keeps one identity from plug to diagnosis.
 func (e *Engine) usbOnlyFor(md MuxDevice) *dev {
-	var loose []*dev
-	for _, d := range e.sorted() {
+	if e.noUSBOnly {
+		return nil
+	}
+	// One pass over the map, no sort: this runs for every attach, and a
+	// listing of N devices must not cost N sorts. Ties go to the lowest key.
+	var match, loose *dev
+	looseN := 0
+	for _, d := range e.devs {
 		if !d.onMux && !d.stale && d.usb != nil && d.usb.Kind == USBMobile {
-			if muxMatchesUSB(md, *d.usb) {
-				return d
+			if muxMatchesUSB(md, *d.usb) && (match == nil || d.Key < match.Key) {
+				match = d
 			}
 			if d.usb.Serial == "" {
-				loose = append(loose, d)
+				loose = d
+				looseN++
 			}
 		}
 	}
-	if e.cfg.LooseUSBMatch && len(loose) == 1 {
-		return loose[0]
+	if match != nil {
+		return match
+	}
+	if e.cfg.LooseUSBMatch && looseN == 1 {
+		return loose
 	}
 	return nil
 }
@@ -461,21 +579,28 @@ func (e *Engine) onlyMuxWithoutUSB() *dev {
 
 // takeUSBOnly moves the USB facts of a separate USB-only entry into d.
 func (e *Engine) takeUSBOnly(md MuxDevice, d *dev) *USBDevice {
-	for _, o := range e.sorted() {
-		if o != d && !o.onMux && o.usb != nil && o.usb.Kind == USBMobile && muxMatchesUSB(md, *o.usb) {
-			u := o.usb
-			e.remove(o)
-			return u
+	if e.noUSBOnly {
+		return nil
+	}
+	var found *dev
+	for _, o := range e.devs {
+		if o != d && !o.onMux && o.usb != nil && o.usb.Kind == USBMobile && muxMatchesUSB(md, *o.usb) && (found == nil || o.Key < found.Key) {
+			found = o
 		}
 	}
-	return nil
+	if found == nil {
+		return nil
+	}
+	u := found.usb
+	e.remove(found)
+	return u
 }
 
 func muxMatchesUSB(md MuxDevice, u USBDevice) bool {
 	if u.Serial != "" && NormalizeUDID(u.Serial) == NormalizeUDID(md.UDID) {
 		return true
 	}
-	return md.LocationID != 0 && md.LocationID == u.LocationID()
+	return md.LocationID != 0 && u.Bus != 0 && md.LocationID == u.LocationID()
 }
 
 func matchesUSB(d *dev, u USBDevice) bool {
@@ -511,6 +636,8 @@ func (e *Engine) probeDone(ev ProbeDone, now time.Time) {
 		return // about a previous plug, or a device that left
 	}
 	r := ev.Result
+	r.Name, r.ProductType, r.IOSVersion = Clip(r.Name, maxNameLen), Clip(r.ProductType, maxNameLen), Clip(r.IOSVersion, maxNameLen)
+	r.Detail = Clip(r.Detail, maxDetailLen)
 	d.busy = false
 	for _, f := range []struct {
 		dst *string
@@ -528,7 +655,7 @@ func (e *Engine) probeDone(ev ProbeDone, now time.Time) {
 	} else {
 		d.errors = 0
 	}
-	e.setState(d, r.State, r.Detail, now)
+	e.setStateWhy(d, r.State, r.Detail, r.Lockdown, now)
 	if !e.cfg.Follow {
 		return
 	}
@@ -625,7 +752,7 @@ func (e *Engine) unlocked(ev Unlocked, now time.Time) {
 	if d == nil || ev.Epoch != d.epoch || !d.onMux || d.State != StateUntrustedLocked {
 		return
 	}
-	if !e.cfg.AllowPair || d.unlockPair >= maxUnlockPairs {
+	if (!e.cfg.AllowPair && !d.fixAsked) || d.unlockPair >= maxUnlockPairs {
 		e.probe(d, now, false)
 		return
 	}
@@ -642,8 +769,10 @@ func (e *Engine) fixTrust(key string, now time.Time) {
 	}
 	switch d.State {
 	case StateUntrusted:
+		d.fixAsked = true
 		e.sendPair(d, false, now)
 	case StateTrustRevoked:
+		d.fixAsked = true
 		e.sendPair(d, true, now)
 	}
 }
@@ -778,8 +907,13 @@ func (e *Engine) bump(d *dev) {
 }
 
 func (e *Engine) setState(d *dev, s State, detail string, now time.Time) {
-	d.Detail = detail
-	d.Summary = s.Summary()
+	e.setStateWhy(d, s, detail, "", now)
+}
+
+// setStateWhy is setState with the lockdownd error name behind the state.
+func (e *Engine) setStateWhy(d *dev, s State, detail, lockdown string, now time.Time) {
+	d.Detail, d.Lockdown = detail, lockdown
+	d.Summary = e.summaryFor(d, s)
 	d.Guide = s.Anchor()
 	if d.State == s {
 		return
@@ -798,6 +932,32 @@ func (e *Engine) remove(d *dev) {
 }
 
 func (e *Engine) cmd(c Command) { e.out.Commands = append(e.out.Commands, c) }
+
+// summary is s's advice; for service-unavailable it says why the service
+// cannot be reached and what to do about it.
+func (e *Engine) summary(s State) string {
+	if s == StateServiceUnavailable {
+		if t := DescribeMux(e.mux, e.cfg.Mux, true); t.Device != "" {
+			return t.Device
+		}
+	}
+	return s.Summary()
+}
+
+// summaryFor is summary for one device: a phone that Windows keeps from
+// the Apple service (no driver, problem code 28…) says that instead.
+func (e *Engine) summaryFor(d *dev, s State) string {
+	if s == StateServiceUnavailable && d.usb != nil && d.usb.DriverProblem != "" {
+		return d.usb.DriverProblem
+	}
+	return e.summary(s)
+}
+
+// muxText describes usbmuxd's state for the phones plugged in now: any
+// device known while usbmuxd is away is on USB (or was until a moment ago).
+func (e *Engine) muxText() MuxText {
+	return DescribeMux(e.mux, e.cfg.Mux, len(e.devs) > 0)
+}
 
 func (d *dev) target() Target {
 	return Target{Key: d.Key, Epoch: d.epoch, DeviceID: d.DeviceID, UDID: d.UDID}

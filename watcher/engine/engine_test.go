@@ -568,7 +568,10 @@ func TestUsbmuxdGoneForGood(t *testing.T) {
 	h.do(MuxAttached{phone})
 	h.result(key, ProbeResult{State: StateReady})
 	h.do(MuxDown{Err: "gone"})
-	if out := h.after(3 * time.Second); changes(out) != "removed" {
+	if out := h.after(h.e.Config().MuxGrace - time.Millisecond); changes(out) != "" {
+		t.Fatalf("within the grace: %q", changes(out))
+	}
+	if out := h.after(time.Millisecond); changes(out) != "removed" {
 		t.Fatalf("after the grace: %q", changes(out))
 	}
 	// And a device that usbmuxd no longer lists after a restart.
@@ -779,5 +782,205 @@ func TestStateTable(t *testing.T) {
 	}
 	if NormalizeUDID(udid) != "00008030001A2B3C4D5E6F70" || HyphenateUDID("00008030001a2b3c4d5e6f70") != udid {
 		t.Fatal("UDID forms")
+	}
+}
+
+// Windows: the USB serial (from the device instance ID) is the UDID, a
+// devnode problem says why the Apple service cannot have the phone, and
+// there are no bus numbers to match LocationIDs with.
+func TestWindowsUSB(t *testing.T) {
+	const noDriver = "The iPhone is on USB, but Windows has no driver for it (Device Manager problem code 28). Install Apple Devices."
+	winPhone := USBDevice{Address: 0x4A2, ProductID: 0x12a8, Serial: NormalizeUDID(udid), Kind: USBMobile, DriverProblem: noDriver}
+	t.Run("no driver is said at once, and clears when the driver comes", func(t *testing.T) {
+		h := newHarness(t, watchCfg)
+		h.do(MuxUp{})
+		if out := h.do(USBAdded{winPhone}); changes(out) != ">service-unavailable" {
+			t.Fatalf("%q", changes(out))
+		}
+		d, _ := h.e.Snapshot(h.now).Device(key)
+		if d.Summary != noDriver || d.Guide != "issue-drivers" {
+			t.Fatalf("%+v", d)
+		}
+		if out := h.after(time.Minute); changes(out) != "" {
+			t.Fatalf("became %q while the driver is missing", changes(out))
+		}
+		// The Apple service going and coming back changes nothing: the
+		// driver is still missing.
+		h.do(MuxDown{Err: "refused", State: MuxNotRunning})
+		h.do(MuxUp{})
+		if out := h.after(time.Minute); changes(out) != "" {
+			t.Fatalf("after a service restart: %q", changes(out))
+		}
+		if d, _ := h.e.Snapshot(h.now).Device(key); d.State != StateServiceUnavailable || d.Summary != noDriver {
+			t.Fatalf("after a service restart: %+v", d)
+		}
+		fixed := winPhone
+		fixed.DriverProblem = ""
+		if out := h.do(USBAdded{fixed}); changes(out) != "service-unavailable>probing" {
+			t.Fatalf("driver installed: %q", changes(out))
+		}
+		if out := h.do(MuxAttached{phone}); changes(out) != "" || cmds(out) != "Probe(once)" {
+			t.Fatalf("attach: %q %q", changes(out), cmds(out))
+		}
+		s := h.e.Snapshot(h.now)
+		if len(s.Devices) != 1 || s.Devices[0].USB == nil || s.Devices[0].USB.Address != 0x4A2 {
+			t.Fatalf("not matched by serial: %+v", s.Devices)
+		}
+		if out := h.do(USBAdded{fixed}); changes(out) != "" || cmds(out) != "" {
+			t.Fatalf("the same facts again changed something: %q %q", changes(out), cmds(out))
+		}
+	})
+	t.Run("a problem that appears while usbmuxd talks to it changes nothing", func(t *testing.T) {
+		h := newHarness(t, watchCfg)
+		h.do(MuxUp{})
+		h.do(MuxAttached{phone})
+		fine := winPhone
+		fine.DriverProblem = ""
+		h.do(USBAdded{fine})
+		if out := h.do(USBAdded{winPhone}); changes(out) != "" {
+			t.Fatalf("%q", changes(out))
+		}
+	})
+	t.Run("bus 0 never matches a LocationID", func(t *testing.T) {
+		h := newHarness(t, Config{Follow: true, AllowPair: true})
+		h.do(MuxUp{})
+		other := phone
+		other.UDID = "00008101-000A1B2C3D4E5F60"
+		other.LocationID = 0x4A2
+		h.do(MuxAttached{other})
+		fine := winPhone
+		fine.DriverProblem = ""
+		h.do(USBAdded{fine})
+		if n := len(h.e.Snapshot(h.now).Devices); n != 2 {
+			t.Fatalf("%d devices: a USB device was joined to another phone by LocationID", n)
+		}
+	})
+}
+
+// usbmuxd restarted three times within 20 s, each outage 4 s: a re-listing
+// is not a replug, so nothing flaps and, the outages being short, nobody is
+// told anything about the phone.
+func TestUsbmuxdRestartsAreNotTheCable(t *testing.T) {
+	h := newHarness(t, watchCfg)
+	h.do(MuxUp{})
+	h.do(MuxAttached{phone})
+	h.result(key, ProbeResult{State: StateReady, Name: "Anna's iPhone"})
+	for i := 0; i < 3; i++ {
+		h.after(2 * time.Second)
+		if out := h.do(MuxDown{Err: "gone"}); changes(out) != "" {
+			t.Fatalf("restart %d, down: %q", i, changes(out))
+		}
+		h.after(4 * time.Second)
+		back := phone
+		back.DeviceID = 10 + i
+		out := h.do(MuxUp{Devices: []MuxDevice{back}})
+		if changes(out) != "" || cmds(out) != "Probe(lock)" {
+			t.Fatalf("restart %d, up: changes %q commands %q", i, changes(out), cmds(out))
+		}
+		if out := h.result(key, ProbeResult{State: StateReady}); changes(out) != "" {
+			t.Fatalf("restart %d: %q", i, changes(out))
+		}
+		// The Listen connection then reports the same device as present.
+		if out := h.do(MuxAttached{back}); changes(out) != "" || cmds(out) != "" {
+			t.Fatalf("restart %d, Listen's own report: %q %q", i, changes(out), cmds(out))
+		}
+	}
+	if h.state(key) != StateReady {
+		t.Fatalf("state %s", h.state(key))
+	}
+	// A long outage drops the phone; it is announced again when listed,
+	// still without counting as flapping.
+	for i := 0; i < 3; i++ {
+		h.do(MuxDown{Err: "gone"})
+		if out := h.after(h.e.Config().MuxGrace); changes(out) != "removed" {
+			t.Fatalf("long outage %d: %q", i, changes(out))
+		}
+		out := h.do(MuxUp{Devices: []MuxDevice{phone}})
+		if changes(out) != ">probing" {
+			t.Fatalf("after a long outage %d: %q", i, changes(out))
+		}
+		h.result(key, ProbeResult{State: StateReady})
+	}
+	// While connected, three replugs within the window are flapping.
+	for i := 0; i < 3; i++ {
+		h.do(MuxDetached{DeviceID: phone.DeviceID})
+		h.after(time.Second)
+		h.do(MuxAttached{phone})
+	}
+	if h.state(key) != StateUnstable {
+		t.Fatalf("live flapping: %s", h.state(key))
+	}
+}
+
+// A listing handed over in parts settles stale devices only after the
+// last part, and the first part's phones are probed at once.
+func TestListingInParts(t *testing.T) {
+	h := newHarness(t, watchCfg)
+	other := MuxDevice{DeviceID: 8, UDID: "00008030-00000000000000AA"}
+	h.do(MuxUp{Devices: []MuxDevice{phone, other}})
+	h.result(key, ProbeResult{State: StateReady})
+	h.result(NormalizeUDID(other.UDID), ProbeResult{State: StateReady})
+	h.do(MuxDown{Err: "restart"})
+	out := h.do(MuxUp{Devices: []MuxDevice{phone}, More: true})
+	if changes(out) != "" || cmds(out) != "Probe(lock)" {
+		t.Fatalf("first part: %q %q", changes(out), cmds(out))
+	}
+	out = h.do(MuxUp{More: true})
+	if changes(out) != "" {
+		t.Fatalf("middle part: %q", changes(out))
+	}
+	if out := h.do(MuxUp{}); changes(out) != "removed" {
+		t.Fatalf("last part must settle the unlisted device: %q", changes(out))
+	}
+}
+
+func TestClip(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"Anna's iPhone", 64, "Anna's iPhone"},
+		{"abcdef", 4, "abc…"},
+		{"a\x1b[2Jb\nc", 64, "a [2Jb c"},
+		{"ééééé", 3, "éé…"},
+	} {
+		if got := Clip(c.in, c.n); got != c.want {
+			t.Errorf("Clip(%q, %d) = %q, want %q", c.in, c.n, got, c.want)
+		}
+	}
+	h := newHarness(t, watchCfg)
+	h.do(MuxUp{})
+	h.do(MuxAttached{phone})
+	h.result(key, ProbeResult{State: StateError, Name: strings.Repeat("N", 3<<20), Detail: strings.Repeat("x", 3<<20)})
+	d, _ := h.e.Snapshot(h.now).Device(key)
+	if len(d.Name) > 3*maxNameLen || len(d.Detail) > 3*maxDetailLen {
+		t.Fatalf("name %d bytes, detail %d bytes", len(d.Name), len(d.Detail))
+	}
+}
+
+// BenchmarkListing: usbmuxd lists n phones (in parts of 64, as the source
+// hands them over), then Listen reports each again. ns/op divided by n
+// stays flat as n grows: the listing costs O(n log n) at most.
+func BenchmarkListing(b *testing.B) {
+	for _, n := range []int{64, 256, 512, 2048} {
+		devs := make([]MuxDevice, n)
+		for i := range devs {
+			devs[i] = MuxDevice{DeviceID: i + 1, UDID: fmt.Sprintf("00008030-%016X", i+1), LocationID: uint32(1<<16 | i)}
+		}
+		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				e := New(watchCfg)
+				for at := 0; at < n; at += 64 {
+					end := min(at+64, n)
+					e.Handle(MuxUp{Devices: devs[at:end], More: end < n}, t0)
+				}
+				for _, d := range devs {
+					e.Handle(MuxAttached{d}, t0)
+				}
+				e.Snapshot(t0)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/device")
+		})
 	}
 }

@@ -17,6 +17,10 @@ type MuxDevice struct {
 type MuxUp struct {
 	Address string
 	Devices []MuxDevice
+	// More: the listing continues in further MuxUp events (a long list is
+	// handed over in parts, so probes of the first phones start at once);
+	// devices that were not listed are settled after the last part.
+	More bool
 }
 
 // MuxDown: usbmuxd cannot be reached (absent, restarting, or it hung up).
@@ -47,9 +51,15 @@ type USBDevice struct {
 	SpeedMbps    int
 	Serial       string // may be empty when it cannot be read without opening
 	Kind         USBKind
+	// DriverProblem says, with the next step, why the OS will not hand the
+	// device to the Apple service (Windows: a devnode problem code such as
+	// 28, no driver); "" when there is none. It becomes the summary of the
+	// device's service-unavailable state.
+	DriverProblem string
 }
 
-// LocationID is how Linux usbmuxd names the same device.
+// LocationID is how Linux usbmuxd names the same device. Bus 0 means the
+// platform numbers no buses (Windows), and then there is none.
 func (u USBDevice) LocationID() uint32 { return uint32(u.Bus)<<16 | uint32(u.Address) }
 
 // USBAdded and USBRemoved come from the USB hotplug watcher.
@@ -65,8 +75,12 @@ type ProbeDone struct {
 
 // ProbeResult is what the lockdown executor found.
 type ProbeResult struct {
-	State       State
-	Detail      string
+	State  State
+	Detail string
+	// Lockdown is the lockdownd error name behind State ("InvalidHostID",
+	// "PasswordProtected", "UserDeniedPairing"…), "" when none: support
+	// reports list it.
+	Lockdown    string
 	Name        string
 	ProductType string
 	IOSVersion  string

@@ -1,6 +1,10 @@
 package engine
 
-import "time"
+import (
+	"fmt"
+	"slices"
+	"time"
+)
 
 // USBInfo is what the USB bus says about a device (never opened).
 type USBInfo struct {
@@ -28,6 +32,10 @@ type Device struct {
 	// LinkSpeed is a hint when the USB link is slower than high speed.
 	LinkSpeed string   `json:"link_speed,omitempty"`
 	USB       *USBInfo `json:"usb,omitempty"`
+
+	// Lockdown is the lockdownd error name behind State, "" when none
+	// (for support reports; Detail says it in words).
+	Lockdown string `json:"-"`
 
 	Previous State     `json:"-"` // state before the last change
 	Since    time.Time `json:"-"` // when State was entered
@@ -59,6 +67,11 @@ type Usbmux struct {
 	Reachable bool     `json:"reachable"`
 	Error     string   `json:"error"`
 	State     MuxState `json:"state"`
+	// Advice is State in plain words with the next step ("" while running);
+	// Snapshot fills it from Text, the engine never stores either.
+	Advice string `json:"advice"`
+	// Text is State described for the phones plugged in now (DescribeMux).
+	Text MuxText `json:"-"`
 }
 
 // MuxState names, as an identifier, why usbmuxd (Apple Mobile Device
@@ -73,11 +86,19 @@ const (
 	MuxNotInstalled     MuxState = "not-installed"     // nothing that provides it is installed
 	MuxNotRunning       MuxState = "not-running"       // installed (or unknown), nothing listens
 	MuxDisabled         MuxState = "disabled"          // Windows: the service is disabled
-	MuxStarting         MuxState = "starting"          // Windows: the service is starting
+	MuxStarting         MuxState = "starting"          // Windows: the service (or the Store app's process) is starting
+	MuxAppNotRunning    MuxState = "app-not-running"   // Windows: the Store's Apple Devices/iTunes is installed, its device process is not running
 	MuxPermissionDenied MuxState = "permission-denied" // the socket refuses this user
 	MuxUnreadable       MuxState = "unreadable"        // it answered something we cannot read
 	MuxBusy             MuxState = "busy"              // its connection queue is full (EAGAIN)
+	MuxNotResponding    MuxState = "not-responding"    // it accepted the connection, then sent nothing (or hung up)
 )
+
+// AllMuxStates lists every state usbmuxd can be in, for docs and tests.
+var AllMuxStates = []MuxState{
+	MuxRunning, MuxNotInstalled, MuxNotRunning, MuxDisabled, MuxStarting, MuxAppNotRunning,
+	MuxPermissionDenied, MuxUnreadable, MuxBusy, MuxNotResponding,
+}
 
 // Snapshot is the whole picture at one instant. Devices are sorted by Key.
 type Snapshot struct {
@@ -104,4 +125,29 @@ func (s Snapshot) AllFinal() bool {
 		}
 	}
 	return true
+}
+
+// Answered reports whether usbmuxd has answered (a listing or a refusal).
+func (u Usbmux) Answered() bool { return u.Reachable || u.Error != "" }
+
+// Expire is the snapshot as a final answer once waited has passed (status's
+// --timeout, fix/forget/report's lookup bound): a device still in progress
+// becomes an error saying nothing answered in time, and so does a usbmuxd
+// that never answered. Probing is never a final answer. s is not changed.
+func (s Snapshot) Expire(waited time.Duration) Snapshot {
+	s.Devices = slices.Clone(s.Devices)
+	if s.Devices == nil {
+		s.Devices = []Device{}
+	}
+	if !s.Usbmux.Answered() {
+		s.Usbmux.Error = fmt.Sprintf("no answer from usbmuxd within %s", waited)
+	}
+	for i, d := range s.Devices {
+		if !d.State.Final() {
+			d.State, d.Guide, d.Summary = StateError, StateError.Anchor(), StateError.Summary()
+			d.Detail = fmt.Sprintf("no answer from the device within %s", waited)
+			s.Devices[i] = d
+		}
+	}
+	return s
 }

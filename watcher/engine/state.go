@@ -78,17 +78,3 @@ func (s State) Final() bool { return s != StateProbing && s != "" }
 
 // NeedsUser reports whether the user has to do something about s.
 func (s State) NeedsUser() bool { return s.Final() && s != StateReady }
-
-// Severity groups states for the tray icon: 0 fine, 1 needs the user's hand
-// on the phone (trust, lock), 2 a problem with the link or the computer.
-func (s State) Severity() int {
-	switch s {
-	case StateReady, StateProbing, "":
-		return 0
-	case StateLocked, StateLockedSinceRestart, StateUntrusted, StateUntrustedLocked,
-		StateTrustPending, StateTrustDenied, StateTrustRevoked:
-		return 1
-	default:
-		return 2
-	}
-}

@@ -170,7 +170,7 @@ func (c *Conn) requestLocked(ctx context.Context, req map[string]any) (map[strin
 			return err
 		}
 		var err error
-		reply, err = readFrame(c.rw)
+		reply, err = readFrame(ctx, c.rw)
 		return err
 	})
 	if err != nil {
@@ -181,7 +181,7 @@ func (c *Conn) requestLocked(ctx context.Context, req map[string]any) (map[strin
 		return nil, err
 	}
 	if code, ok := reply["Error"].(string); ok && code != "" {
-		return reply, &Error{Code: code, Request: op}
+		return reply, &Error{Code: clipCode(code), Request: op}
 	}
 	return reply, nil
 }

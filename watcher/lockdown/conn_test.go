@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/trustwatch/trustwatch/internal/simtest"
 )
 
 var allSentinels = []*Error{
@@ -58,7 +60,7 @@ func TestErrorMapping(t *testing.T) {
 	c := newConn(t, d)
 	for _, tc := range cases {
 		code = tc.code
-		_, err := c.GetValue(ctxT(t, 2*time.Second), "", "DeviceName")
+		_, err := c.GetValue(simtest.Ctx(t, 2*time.Second), "", "DeviceName")
 		var le *Error
 		if !errors.As(err, &le) || le.Code != tc.code || le.Request != "GetValue" {
 			t.Errorf("%s: got %v", tc.code, err)
@@ -82,7 +84,7 @@ func TestErrorMapping(t *testing.T) {
 	// An Error reply leaves the connection usable.
 	code = ""
 	d.handle = func(map[string]any) (map[string]any, bool) { return map[string]any{"Value": "Anna"}, false }
-	if v, err := c.GetValue(ctxT(t, 2*time.Second), "", "DeviceName"); err != nil || v != "Anna" {
+	if v, err := c.GetValue(simtest.Ctx(t, 2*time.Second), "", "DeviceName"); err != nil || v != "Anna" {
 		t.Fatalf("after errors: %v %v", v, err)
 	}
 	// Wrapped errors still match.
@@ -126,7 +128,7 @@ func TestBasicRequests(t *testing.T) {
 		return map[string]any{"Error": "InvalidRequest"}, false
 	}}
 	c := newConn(t, d)
-	ctx := ctxT(t, 5*time.Second)
+	ctx := simtest.Ctx(t, 5*time.Second)
 	if ty, err := c.QueryType(ctx); err != nil || ty != TypeLockdown {
 		t.Fatalf("QueryType = %q %v", ty, err)
 	}
@@ -189,12 +191,12 @@ func TestDeviceInfoFallback(t *testing.T) {
 		return map[string]any{"Error": "MissingValue"}, false
 	}}
 	c := newConn(t, d)
-	info, err := c.DeviceInfo(ctxT(t, 2*time.Second))
+	info, err := c.DeviceInfo(simtest.Ctx(t, 2*time.Second))
 	if err != nil || info != (Info{Name: "Bob", ProductVersion: "26.0"}) {
 		t.Fatalf("DeviceInfo = %+v %v", info, err)
 	}
 	d.handle = func(map[string]any) (map[string]any, bool) { return map[string]any{"Error": "GetProhibited"}, false }
-	if _, err := c.DeviceInfo(ctxT(t, 2*time.Second)); !errors.Is(err, ErrGetProhibited) {
+	if _, err := c.DeviceInfo(simtest.Ctx(t, 2*time.Second)); !errors.Is(err, ErrGetProhibited) {
 		t.Fatalf("all refused: %v", err)
 	}
 }
@@ -225,7 +227,7 @@ func TestSessionTLS(t *testing.T) {
 	id := testIdentity(t)
 	d := sessionDevice(id, id.roots, true)
 	c := newConn(t, d)
-	ctx := ctxT(t, 5*time.Second)
+	ctx := simtest.Ctx(t, 5*time.Second)
 	sid, err := c.StartSession(ctx, id.rec)
 	if err != nil || sid != "S-1" {
 		t.Fatalf("StartSession = %q %v (device TLS error: %v)", sid, err, d.deviceErr())
@@ -255,7 +257,7 @@ func TestSessionPlain(t *testing.T) {
 	id := testIdentity(t)
 	d := sessionDevice(id, id.roots, false)
 	c := newConn(t, d)
-	ctx := ctxT(t, 5*time.Second)
+	ctx := simtest.Ctx(t, 5*time.Second)
 	sid, err := c.StartSession(ctx, id.rec)
 	if err != nil {
 		t.Fatal(err)
@@ -281,14 +283,14 @@ func TestSessionRevoked(t *testing.T) {
 	d := sessionDevice(id, otherRoots, true)
 	c := newConn(t, d)
 	start := time.Now()
-	_, err = c.StartSession(ctxT(t, 5*time.Second), id.rec)
+	_, err = c.StartSession(simtest.Ctx(t, 5*time.Second), id.rec)
 	if !errors.Is(err, ErrTLS) || errors.Is(err, ErrTimeout) {
 		t.Fatalf("revoked record: %v", err)
 	}
 	if time.Since(start) > 3*time.Second {
 		t.Fatalf("TLS failure took %v", time.Since(start))
 	}
-	if _, err := c.QueryType(ctxT(t, time.Second)); !errors.Is(err, ErrClosed) {
+	if _, err := c.QueryType(simtest.Ctx(t, time.Second)); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Conn after TLS failure: %v", err)
 	}
 	if err := c.Close(); err != nil {
@@ -302,19 +304,19 @@ func TestSessionErrors(t *testing.T) {
 	c := newConn(t, d)
 	stranger := *id.rec
 	stranger.HostID = "00000000-0000-4000-8000-000000000000"
-	if _, err := c.StartSession(ctxT(t, 2*time.Second), &stranger); !errors.Is(err, ErrInvalidHostID) {
+	if _, err := c.StartSession(simtest.Ctx(t, 2*time.Second), &stranger); !errors.Is(err, ErrInvalidHostID) {
 		t.Fatalf("unknown host: %v", err)
 	}
 	// Still usable after a lockdown error.
 	d.handle = func(map[string]any) (map[string]any, bool) {
 		return map[string]any{"Error": "PasswordProtected"}, false
 	}
-	if _, err := c.StartSession(ctxT(t, 2*time.Second), id.rec); !errors.Is(err, ErrPasswordProtected) {
+	if _, err := c.StartSession(simtest.Ctx(t, 2*time.Second), id.rec); !errors.Is(err, ErrPasswordProtected) {
 		t.Fatalf("BFU: %v", err)
 	}
 	// An empty record fails before any I/O.
 	n := len(d.requests())
-	if _, err := c.StartSession(ctxT(t, 2*time.Second), &PairRecord{}); !errors.Is(err, ErrBadPairRecord) {
+	if _, err := c.StartSession(simtest.Ctx(t, 2*time.Second), &PairRecord{}); !errors.Is(err, ErrBadPairRecord) {
 		t.Fatalf("empty record: %v", err)
 	}
 	if len(d.requests()) != n {
@@ -327,7 +329,7 @@ func TestSessionErrors(t *testing.T) {
 	c2 := newConn(t, d2)
 	corrupt := *id.rec
 	corrupt.HostPrivateKey = id.rec.RootPrivateKey
-	_, err := c2.StartSession(ctxT(t, 2*time.Second), &corrupt)
+	_, err := c2.StartSession(simtest.Ctx(t, 2*time.Second), &corrupt)
 	if !errors.Is(err, ErrTLS) || !errors.Is(err, ErrBadPairRecord) {
 		t.Fatalf("corrupt record: %v", err)
 	}
@@ -348,7 +350,7 @@ func TestPair(t *testing.T) {
 		return map[string]any{"EscrowBag": []byte("escrow-secret")}, false
 	}}
 	c := newConn(t, d)
-	ctx := ctxT(t, 5*time.Second)
+	ctx := simtest.Ctx(t, 5*time.Second)
 	for _, o := range []struct {
 		code string
 		want error
@@ -430,7 +432,7 @@ func TestGarbage(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cl, srv := socketPair(t)
 			go func() {
-				if _, err := readFrame(srv); err == nil {
+				if _, err := readFrame(context.Background(), srv); err == nil {
 					tc.reply(srv)
 				}
 			}()
@@ -439,7 +441,7 @@ func TestGarbage(t *testing.T) {
 			var m0, m1 runtime.MemStats
 			runtime.ReadMemStats(&m0)
 			start := time.Now()
-			_, err := c.QueryType(ctxT(t, 3*time.Second))
+			_, err := c.QueryType(simtest.Ctx(t, 3*time.Second))
 			runtime.ReadMemStats(&m1)
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("got %v, want %v", err, tc.want)
@@ -451,7 +453,7 @@ func TestGarbage(t *testing.T) {
 				t.Fatalf("allocated %d bytes", a)
 			}
 			// The stream is out of step: later requests refuse at once.
-			if _, err := c.QueryType(ctxT(t, time.Second)); err == nil || !strings.Contains(err.Error(), "unusable") {
+			if _, err := c.QueryType(simtest.Ctx(t, time.Second)); err == nil || !strings.Contains(err.Error(), "unusable") {
 				t.Fatalf("request after garbage: %v", err)
 			}
 		})
@@ -461,8 +463,8 @@ func TestGarbage(t *testing.T) {
 // A device that accepts and never answers costs bounded time and leaves no
 // socket or goroutine behind.
 func TestSilentDevice(t *testing.T) {
-	fds := openFDs(t)
-	gor := runtime.NumGoroutine()
+	fds := simtest.FDs(t)
+	gor := simtest.Goroutines()
 	start := time.Now()
 	for i := 0; i < 5; i++ {
 		for _, mode := range []string{"deadline", "cancel", "close"} {
@@ -481,7 +483,7 @@ func TestSilentDevice(t *testing.T) {
 			var err error
 			switch mode {
 			case "deadline":
-				_, err = c.QueryType(ctxT(t, 100*time.Millisecond))
+				_, err = c.QueryType(simtest.Ctx(t, 100*time.Millisecond))
 				if !errors.Is(err, ErrTimeout) {
 					t.Fatalf("deadline: %v, want ErrTimeout", err)
 				}
@@ -494,7 +496,7 @@ func TestSilentDevice(t *testing.T) {
 				}
 			case "close":
 				time.AfterFunc(30*time.Millisecond, func() { c.Close() })
-				_, err = c.QueryType(ctxT(t, 5*time.Second))
+				_, err = c.QueryType(simtest.Ctx(t, 5*time.Second))
 				if !errors.Is(err, ErrClosed) {
 					t.Fatalf("close: %v", err)
 				}
@@ -507,6 +509,6 @@ func TestSilentDevice(t *testing.T) {
 	if d := time.Since(start); d > 3*time.Second {
 		t.Fatalf("15 stalled requests took %v", d)
 	}
-	waitFor(t, func() bool { return openFDs(t) <= fds }, "fds back to %d (now %d)", fds, openFDs(t))
-	waitFor(t, func() bool { return runtime.NumGoroutine() <= gor }, "goroutines back to %d", gor)
+	simtest.WaitFDs(t, fds)
+	simtest.WaitGoroutines(t, gor)
 }

@@ -92,7 +92,7 @@ func (d *device) serve(t *testing.T, sock net.Conn) {
 		defer d.wg.Done()
 		defer c.Close()
 		for {
-			req, err := readFrame(c)
+			req, err := readFrame(context.Background(), c)
 			if err != nil {
 				return
 			}
@@ -211,31 +211,5 @@ func deviceTLS(id identity, roots *x509.CertPool) *tls.Config {
 		Certificates: []tls.Certificate{id.devCert},
 		ClientAuth:   tls.RequireAndVerifyClientCert,
 		ClientCAs:    roots,
-	}
-}
-
-func ctxT(t *testing.T, d time.Duration) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	t.Cleanup(cancel)
-	return ctx
-}
-
-func openFDs(t *testing.T) int {
-	t.Helper()
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Skipf("cannot count fds: %v", err)
-	}
-	return len(ents)
-}
-
-func waitFor(t *testing.T, cond func() bool, format string, args ...any) {
-	t.Helper()
-	deadline := time.Now().Add(3 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting: "+format, args...)
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -1,6 +1,7 @@
 package lockdown
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -41,8 +42,9 @@ func checkLength(n uint32) error {
 	return nil
 }
 
-// readFrame reads and decodes one message.
-func readFrame(r io.Reader) (map[string]any, error) {
+// readFrame reads and decodes one message, within the decoder's limits and
+// giving up when ctx ends.
+func readFrame(ctx context.Context, r io.Reader) (map[string]any, error) {
 	var lb [4]byte
 	if _, err := io.ReadFull(r, lb[:]); err != nil {
 		if errors.Is(err, io.ErrUnexpectedEOF) {
@@ -61,17 +63,39 @@ func readFrame(r io.Reader) (map[string]any, error) {
 		}
 		return nil, err
 	}
-	return decodePlist(body)
+	return decodePlist(ctx, body)
 }
 
 // decodePlist decodes a reply body; anything that is not a plist
 // dictionary is a protocol error.
-func decodePlist(body []byte) (map[string]any, error) {
-	m, err := plistval.Dict(body)
+func decodePlist(ctx context.Context, body []byte) (map[string]any, error) {
+	m, err := plistval.DictContext(ctx, body, plistval.DefaultLimits)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		return nil, fmt.Errorf("%w: %v", ErrProtocol, err)
 	}
 	return m, nil
 }
 
 var asInt, asBool = plistval.Int, plistval.Bool
+
+// maxCodeLen bounds an Error string from the phone: lockdownd's codes are
+// short identifiers, and a hostile one must not become a 3 MB status line.
+const maxCodeLen = 64
+
+// clipCode keeps an Error string printable and short.
+func clipCode(s string) string {
+	out := make([]rune, 0, min(len(s), maxCodeLen))
+	for _, r := range s {
+		if len(out) == maxCodeLen {
+			return string(out) + "…"
+		}
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			r = '?'
+		}
+		out = append(out, r)
+	}
+	return string(out)
+}

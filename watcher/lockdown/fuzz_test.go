@@ -2,11 +2,14 @@ package lockdown
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/trustwatch/trustwatch/internal/hostile"
 )
 
 // FuzzReadFrame: any byte stream from a device gives messages or an error,
@@ -17,10 +20,14 @@ func FuzzReadFrame(f *testing.F) {
 	f.Add(ok[:7])
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff})
 	f.Add(append([]byte{0, 0, 0, 48}, append([]byte("bplist00"), bytes.Repeat([]byte{0xff}, 40)...)...))
+	// Depth and size: nesting past the limit and shared references that fan out.
+	for _, body := range [][]byte{hostile.DeepXML(40), hostile.DeepBinary(40), hostile.FanOutBinary(30)} {
+		f.Add(append(binary.BigEndian.AppendUint32(nil, uint32(len(body))), body...))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r := bytes.NewReader(data)
 		for i := 0; i < 4; i++ {
-			m, err := readFrame(r)
+			m, err := readFrame(context.Background(), r)
 			if err != nil {
 				if !errors.Is(err, ErrProtocol) && !errors.Is(err, io.EOF) {
 					t.Fatalf("unexpected error kind: %v", err)
@@ -65,7 +72,7 @@ func FuzzNotificationFrames(f *testing.F) {
 		// Reference: the blocking reader over the same bytes.
 		r := bytes.NewReader(data)
 		for i := range got {
-			m, err := readFrame(r)
+			m, err := readFrame(context.Background(), r)
 			if err != nil {
 				t.Fatalf("message %d: stream decoded it, readFrame says %v", i, err)
 			}
@@ -74,7 +81,7 @@ func FuzzNotificationFrames(f *testing.F) {
 			}
 		}
 		if streamErr != nil {
-			if _, err := readFrame(r); err == nil {
+			if _, err := readFrame(context.Background(), r); err == nil {
 				t.Fatalf("stream failed (%v) where readFrame succeeded", streamErr)
 			}
 		}

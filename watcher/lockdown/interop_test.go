@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/trustwatch/trustwatch/internal/sim"
+	"github.com/trustwatch/trustwatch/internal/simtest"
 	"github.com/trustwatch/trustwatch/watcher/lockdown"
 	"github.com/trustwatch/trustwatch/watcher/usbmux"
 )
@@ -58,9 +59,9 @@ func runTool(t *testing.T, s *sim.Server, args ...string) (string, int) {
 // Our record, libimobiledevice's TLS.
 func TestInteropOurRecordWithLibimobiledevice(t *testing.T) {
 	needTool(t, "ideviceinfo")
-	s, addr := startSim(t)
+	s, addr := simtest.StartAddr(t, sim.Options{}, usbmux.ParseAddress)
 	d := s.AddDevice(sim.DeviceConfig{Name: "Interop Phone"})
-	ctx := ctxT(t, 10*time.Second)
+	ctx := simtest.Ctx(t, 10*time.Second)
 	c, info, err := dial(ctx, addr, d.UDID())
 	if err != nil {
 		t.Fatal(err)
@@ -108,7 +109,7 @@ func TestInteropOurRecordWithLibimobiledevice(t *testing.T) {
 // libimobiledevice's record, our TLS.
 func TestInteropLibimobiledeviceRecordWithUs(t *testing.T) {
 	needTool(t, "idevicepair")
-	s, addr := startSim(t)
+	s, addr := simtest.StartAddr(t, sim.Options{}, usbmux.ParseAddress)
 	d := s.AddDevice(sim.DeviceConfig{})
 	out, code := runTool(t, s, "idevicepair", "-u", d.UDID(), "pair")
 	if code == 0 || !strings.Contains(out, "trust dialog") {
@@ -118,7 +119,7 @@ func TestInteropLibimobiledeviceRecordWithUs(t *testing.T) {
 	if out, code := runTool(t, s, "idevicepair", "-u", d.UDID(), "pair"); code != 0 || !strings.Contains(out, "SUCCESS") {
 		t.Fatalf("idevicepair pair after Trust: exit %d %q", code, out)
 	}
-	ctx := ctxT(t, 10*time.Second)
+	ctx := simtest.Ctx(t, 10*time.Second)
 	data, err := usbmux.ReadPairRecord(ctx, addr, d.UDID())
 	if err != nil {
 		t.Fatal(err)

@@ -241,7 +241,7 @@ func (s *NotificationStream) takeFrame() (map[string]any, bool, error) {
 	}
 	// Copy: decoded values must not alias a buffer we are about to reuse.
 	body := bytes.Clone(s.buf[4 : 4+n])
-	m, err := decodePlist(body)
+	m, err := decodePlist(context.Background(), body)
 	s.buf = append(s.buf[:0], s.buf[4+n:]...)
 	if err != nil {
 		return nil, false, err

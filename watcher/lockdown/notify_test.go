@@ -5,11 +5,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"net"
-	"runtime"
 	"testing"
 	"time"
 
 	"howett.net/plist"
+
+	"github.com/trustwatch/trustwatch/internal/simtest"
 )
 
 func TestNotificationStream(t *testing.T) {
@@ -19,7 +20,7 @@ func TestNotificationStream(t *testing.T) {
 	script := make(chan func(c net.Conn), 8)
 	go func() {
 		for {
-			m, err := readFrame(srv)
+			m, err := readFrame(context.Background(), srv)
 			if err != nil {
 				return
 			}
@@ -38,7 +39,7 @@ func TestNotificationStream(t *testing.T) {
 		}
 	}()
 	defer close(script)
-	s, err := ObserveNotifications(ctxT(t, 2*time.Second), cl, RequestPair, LockState)
+	s, err := ObserveNotifications(simtest.Ctx(t, 2*time.Second), cl, RequestPair, LockState)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +62,7 @@ func TestNotificationStream(t *testing.T) {
 	var got string
 	timeouts := 0
 	for got == "" {
-		name, err := s.Next(ctxT(t, 25*time.Millisecond))
+		name, err := s.Next(simtest.Ctx(t, 25*time.Millisecond))
 		switch {
 		case err == nil:
 			got = name
@@ -82,13 +83,13 @@ func TestNotificationStream(t *testing.T) {
 		_ = writeFrame(c, map[string]any{"Command": "RelayNotification", "Name": LockState})
 		_ = writeFrame(c, map[string]any{"Command": "ProxyDeath"})
 	}
-	if name, err := s.Next(ctxT(t, 2*time.Second)); err != nil || name != LockState {
+	if name, err := s.Next(simtest.Ctx(t, 2*time.Second)); err != nil || name != LockState {
 		t.Fatalf("Next = %q %v", name, err)
 	}
-	if _, err := s.Next(ctxT(t, 2*time.Second)); !errors.Is(err, ErrProxyDeath) {
+	if _, err := s.Next(simtest.Ctx(t, 2*time.Second)); !errors.Is(err, ErrProxyDeath) {
 		t.Fatalf("after ProxyDeath: %v", err)
 	}
-	if _, err := s.Next(ctxT(t, 2*time.Second)); !errors.Is(err, ErrProxyDeath) {
+	if _, err := s.Next(simtest.Ctx(t, 2*time.Second)); !errors.Is(err, ErrProxyDeath) {
 		t.Fatalf("not sticky: %v", err)
 	}
 	s.Close()
@@ -100,8 +101,8 @@ func TestNotificationStream(t *testing.T) {
 }
 
 func TestNotificationStreamCloseAndGarbage(t *testing.T) {
-	fds := openFDs(t)
-	gor := runtime.NumGoroutine()
+	fds := simtest.FDs(t)
+	gor := simtest.Goroutines()
 	cl, srv := rawSocketPair(t)
 	drained := make(chan struct{})
 	go func() {
@@ -113,7 +114,7 @@ func TestNotificationStreamCloseAndGarbage(t *testing.T) {
 			}
 		}
 	}()
-	s, err := ObserveNotifications(ctxT(t, time.Second), cl, RequestPair)
+	s, err := ObserveNotifications(simtest.Ctx(t, time.Second), cl, RequestPair)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,24 +135,24 @@ func TestNotificationStreamCloseAndGarbage(t *testing.T) {
 	}
 	<-drained
 	srv.Close()
-	waitFor(t, func() bool { return openFDs(t) <= fds }, "fds back to %d", fds)
-	waitFor(t, func() bool { return runtime.NumGoroutine() <= gor }, "goroutines back to %d", gor)
+	simtest.WaitFDs(t, fds)
+	simtest.WaitGoroutines(t, gor)
 
 	// A huge length is refused without waiting for (or allocating) the body.
 	cl2, srv2 := socketPair(t)
 	go func() { _, _ = srv2.Write([]byte{0xff, 0xff, 0xff, 0xff, '<'}) }()
-	s2, err := ObserveNotifications(ctxT(t, time.Second), cl2, RequestPair)
+	s2, err := ObserveNotifications(simtest.Ctx(t, time.Second), cl2, RequestPair)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s2.Close()
-	if _, err := s2.Next(ctxT(t, 2*time.Second)); !errors.Is(err, ErrProtocol) {
+	if _, err := s2.Next(simtest.Ctx(t, 2*time.Second)); !errors.Is(err, ErrProtocol) {
 		t.Fatalf("huge length: %v", err)
 	}
 	// Cancellation is reported and not final.
 	cl3, srv3 := socketPair(t)
 	go func() { b := make([]byte, 256); _, _ = srv3.Read(b) }()
-	s3, err := ObserveNotifications(ctxT(t, time.Second), cl3, RequestPair)
+	s3, err := ObserveNotifications(simtest.Ctx(t, time.Second), cl3, RequestPair)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,10 +163,10 @@ func TestNotificationStreamCloseAndGarbage(t *testing.T) {
 		t.Fatalf("cancel: %v", err)
 	}
 	go func() { _ = writeFrame(srv3, map[string]any{"Command": "RelayNotification", "Name": "x"}) }()
-	if n, err := s3.Next(ctxT(t, 2*time.Second)); err != nil || n != "x" {
+	if n, err := s3.Next(simtest.Ctx(t, 2*time.Second)); err != nil || n != "x" {
 		t.Fatalf("after cancel: %q %v", n, err)
 	}
-	if _, err := ObserveNotifications(ctxT(t, time.Second), cl3); err == nil {
+	if _, err := ObserveNotifications(simtest.Ctx(t, time.Second), cl3); err == nil {
 		t.Fatal("no names accepted")
 	}
 }

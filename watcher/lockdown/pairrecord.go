@@ -1,6 +1,7 @@
 package lockdown
 
 import (
+	"context"
 	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
@@ -38,7 +39,7 @@ func ParsePairRecord(data []byte) (*PairRecord, error) {
 	if len(data) > MaxFrameSize {
 		return nil, fmt.Errorf("%w: %d bytes is too large", ErrBadPairRecord, len(data))
 	}
-	m, err := decodePlist(data)
+	m, err := decodePlist(context.Background(), data)
 	if err != nil {
 		// The parser's message can quote the input, and a record holds
 		// private keys: say only that it is not a plist.

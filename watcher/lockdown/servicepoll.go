@@ -1,6 +1,7 @@
 package lockdown
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -58,7 +59,9 @@ func (p *ServicePoll) Ask(deadline time.Time) (uint16, error) {
 				return 0, fmt.Errorf("lockdown: %s: %w", op, err)
 			}
 			if uint64(len(p.buf)) >= 4+uint64(n) {
-				m, err := decodePlist(p.buf[4 : 4+n])
+				// The parse is bounded by decodePlist's limits; no context
+				// (and no timer) of its own per poll.
+				m, err := decodePlist(context.Background(), p.buf[4:4+n])
 				p.buf = append(p.buf[:0], p.buf[4+n:]...)
 				if err != nil {
 					return 0, fmt.Errorf("lockdown: %s: %w", op, err)
@@ -79,7 +82,7 @@ func (p *ServicePoll) Ask(deadline time.Time) (uint16, error) {
 
 func (p *ServicePoll) answer(op string, m map[string]any) (uint16, error) {
 	if code, ok := m["Error"].(string); ok && code != "" {
-		return 0, &Error{Code: code, Request: "StartService"}
+		return 0, &Error{Code: clipCode(code), Request: "StartService"}
 	}
 	port, ok := asInt(m["Port"])
 	if !ok || port < 1 || port > 65535 {

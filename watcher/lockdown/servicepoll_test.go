@@ -1,6 +1,7 @@
 package lockdown
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"net"
@@ -32,7 +33,7 @@ func TestServicePoll(t *testing.T) {
 	got := make(chan map[string]any, 8)
 	go func() {
 		for answer := range answers {
-			m, err := readFrame(srv)
+			m, err := readFrame(context.Background(), srv)
 			if err != nil {
 				return
 			}
@@ -93,7 +94,7 @@ func TestServicePollFailures(t *testing.T) {
 			}
 			defer p.Close()
 			go func() {
-				if _, err := readFrame(srv); err != nil {
+				if _, err := readFrame(context.Background(), srv); err != nil {
 					return
 				}
 				if tc.reply == nil {

@@ -9,40 +9,15 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/trustwatch/trustwatch/internal/sim"
+	"github.com/trustwatch/trustwatch/internal/simtest"
 	"github.com/trustwatch/trustwatch/watcher/lockdown"
 	"github.com/trustwatch/trustwatch/watcher/usbmux"
 )
-
-func startSim(t *testing.T) (*sim.Server, usbmux.Address) {
-	t.Helper()
-	s, err := sim.Start(sim.Options{Logf: func(f string, a ...any) {
-		if os.Getenv("TW_SIM_LOG") != "" {
-			t.Logf(f, a...)
-		}
-	}})
-	if err != nil {
-		t.Fatalf("sim.Start: %v", err)
-	}
-	t.Cleanup(func() { s.Close() })
-	addr, err := usbmux.ParseAddress(s.Address())
-	if err != nil {
-		t.Fatalf("sim address %q: %v", s.Address(), err)
-	}
-	return s, addr
-}
-
-func ctxT(t *testing.T, d time.Duration) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	t.Cleanup(cancel)
-	return ctx
-}
 
 // dial opens a lockdown connection to the device with this UDID.
 func dial(ctx context.Context, addr usbmux.Address, udid string) (*lockdown.Conn, usbmux.DeviceInfo, error) {
@@ -138,16 +113,8 @@ func diagnose(ctx context.Context, addr usbmux.Address, udid string, allowPair b
 	return "ready", info, nil
 }
 
-func openFDs(t *testing.T) int {
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Skipf("cannot count fds: %v", err)
-	}
-	return len(ents)
-}
-
 func TestSimSituations(t *testing.T) {
-	s, addr := startSim(t)
+	s, addr := simtest.StartAddr(t, sim.Options{}, usbmux.ParseAddress)
 	cases := []struct {
 		name      string
 		cfg       sim.DeviceConfig
@@ -171,9 +138,9 @@ func TestSimSituations(t *testing.T) {
 			cfg := tc.cfg
 			cfg.Name = fmt.Sprintf("Phone %d", i)
 			d := s.AddDevice(cfg)
-			fds := openFDs(t)
+			fds := simtest.FDs(t)
 			start := time.Now()
-			state, info, err := diagnose(ctxT(t, 5*time.Second), addr, d.UDID(), true)
+			state, info, err := diagnose(simtest.Ctx(t, 5*time.Second), addr, d.UDID(), true)
 			took := time.Since(start)
 			if err != nil {
 				t.Fatalf("diagnose: %v\nrequests: %q", err, d.Stats().Requests)
@@ -194,7 +161,7 @@ func TestSimSituations(t *testing.T) {
 			}
 			// Every socket of the probe is closed (the sim's own end lives in
 			// this process too, so wait for it).
-			waitFor(t, func() bool { return openFDs(t) <= fds }, "fds back to %d", fds)
+			simtest.WaitFDs(t, fds)
 			t.Logf("%s: %v, %d requests", tc.name, took.Round(time.Millisecond), len(st.Requests))
 			d.Detach()
 		})
@@ -202,9 +169,9 @@ func TestSimSituations(t *testing.T) {
 }
 
 func TestSimNoPair(t *testing.T) {
-	s, addr := startSim(t)
+	s, addr := simtest.StartAddr(t, sim.Options{}, usbmux.ParseAddress)
 	d := s.AddDevice(sim.DeviceConfig{})
-	state, _, err := diagnose(ctxT(t, 5*time.Second), addr, d.UDID(), false)
+	state, _, err := diagnose(simtest.Ctx(t, 5*time.Second), addr, d.UDID(), false)
 	if err != nil || state != "untrusted" {
 		t.Fatalf("%q %v", state, err)
 	}
@@ -217,9 +184,9 @@ func TestSimNoPair(t *testing.T) {
 // succeeds, SavePairRecord (with DeviceID) makes usbmuxd send Paired, and
 // the saved record opens a TLS session.
 func TestSimPairAfterTrust(t *testing.T) {
-	s, addr := startSim(t)
+	s, addr := simtest.StartAddr(t, sim.Options{}, usbmux.ParseAddress)
 	d := s.AddDevice(sim.DeviceConfig{})
-	ctx := ctxT(t, 10*time.Second)
+	ctx := simtest.Ctx(t, 10*time.Second)
 	l, err := usbmux.Listen(ctx, addr)
 	if err != nil {
 		t.Fatal(err)
@@ -310,9 +277,9 @@ func TestSimPairAfterTrust(t *testing.T) {
 
 // The insecure notification proxy relays request_pair when Trust is tapped.
 func TestSimRequestPairNotification(t *testing.T) {
-	s, addr := startSim(t)
+	s, addr := simtest.StartAddr(t, sim.Options{}, usbmux.ParseAddress)
 	d := s.AddDevice(sim.DeviceConfig{Dialog: true})
-	ctx := ctxT(t, 10*time.Second)
+	ctx := simtest.Ctx(t, 10*time.Second)
 	c, info, err := dial(ctx, addr, d.UDID())
 	if err != nil {
 		t.Fatal(err)
@@ -350,7 +317,7 @@ func TestSimRequestPairNotification(t *testing.T) {
 }
 
 func TestSimFaults(t *testing.T) {
-	s, addr := startSim(t)
+	s, addr := simtest.StartAddr(t, sim.Options{}, usbmux.ParseAddress)
 	cases := []struct {
 		fault sim.Fault
 		want  error
@@ -362,13 +329,13 @@ func TestSimFaults(t *testing.T) {
 		{sim.FaultConnectRefused, usbmux.ErrConnectionRefused},
 		{sim.FaultMuxGarbage, usbmux.ErrProtocol},
 	}
-	fds := openFDs(t)
-	gor := runtime.NumGoroutine()
+	fds := simtest.FDs(t)
+	gor := simtest.Goroutines()
 	for _, tc := range cases {
 		t.Run(tc.fault.String(), func(t *testing.T) {
 			d := s.AddDevice(sim.DeviceConfig{Trusted: true, Fault: tc.fault})
 			start := time.Now()
-			_, _, err := diagnose(ctxT(t, 400*time.Millisecond), addr, d.UDID(), false)
+			_, _, err := diagnose(simtest.Ctx(t, 400*time.Millisecond), addr, d.UDID(), false)
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("got %v, want %v", err, tc.want)
 			}
@@ -381,13 +348,13 @@ func TestSimFaults(t *testing.T) {
 			d.Detach()
 		})
 	}
-	waitFor(t, func() bool { return openFDs(t) <= fds }, "fds back to %d", fds)
-	waitFor(t, func() bool { return runtime.NumGoroutine() <= gor+2 }, "goroutines back to %d", gor)
+	simtest.WaitFDs(t, fds)
+	simtest.WaitGoroutines(t, gor)
 }
 
 // Repeated probes of every kind leave no sockets behind.
 func TestSimNoLeaks(t *testing.T) {
-	s, addr := startSim(t)
+	s, addr := simtest.StartAddr(t, sim.Options{}, usbmux.ParseAddress)
 	udids := []string{
 		s.AddDevice(sim.DeviceConfig{Trusted: true}).UDID(),
 		s.AddDevice(sim.DeviceConfig{Revoked: true}).UDID(),
@@ -396,48 +363,32 @@ func TestSimNoLeaks(t *testing.T) {
 	}
 	// Warm up (lazy key generation in the sim).
 	for _, u := range udids {
-		if _, _, err := diagnose(ctxT(t, 5*time.Second), addr, u, false); err != nil {
+		if _, _, err := diagnose(simtest.Ctx(t, 5*time.Second), addr, u, false); err != nil {
 			t.Fatal(err)
 		}
 	}
-	fds := openFDs(t)
-	gor := runtime.NumGoroutine()
+	fds := simtest.FDs(t)
+	gor := simtest.Goroutines()
 	start := time.Now()
 	const rounds = 10
 	for i := 0; i < rounds; i++ {
 		for _, u := range udids {
-			if _, _, err := diagnose(ctxT(t, 5*time.Second), addr, u, false); err != nil {
+			if _, _, err := diagnose(simtest.Ctx(t, 5*time.Second), addr, u, false); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
 	per := time.Since(start) / (rounds * time.Duration(len(udids)))
-	waitFor(t, func() bool { return openFDs(t) <= fds }, "fds back to %d (now %d)", fds, openFDs(t))
-	waitFor(t, func() bool { return runtime.NumGoroutine() <= gor }, "goroutines back to %d", gor)
+	simtest.WaitFDs(t, fds)
+	simtest.WaitGoroutines(t, gor)
 	t.Logf("%d probes, %v per probe (ListDevices, Connect, QueryType, GetValue, ReadPairRecord, StartSession+TLS, ...)", rounds*len(udids), per)
-}
-
-func waitFor(t *testing.T, cond func() bool, format string, args ...any) {
-	t.Helper()
-	deadline := time.Now().Add(3 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting: "+format, args...)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // BenchmarkProbeReady: one full diagnosis of a trusted phone (ListDevices,
 // Connect, QueryType, GetValue, ReadPairRecord, StartSession with TLS,
 // PasswordProtected, StopSession).
 func BenchmarkProbeReady(b *testing.B) {
-	s, err := sim.Start(sim.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	addr, _ := usbmux.ParseAddress(s.Address())
+	s, addr := simtest.StartAddr(b, sim.Options{}, usbmux.ParseAddress)
 	d := s.AddDevice(sim.DeviceConfig{Trusted: true})
 	ctx := context.Background()
 	for b.Loop() {
@@ -477,18 +428,27 @@ func openLockObserver(ctx context.Context, t *testing.T, s *sim.Server, addr usb
 	return stream, err
 }
 
+// observing waits until the phone has the lockstate observer registered.
+func observing(t *testing.T, d *sim.Device) {
+	t.Helper()
+	simtest.Eventually(t, "the lockstate observer registered", func() error {
+		if strings.Contains(strings.Join(d.Stats().Requests, "\n"), "np ObserveNotification "+lockdown.LockState) {
+			return nil
+		}
+		return errors.New("not in the phone's request log")
+	})
+}
+
 func TestSimLockStateObserver(t *testing.T) {
-	s, addr := startSim(t)
+	s, addr := simtest.StartAddr(t, sim.Options{}, usbmux.ParseAddress)
 	d := s.AddDevice(sim.DeviceConfig{Trusted: true})
-	ctx := ctxT(t, 10*time.Second)
-	fds, gor := openFDs(t), runtime.NumGoroutine()
+	ctx := simtest.Ctx(t, 10*time.Second)
+	fds, gor := simtest.FDs(t), simtest.Goroutines()
 	ns, err := openLockObserver(ctx, t, s, addr, d)
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, func() bool {
-		return strings.Contains(strings.Join(d.Stats().Requests, "\n"), "np ObserveNotification "+lockdown.LockState)
-	}, "observer registered")
+	observing(t, d)
 	for i, change := range []func(){d.Lock, d.Unlock, d.Lock} {
 		change()
 		if name, err := ns.Next(ctx); err != nil || name != lockdown.LockState {
@@ -506,13 +466,13 @@ func TestSimLockStateObserver(t *testing.T) {
 		t.Fatalf("after a timeout: %q %v", name, err)
 	}
 	ns.Close()
-	waitFor(t, func() bool { return openFDs(t) <= fds }, "fds back to %d (now %d)", fds, openFDs(t))
-	waitFor(t, func() bool { return runtime.NumGoroutine() <= gor }, "goroutines back to %d", gor)
+	simtest.WaitFDs(t, fds)
+	simtest.WaitGoroutines(t, gor)
 }
 
 func TestSimLockStateObserverFaults(t *testing.T) {
-	s, addr := startSim(t)
-	ctx := ctxT(t, 10*time.Second)
+	s, addr := simtest.StartAddr(t, sim.Options{}, usbmux.ParseAddress)
+	ctx := simtest.Ctx(t, 10*time.Second)
 	refusing := s.AddDevice(sim.DeviceConfig{Trusted: true, ProxyFault: sim.ProxyFaultRefuse})
 	if _, err := openLockObserver(ctx, t, s, addr, refusing); !errors.Is(err, lockdown.ErrInvalidService) {
 		t.Fatalf("refused: %v", err)
@@ -532,9 +492,7 @@ func TestSimLockStateObserverFaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ns.Close()
-	waitFor(t, func() bool {
-		return strings.Contains(strings.Join(dropping.Stats().Requests, "\n"), "np ObserveNotification")
-	}, "observer registered")
+	observing(t, dropping)
 	dropping.SetProxyFault(sim.ProxyFaultDrop)
 	if _, err := ns.Next(ctx); err == nil || errors.Is(err, lockdown.ErrTimeout) {
 		t.Fatalf("dropped: %v", err)
@@ -555,9 +513,9 @@ func TestSimLockStateObserverFaults(t *testing.T) {
 // The unlock poll against the simulator: refused while locked, on one
 // connection; the port once unlocked.
 func TestSimServicePoll(t *testing.T) {
-	s, addr := startSim(t)
+	s, addr := simtest.StartAddr(t, sim.Options{}, usbmux.ParseAddress)
 	d := s.AddDevice(sim.DeviceConfig{Locked: true})
-	ctx := ctxT(t, 10*time.Second)
+	ctx := simtest.Ctx(t, 10*time.Second)
 	devs, err := usbmux.ListDevices(ctx, addr)
 	if err != nil || len(devs) != 1 {
 		t.Fatal(devs, err)

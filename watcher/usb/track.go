@@ -48,6 +48,13 @@ func (t *tracker) scan(devs []Device, complete bool) []Event {
 		}
 		old, ok := t.known[k]
 		if ok && sameDevice(old, d) {
+			if old.Problem != d.Problem {
+				// The same device whose driver state changed (Windows:
+				// a driver got installed while it was plugged in):
+				// Added again refreshes it without an unplug.
+				t.known[k] = d
+				evs = append(evs, Event{Kind: Added, Device: d})
+			}
 			continue
 		}
 		if ok {

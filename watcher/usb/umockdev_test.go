@@ -11,12 +11,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/trustwatch/trustwatch/internal/simtest"
 	"github.com/trustwatch/trustwatch/internal/umockdev"
 )
 
@@ -321,31 +321,16 @@ func TestWatchNilChannel(t *testing.T) {
 	}
 }
 
-func openFDs(t testing.TB) int {
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(ents)
-}
-
-// settle waits for goroutines that are already finishing (gousb's context
-// goroutines exit within one 100 ms poll) before counting.
-func settle(want int) int {
-	n := runtime.NumGoroutine()
-	for i := 0; i < 40 && n > want; i++ {
-		time.Sleep(50 * time.Millisecond)
-		n = runtime.NumGoroutine()
-	}
-	return n
-}
-
 func TestWatchCyclesNoLeaks(t *testing.T) {
-	// Warm up libusb/umockdev (first init opens long-lived sockets).
+	g0 := simtest.Goroutines()
+	// Warm up libusb/umockdev: the first init opens long-lived sockets, so
+	// the fd baseline is taken after it, once its goroutines have returned
+	// (gousb's context goroutines exit within one 100 ms poll).
 	ch, stop := watch(t)
 	expectQuiet(t, ch, 50*time.Millisecond)
 	stop()
-	g0, fd0 := settle(0), openFDs(t)
+	simtest.WaitGoroutines(t, g0)
+	fd0 := simtest.FDs(t)
 
 	const rounds, cycles = 5, 10
 	for r := 0; r < rounds; r++ {
@@ -358,15 +343,9 @@ func TestWatchCyclesNoLeaks(t *testing.T) {
 		}
 		stop()
 	}
-	g1, fd1 := settle(g0), openFDs(t)
-	t.Logf("%d Watch runs × %d plug/unplug: goroutines %d→%d, fds %d→%d", rounds, cycles, g0, g1, fd0, fd1)
-	if g1 > g0 {
-		buf := make([]byte, 1<<16)
-		t.Errorf("goroutines leaked: %d → %d\n%s", g0, g1, buf[:runtime.Stack(buf, true)])
-	}
-	if fd1 > fd0 {
-		t.Errorf("fds leaked: %d → %d", fd0, fd1)
-	}
+	simtest.WaitGoroutines(t, g0)
+	simtest.WaitFDs(t, fd0)
+	t.Logf("%d Watch runs × %d plug/unplug: goroutines and fds back to where they were", rounds, cycles)
 }
 
 // BenchmarkIdleWakeups measures an idle Watch with an iPhone plugged in

@@ -7,9 +7,11 @@
 // their descriptors only: this package never opens, claims, resets or
 // configures a device, because usbmuxd owns it.
 //
-// Builds with cgo use gousb (libusb); builds without cgo compile a fallback
-// whose Available reports false and whose List and Watch return
-// ErrUnavailable.
+// On Linux and macOS, builds with cgo use gousb (libusb); builds without cgo
+// compile a fallback whose Available reports false and whose List and Watch
+// return ErrUnavailable. On Windows the backend is pure Go (SetupAPI and
+// Configuration Manager notifications through golang.org/x/sys/windows), with
+// or without cgo.
 package usb
 
 import (
@@ -70,6 +72,9 @@ func Classify(vendorID, productID int) (k Kind, ok bool) {
 // Device is one Apple device on the bus, as read from its descriptors and
 // sysfs, never opened.
 type Device struct {
+	// Bus and Address are libusb's. On Windows, which numbers neither,
+	// Bus is 0 and Address is the devnode handle (DEVINST), unique while
+	// the device is present.
 	Bus, Address int
 	// Port is the port on the parent hub; Path is the Linux-style port path
 	// ("1-1", "1-1.4"), which is also the sysfs name on Linux.
@@ -87,6 +92,12 @@ type Device struct {
 	// HasUsbmux tells whether any configuration offers the usbmux interface
 	// (class FF, subclass FE, protocol 02).
 	HasUsbmux bool
+	// InstanceID is the Windows device instance ID
+	// ("USB\VID_05AC&PID_12A8\<serial>"); "" elsewhere.
+	InstanceID string
+	// Problem is the Windows devnode's problem code (CM_PROB_*, 28 = no
+	// driver installed); 0 when it has none, and always 0 off Windows.
+	Problem int
 }
 
 // LocationID is the number Linux usbmuxd reports for a USB device:
@@ -99,6 +110,9 @@ func (d Device) String() string {
 	s := fmt.Sprintf("%03d/%03d %04x:%04x %s %dMb/s", d.Bus, d.Address, AppleVendorID, d.ProductID, d.Kind, d.SpeedMbps)
 	if d.Serial != "" {
 		s += " " + d.Serial
+	}
+	if d.Problem != 0 {
+		s += fmt.Sprintf(" problem=%d", d.Problem)
 	}
 	return s
 }

@@ -1,4 +1,4 @@
-//go:build cgo
+//go:build cgo && !windows
 
 package usb
 
@@ -400,3 +400,6 @@ func (w *watcher) poll() error {
 		}
 	}
 }
+
+// Describe names the USB layer for `trustwatch version`.
+func Describe() string { return "libusb through gousb" }

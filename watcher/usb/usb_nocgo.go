@@ -1,4 +1,4 @@
-//go:build !cgo
+//go:build !cgo && !windows
 
 package usb
 
@@ -12,3 +12,6 @@ func List(ctx context.Context) ([]Device, error) { return nil, ErrUnavailable }
 
 // Watch returns ErrUnavailable in builds without cgo.
 func Watch(ctx context.Context, out chan<- Event) error { return ErrUnavailable }
+
+// Describe names the USB layer for `trustwatch version`.
+func Describe() string { return "none: built without cgo" }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"syscall"
 	"time"
 
 	"github.com/trustwatch/trustwatch/watcher/internal/connerr"
@@ -26,6 +27,33 @@ const libUSBMuxVersion = 3
 // ErrUnreachable wraps a failure to connect to the daemon at all (not
 // running, socket missing, permission denied, AMDS not installed).
 var ErrUnreachable = errors.New("usbmux: daemon not reachable")
+
+// ErrBusy: usbmuxd's connection queue stayed full (EAGAIN on connect)
+// through every retry. It is running, but swamped by other clients.
+var ErrBusy = errors.New("usbmuxd is busy")
+
+// busyRetries are the pauses between connect attempts that found the
+// queue full: about 1.5 s in all, within any request's budget.
+var busyRetries = []time.Duration{50 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond, 800 * time.Millisecond}
+
+// dialRetry connects, retrying with backoff while the daemon's queue is full.
+func dialRetry(ctx context.Context, addr Address) (net.Conn, error) {
+	start := time.Now()
+	for i := 0; ; i++ {
+		c, err := addr.Dial(ctx)
+		if err == nil || !errors.Is(err, syscall.EAGAIN) {
+			return c, err
+		}
+		if i == len(busyRetries) {
+			return nil, fmt.Errorf("%w: its connection queue stayed full for %s (%d tries): %w", ErrBusy, time.Since(start).Round(10*time.Millisecond), i+1, err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(busyRetries[i]):
+		}
+	}
+}
 
 // requestTag is the tag of our single request per connection; replies must
 // echo it, Listen events use 0.
@@ -60,10 +88,13 @@ func roundTrip(ctx context.Context, addr Address, req map[string]any, keep bool)
 	if err != nil {
 		return nil, nil, err
 	}
-	c, err := addr.Dial(ctx)
+	c, err := dialRetry(ctx, addr)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, nil, classify(ctx, op, ctx.Err())
+		}
+		if errors.Is(err, ErrBusy) {
+			return nil, nil, err
 		}
 		return nil, nil, fmt.Errorf("%w: %w", ErrUnreachable, err)
 	}
@@ -73,7 +104,7 @@ func roundTrip(ctx context.Context, addr Address, req map[string]any, keep bool)
 		return nil, nil, fmt.Errorf("usbmux: %s: set deadline: %w", op, err)
 	}
 	stop := context.AfterFunc(ctx, func() { _ = c.SetDeadline(pastTime) })
-	reply, err := exchange(c, frame)
+	reply, err := exchange(ctx, c, frame)
 	if !stop() && err == nil {
 		// The context ended while we finished; the deadline may have been
 		// moved into the past under us, so the connection is not usable.
@@ -94,12 +125,12 @@ func roundTrip(ctx context.Context, addr Address, req map[string]any, keep bool)
 	return c, reply, nil
 }
 
-func exchange(c net.Conn, frame []byte) (map[string]any, error) {
+func exchange(ctx context.Context, c net.Conn, frame []byte) (map[string]any, error) {
 	if _, err := c.Write(frame); err != nil {
 		return nil, err
 	}
 	for {
-		h, m, err := readFrame(c)
+		h, m, err := readFrame(ctx, c)
 		if err != nil {
 			return nil, err
 		}
@@ -163,6 +194,11 @@ func ListDevices(ctx context.Context, addr Address) ([]DeviceInfo, error) {
 	raw, ok := m["DeviceList"]
 	if !ok {
 		if n, isResult := resultNumber(m); isResult {
+			if n == ResultOK {
+				// A binary-protocol daemon says "OK" and sends no list:
+				// the daemon's fault, not a refusal.
+				return nil, fmt.Errorf("usbmux: ListDevices: %w: usbmuxd answered Result 0 without a device list (does it speak the plist protocol?)", ErrProtocol)
+			}
 			return nil, &ResultError{Request: "ListDevices", Number: n}
 		}
 		return nil, fmt.Errorf("usbmux: ListDevices: %w: reply has no DeviceList", ErrProtocol)

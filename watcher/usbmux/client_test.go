@@ -10,13 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-func ctxT(t *testing.T, d time.Duration) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	t.Cleanup(cancel)
-	return ctx
-}
+	"github.com/trustwatch/trustwatch/internal/simtest"
+)
 
 func TestListDevices(t *testing.T) {
 	var got map[string]any
@@ -37,7 +33,7 @@ func TestListDevices(t *testing.T) {
 			map[string]any{"DeviceID": 9}, // no Properties at all
 		}}
 	}))
-	devs, err := ListDevices(ctxT(t, 2*time.Second), f.addr)
+	devs, err := ListDevices(simtest.Ctx(t, 2*time.Second), f.addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +91,7 @@ func TestListDevicesEmptyAndErrors(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			f := newFakeMux(t, oneShot(func(map[string]any) map[string]any { return c.reply }))
-			d, err := ListDevices(ctxT(t, 2*time.Second), f.addr)
+			d, err := ListDevices(simtest.Ctx(t, 2*time.Second), f.addr)
 			c.check(t, d, err)
 		})
 	}
@@ -108,12 +104,12 @@ func TestReadBUID(t *testing.T) {
 		}
 		return map[string]any{"BUID": "1A2B-BUID"}
 	}))
-	b, err := ReadBUID(ctxT(t, 2*time.Second), f.addr)
+	b, err := ReadBUID(simtest.Ctx(t, 2*time.Second), f.addr)
 	if err != nil || b != "1A2B-BUID" {
 		t.Fatalf("ReadBUID = %q, %v", b, err)
 	}
 	g := newFakeMux(t, oneShot(func(map[string]any) map[string]any { return map[string]any{"BUID": 5} }))
-	if _, err := ReadBUID(ctxT(t, 2*time.Second), g.addr); !errors.Is(err, ErrProtocol) {
+	if _, err := ReadBUID(simtest.Ctx(t, 2*time.Second), g.addr); !errors.Is(err, ErrProtocol) {
 		t.Fatalf("mistyped BUID: %v", err)
 	}
 }
@@ -148,7 +144,7 @@ func TestPairRecords(t *testing.T) {
 		}
 		return result(1)
 	}))
-	ctx := ctxT(t, 5*time.Second)
+	ctx := simtest.Ctx(t, 5*time.Second)
 	const udid = "00008030-001A2B3C4D5E6F70"
 	if _, err := ReadPairRecord(ctx, f.addr, udid); !errors.Is(err, ErrNoPairRecord) {
 		t.Fatalf("missing record: %v", err)
@@ -203,8 +199,8 @@ func TestConnect(t *testing.T) {
 			_, _ = io.Copy(c, c) // echo: the socket is now the device port
 		}
 	})
-	ctx := ctxT(t, 5*time.Second)
-	before := openFDs(t)
+	ctx := simtest.Ctx(t, 5*time.Second)
+	before := simtest.FDs(t)
 	c, err := Connect(ctx, f.addr, 1, 62078)
 	if err != nil {
 		t.Fatal(err)
@@ -225,9 +221,8 @@ func TestConnect(t *testing.T) {
 	if _, err := Connect(ctx, f.addr, 1, 1234); !errors.Is(err, ErrConnectionRefused) {
 		t.Fatalf("refused: %v", err)
 	}
-	if after := openFDs(t); after > before {
-		t.Fatalf("fd leak: %d before, %d after", before, after)
-	}
+	// The fake daemon closes its end a moment after we close ours: wait.
+	simtest.WaitFDs(t, before)
 }
 
 func TestGarbageReplies(t *testing.T) {
@@ -306,7 +301,7 @@ func TestGarbageReplies(t *testing.T) {
 			var ms0, ms1 runtime.MemStats
 			runtime.ReadMemStats(&ms0)
 			start := time.Now()
-			_, err := ListDevices(ctxT(t, 3*time.Second), f.addr)
+			_, err := ListDevices(simtest.Ctx(t, 3*time.Second), f.addr)
 			runtime.ReadMemStats(&ms1)
 			if !errors.Is(err, c.want) {
 				t.Fatalf("err = %v, want %v", err, c.want)
@@ -329,7 +324,7 @@ func TestBinaryResult(t *testing.T) {
 			_ = writeRaw(c, headerSize+4, 0, msgResult, h.Tag, []byte{3, 0, 0, 0})
 		}
 	})
-	if _, err := Connect(ctxT(t, 2*time.Second), f.addr, 1, 62078); !errors.Is(err, ErrConnectionRefused) {
+	if _, err := Connect(simtest.Ctx(t, 2*time.Second), f.addr, 1, 62078); !errors.Is(err, ErrConnectionRefused) {
 		t.Fatalf("binary result 3: %v", err)
 	}
 }
@@ -338,19 +333,19 @@ func TestBinaryResult(t *testing.T) {
 // no socket or goroutine behind.
 func TestSilentDaemon(t *testing.T) {
 	f := newFakeMux(t, func(c net.Conn) { _, _ = io.Copy(io.Discard, c) })
-	fds := openFDs(t)
-	gor := runtime.NumGoroutine()
+	fds := simtest.FDs(t)
+	gor := simtest.Goroutines()
 	start := time.Now()
 	for i := 0; i < 5; i++ {
-		_, err := ListDevices(ctxT(t, 150*time.Millisecond), f.addr)
+		_, err := ListDevices(simtest.Ctx(t, 150*time.Millisecond), f.addr)
 		if !errors.Is(err, ErrTimeout) {
 			t.Fatalf("ListDevices: %v, want ErrTimeout", err)
 		}
-		_, err = Connect(ctxT(t, 100*time.Millisecond), f.addr, 1, 62078)
+		_, err = Connect(simtest.Ctx(t, 100*time.Millisecond), f.addr, 1, 62078)
 		if !errors.Is(err, ErrTimeout) {
 			t.Fatalf("Connect: %v, want ErrTimeout", err)
 		}
-		_, err = Listen(ctxT(t, 100*time.Millisecond), f.addr)
+		_, err = Listen(simtest.Ctx(t, 100*time.Millisecond), f.addr)
 		if !errors.Is(err, ErrTimeout) {
 			t.Fatalf("Listen: %v, want ErrTimeout", err)
 		}
@@ -365,13 +360,13 @@ func TestSilentDaemon(t *testing.T) {
 		t.Fatalf("cancelled ReadBUID: %v", err)
 	}
 	// The server side closes when our client side closed.
-	waitFor(t, func() bool { return openFDs(t) <= fds }, "fds back to %d", fds)
-	waitFor(t, func() bool { return runtime.NumGoroutine() <= gor }, "goroutines back to %d", gor)
+	simtest.WaitFDs(t, fds)
+	simtest.WaitGoroutines(t, gor)
 }
 
 func TestUnreachable(t *testing.T) {
 	a := Address{Network: "unix", Path: "/nonexistent/trustwatch-test.sock"}
-	_, err := ListDevices(ctxT(t, time.Second), a)
+	_, err := ListDevices(simtest.Ctx(t, time.Second), a)
 	if !errors.Is(err, ErrUnreachable) || !strings.Contains(err.Error(), "/nonexistent/trustwatch-test.sock") {
 		t.Fatalf("got %v", err)
 	}
@@ -383,7 +378,7 @@ func TestUnreachable(t *testing.T) {
 	tcp := ln.Addr().String()
 	ln.Close()
 	a, _ = ParseAddress(tcp)
-	if _, err := ReadBUID(ctxT(t, time.Second), a); !errors.Is(err, ErrUnreachable) {
+	if _, err := ReadBUID(simtest.Ctx(t, time.Second), a); !errors.Is(err, ErrUnreachable) {
 		t.Fatalf("closed port: %v", err)
 	}
 	if _, err := (Address{Network: "udp", Path: "x"}).Dial(context.Background()); err == nil {
@@ -411,18 +406,7 @@ func TestTCPAddress(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b, err := ReadBUID(ctxT(t, 2*time.Second), a); err != nil || b != "TCP" {
+	if b, err := ReadBUID(simtest.Ctx(t, 2*time.Second), a); err != nil || b != "TCP" {
 		t.Fatalf("ReadBUID over TCP: %q %v", b, err)
-	}
-}
-
-func waitFor(t *testing.T, cond func() bool, format string, args ...any) {
-	t.Helper()
-	deadline := time.Now().Add(3 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting: "+format, args...)
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }

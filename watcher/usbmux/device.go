@@ -22,6 +22,10 @@ func NormalizeUDID(s string) string {
 	return strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(s), "-", ""))
 }
 
+// maxSerialLen is usbmuxd's own bound on a serial (usbmuxd_device_record's
+// serial_number[256]); real UDIDs have 25 or 40 characters.
+const maxSerialLen = 255
+
 // decodeDevice reads an Attached-style dictionary ({DeviceID, Properties}).
 // Unknown keys are ignored and mistyped values left at zero; only a missing
 // DeviceID makes the entry unusable.
@@ -41,6 +45,9 @@ func decodeDevice(m map[string]any) (DeviceInfo, bool) {
 	}
 	for _, k := range []string{"SerialNumber", "UDID", "USBSerialNumber"} {
 		if s, ok := asString(props[k]); ok && s != "" {
+			if len(s) > maxSerialLen {
+				s = s[:maxSerialLen]
+			}
 			d.UDID = s
 			break
 		}

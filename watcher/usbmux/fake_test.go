@@ -1,6 +1,7 @@
 package usbmux
 
 import (
+	"context"
 	"encoding/binary"
 	"net"
 	"os"
@@ -70,7 +71,7 @@ func newFakeMux(t *testing.T, handle func(c net.Conn)) *fakeMux {
 
 // readReq reads one request frame as the daemon would.
 func readReq(c net.Conn) (header, map[string]any, error) {
-	return readFrame(c)
+	return readFrame(context.Background(), c)
 }
 
 // writeMsg sends a plist message with the given tag.
@@ -118,14 +119,4 @@ func oneShot(reply func(req map[string]any) map[string]any) func(net.Conn) {
 		}
 		_ = writeMsg(c, h.Tag, reply(req))
 	}
-}
-
-// openFDs counts this process's open file descriptors.
-func openFDs(t *testing.T) int {
-	t.Helper()
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Skipf("cannot count fds: %v", err)
-	}
-	return len(ents)
 }

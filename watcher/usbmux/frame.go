@@ -1,6 +1,7 @@
 package usbmux
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -13,9 +14,14 @@ import (
 
 const (
 	headerSize = 16
-	// MaxFrameSize caps a usbmuxd message. Real replies are a few kB (a
-	// pair record is ~10 kB, a device list grows by ~0.5 kB per device).
-	MaxFrameSize = 4 << 20
+	// MaxFrameSize caps a usbmuxd message. The largest real one is the
+	// device list: Linux usbmuxd writes 523 bytes per phone (measured on
+	// its exact format, 25-character UDID), Apple's daemons somewhat more
+	// and list Wi-Fi-sync phones a second time. At MaxTrackedDevices (512)
+	// that is 270 kB on Linux and about 720 kB at worst on a Mac; a pair
+	// record reply is about 10 kB. 2 MiB leaves at least 2.9× headroom and
+	// refuses the 4 MiB lists that only a hostile daemon sends.
+	MaxFrameSize = 2 << 20
 
 	versionPlist = 1
 	msgResult    = 1
@@ -64,8 +70,9 @@ func parseHeader(b []byte) (header, error) {
 	return h, nil
 }
 
-// readFrame reads one message and decodes its plist body.
-func readFrame(r io.Reader) (header, map[string]any, error) {
+// readFrame reads one message and decodes its plist body, within the
+// decoder's limits and giving up when ctx ends.
+func readFrame(ctx context.Context, r io.Reader) (header, map[string]any, error) {
 	var hb [headerSize]byte
 	if _, err := io.ReadFull(r, hb[:]); err != nil {
 		if errors.Is(err, io.ErrUnexpectedEOF) {
@@ -84,17 +91,17 @@ func readFrame(r io.Reader) (header, map[string]any, error) {
 		}
 		return h, nil, err
 	}
-	m, err := decodeBody(h, body)
+	m, err := decodeBody(ctx, h, body)
 	return h, m, err
 }
 
 // decodeBody turns a message body into a dictionary. A binary RESULT
 // (message 1, as old daemons send to binary clients) becomes the same
 // {MessageType: Result, Number: n} a plist daemon would send.
-func decodeBody(h header, body []byte) (map[string]any, error) {
+func decodeBody(ctx context.Context, h header, body []byte) (map[string]any, error) {
 	switch {
 	case h.Message == msgPlist:
-		return decodePlist(body)
+		return decodePlist(ctx, body)
 	case h.Message == msgResult && h.Version == 0 && len(body) == 4:
 		return map[string]any{"MessageType": "Result", "Number": uint64(binary.LittleEndian.Uint32(body))}, nil
 	default:
@@ -104,9 +111,12 @@ func decodeBody(h header, body []byte) (map[string]any, error) {
 
 // decodePlist decodes a reply body; anything that is not a plist
 // dictionary is a protocol error.
-func decodePlist(body []byte) (map[string]any, error) {
-	m, err := plistval.Dict(body)
+func decodePlist(ctx context.Context, body []byte) (map[string]any, error) {
+	m, err := plistval.DictContext(ctx, body, plistval.DefaultLimits)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		return nil, fmt.Errorf("%w: %v", ErrProtocol, err)
 	}
 	return m, nil

@@ -44,7 +44,10 @@ type Event struct {
 // Listener is a Listen subscription. Next must be called from one goroutine;
 // Close may be called from any.
 type Listener struct {
-	c       net.Conn
+	c net.Conn
+	// ctx ends at Close, so a message being decoded stops too.
+	ctx     context.Context
+	cancel  context.CancelFunc
 	closed  atomic.Bool
 	once    sync.Once
 	devices map[int]DeviceInfo
@@ -63,7 +66,8 @@ func Listen(ctx context.Context, addr Address) (*Listener, error) {
 		c.Close()
 		return nil, err
 	}
-	return &Listener{c: c, devices: make(map[int]DeviceInfo)}, nil
+	lctx, cancel := context.WithCancel(context.Background())
+	return &Listener{c: c, ctx: lctx, cancel: cancel, devices: make(map[int]DeviceInfo)}, nil
 }
 
 // Next blocks until an event arrives, the daemon goes away (ErrDaemonGone),
@@ -74,7 +78,7 @@ func (l *Listener) Next() (Event, error) {
 		return Event{}, l.err
 	}
 	for {
-		_, m, err := readFrame(l.c)
+		_, m, err := readFrame(l.ctx, l.c)
 		if err != nil {
 			if l.closed.Load() {
 				l.err = ErrClosed
@@ -128,6 +132,7 @@ func (l *Listener) Close() error {
 	var err error
 	l.once.Do(func() {
 		l.closed.Store(true)
+		l.cancel()
 		err = l.c.Close()
 	})
 	return err

@@ -3,9 +3,10 @@ package usbmux
 import (
 	"errors"
 	"net"
-	"runtime"
 	"testing"
 	"time"
+
+	"github.com/trustwatch/trustwatch/internal/simtest"
 )
 
 func TestListen(t *testing.T) {
@@ -28,7 +29,7 @@ func TestListen(t *testing.T) {
 			}
 		}
 	})
-	l, err := Listen(ctxT(t, 2*time.Second), f.addr)
+	l, err := Listen(simtest.Ctx(t, 2*time.Second), f.addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,9 +84,9 @@ func TestListenCloseUnblocks(t *testing.T) {
 		buf := make([]byte, 1)
 		_, _ = c.Read(buf) // until the client closes
 	})
-	fds := openFDs(t)
-	gor := runtime.NumGoroutine()
-	l, err := Listen(ctxT(t, 2*time.Second), f.addr)
+	fds := simtest.FDs(t)
+	gor := simtest.Goroutines()
+	l, err := Listen(simtest.Ctx(t, 2*time.Second), f.addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,13 +107,13 @@ func TestListenCloseUnblocks(t *testing.T) {
 	if err := l.Close(); err != nil {
 		t.Fatalf("second Close: %v", err)
 	}
-	waitFor(t, func() bool { return openFDs(t) <= fds }, "fds back to %d", fds)
-	waitFor(t, func() bool { return runtime.NumGoroutine() <= gor }, "goroutines back to %d", gor)
+	simtest.WaitFDs(t, fds)
+	simtest.WaitGoroutines(t, gor)
 }
 
 func TestListenRefused(t *testing.T) {
 	f := newFakeMux(t, oneShot(func(map[string]any) map[string]any { return result(1) }))
-	if _, err := Listen(ctxT(t, 2*time.Second), f.addr); !errors.Is(err, ErrBadCommand) {
+	if _, err := Listen(simtest.Ctx(t, 2*time.Second), f.addr); !errors.Is(err, ErrBadCommand) {
 		t.Fatalf("got %v", err)
 	}
 }

@@ -5,60 +5,17 @@ package usbmux_test
 import (
 	"context"
 	"errors"
-	"os"
-	"runtime"
 	"testing"
 	"time"
 
 	"github.com/trustwatch/trustwatch/internal/sim"
+	"github.com/trustwatch/trustwatch/internal/simtest"
 	"github.com/trustwatch/trustwatch/watcher/usbmux"
 )
 
-func startSim(t *testing.T, opts sim.Options) (*sim.Server, usbmux.Address) {
-	t.Helper()
-	if os.Getenv("TW_SIM_LOG") != "" {
-		opts.Logf = t.Logf
-	}
-	s, err := sim.Start(opts)
-	if err != nil {
-		t.Fatalf("sim.Start: %v", err)
-	}
-	t.Cleanup(func() { s.Close() })
-	addr, err := usbmux.ParseAddress(s.Address())
-	if err != nil {
-		t.Fatalf("sim address %q: %v", s.Address(), err)
-	}
-	return s, addr
-}
-
-func ctxT(t *testing.T, d time.Duration) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	t.Cleanup(cancel)
-	return ctx
-}
-
-func openFDs(t *testing.T) int {
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Skipf("cannot count fds: %v", err)
-	}
-	return len(ents)
-}
-
-func waitFor(t *testing.T, cond func() bool, format string, args ...any) {
-	t.Helper()
-	deadline := time.Now().Add(3 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting: "+format, args...)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // Every address form reaches the same daemon.
 func TestSimAddressForms(t *testing.T) {
-	s, _ := startSim(t, sim.Options{TCPAddr: "127.0.0.1:0"})
+	s, _ := simtest.StartAddr(t, sim.Options{TCPAddr: "127.0.0.1:0"}, usbmux.ParseAddress)
 	s.AddDevice(sim.DeviceConfig{})
 	p := s.SocketPath()
 	for _, form := range []string{s.Address(), "UNIX://" + p, "UNIX:" + p, "unix://" + p, p, s.TCPAddress(), "tcp://" + s.TCPAddress()} {
@@ -67,7 +24,7 @@ func TestSimAddressForms(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%q: %v", form, err)
 		}
-		devs, err := usbmux.ListDevices(ctxT(t, 2*time.Second), a)
+		devs, err := usbmux.ListDevices(simtest.Ctx(t, 2*time.Second), a)
 		if err != nil || len(devs) != 1 {
 			t.Fatalf("%q (%s): %v %v", form, a, devs, err)
 		}
@@ -75,9 +32,9 @@ func TestSimAddressForms(t *testing.T) {
 }
 
 func TestSimListAndListen(t *testing.T) {
-	s, addr := startSim(t, sim.Options{})
+	s, addr := simtest.StartAddr(t, sim.Options{}, usbmux.ParseAddress)
 	a := s.AddDevice(sim.DeviceConfig{Trusted: true, Network: true})
-	ctx := ctxT(t, 10*time.Second)
+	ctx := simtest.Ctx(t, 10*time.Second)
 	devs, err := usbmux.ListDevices(ctx, addr)
 	if err != nil {
 		t.Fatal(err)
@@ -152,9 +109,9 @@ func TestSimListAndListen(t *testing.T) {
 // usbmuxd going away and coming back: Next ends with ErrDaemonGone, requests
 // say ErrUnreachable, and a new Listen works after Restart.
 func TestSimDaemonRestart(t *testing.T) {
-	s, addr := startSim(t, sim.Options{})
+	s, addr := simtest.StartAddr(t, sim.Options{}, usbmux.ParseAddress)
 	s.AddDevice(sim.DeviceConfig{})
-	l, err := usbmux.Listen(ctxT(t, 2*time.Second), addr)
+	l, err := usbmux.Listen(simtest.Ctx(t, 2*time.Second), addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,13 +131,13 @@ func TestSimDaemonRestart(t *testing.T) {
 	case <-time.After(3 * time.Second):
 		t.Fatal("Next did not return after the daemon stopped")
 	}
-	if _, err := usbmux.ListDevices(ctxT(t, time.Second), addr); !errors.Is(err, usbmux.ErrUnreachable) {
+	if _, err := usbmux.ListDevices(simtest.Ctx(t, time.Second), addr); !errors.Is(err, usbmux.ErrUnreachable) {
 		t.Fatalf("ListDevices while stopped: %v", err)
 	}
 	if err := s.Restart(); err != nil {
 		t.Fatal(err)
 	}
-	l2, err := usbmux.Listen(ctxT(t, 2*time.Second), addr)
+	l2, err := usbmux.Listen(simtest.Ctx(t, 2*time.Second), addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +150,7 @@ func TestSimDaemonRestart(t *testing.T) {
 // Each way the daemon's socket can misbehave gives a clean, typed error in
 // bounded time, without leaking sockets or goroutines.
 func TestSimMuxFaults(t *testing.T) {
-	s, addr := startSim(t, sim.Options{})
+	s, addr := simtest.StartAddr(t, sim.Options{}, usbmux.ParseAddress)
 	d := s.AddDevice(sim.DeviceConfig{Trusted: true})
 	cases := []struct {
 		fault sim.MuxFault
@@ -208,8 +165,8 @@ func TestSimMuxFaults(t *testing.T) {
 		{sim.MuxFaultSilent, usbmux.ErrTimeout},
 		{sim.MuxFaultClose, usbmux.ErrDaemonGone},
 	}
-	fds := openFDs(t)
-	gor := runtime.NumGoroutine()
+	fds := simtest.FDs(t)
+	gor := simtest.Goroutines()
 	for _, tc := range cases {
 		t.Run(tc.fault.String(), func(t *testing.T) {
 			s.SetMuxFault(tc.fault)
@@ -238,7 +195,7 @@ func TestSimMuxFaults(t *testing.T) {
 				},
 			}
 			for name, call := range calls {
-				if err := call(ctxT(t, 200*time.Millisecond)); !errors.Is(err, tc.want) {
+				if err := call(simtest.Ctx(t, 200*time.Millisecond)); !errors.Is(err, tc.want) {
 					t.Errorf("%s: %v, want %v", name, err, tc.want)
 				}
 			}
@@ -248,9 +205,9 @@ func TestSimMuxFaults(t *testing.T) {
 		})
 	}
 	// Back to normal, the same daemon answers again.
-	if _, err := usbmux.ListDevices(ctxT(t, time.Second), addr); err != nil {
+	if _, err := usbmux.ListDevices(simtest.Ctx(t, time.Second), addr); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, func() bool { return openFDs(t) <= fds }, "fds back to %d (now %d)", fds, openFDs(t))
-	waitFor(t, func() bool { return runtime.NumGoroutine() <= gor }, "goroutines back to %d", gor)
+	simtest.WaitFDs(t, fds)
+	simtest.WaitGoroutines(t, gor)
 }

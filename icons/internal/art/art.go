@@ -17,13 +17,14 @@ type Kind int
 const (
 	Idle      Kind = iota // no phone connected: phone alone, no badge
 	OK                    // every phone ready: green check
-	Attention             // a phone needs the user's hand (trust, lock): amber "!"
+	Waiting               // the phone waits for the user (unlock it, tap Trust): blue "…"
+	Attention             // trust needs fixing from this computer (Fix trust, re-plug): amber "!"
 	Problem               // link, driver or diagnosis problem: red "×"
 	App                   // the application icon
 )
 
 // Kinds lists every kind, in a stable order for generators and tests.
-var Kinds = []Kind{Idle, OK, Attention, Problem, App}
+var Kinds = []Kind{Idle, OK, Waiting, Attention, Problem, App}
 
 // Name is the file-name stem for k.
 func (k Kind) Name() string {
@@ -32,6 +33,8 @@ func (k Kind) Name() string {
 		return "idle"
 	case OK:
 		return "ok"
+	case Waiting:
+		return "waiting"
 	case Attention:
 		return "attention"
 	case Problem:
@@ -55,6 +58,8 @@ func badgeColor(k Kind) color.NRGBA {
 	switch k {
 	case OK:
 		return color.NRGBA{0x1e, 0x8e, 0x3e, 0xff}
+	case Waiting:
+		return color.NRGBA{0x1a, 0x5f, 0xd0, 0xff}
 	case Attention:
 		return color.NRGBA{0xe3, 0x8b, 0x00, 0xff}
 	default:
@@ -69,6 +74,7 @@ type geometry struct {
 	radius, stroke     float64
 	bx, by, br, gap    float64 // badge centre, radius, transparent ring around it
 	glyph              float64 // glyph stroke width
+	dot, dotGap        float64 // Waiting's dots: size and centre spacing, in pixels
 }
 
 func layout(size int) geometry {
@@ -90,7 +96,27 @@ func layout(size int) geometry {
 	g.bx, g.by = s-g.br, s-g.br
 	g.gap = math.Max(1, math.Round(1.5*k))
 	g.glyph = math.Max(1.5, 0.3*g.br)
+	// Waiting's dots are whole pixels, an odd number wide when the badge
+	// centre is a pixel centre and an even number when it is a pixel
+	// corner, so they sit on the grid and stay symmetric; anything else
+	// smears into grey at 16–24 px.
+	g.dot = math.Max(1, math.Round(0.3*g.br))
+	if centred := g.bx != math.Floor(g.bx); centred != (int(g.dot)%2 == 1) {
+		if g.dot > 0.3*g.br && g.dot > 1 {
+			g.dot-- // the nearer size of the right parity
+		} else {
+			g.dot++
+		}
+	}
+	g.dotGap = math.Max(g.dot+1, math.Min(math.Round(0.5*g.br+0.8), math.Floor(0.85*g.br-g.dot/2)))
 	return g
+}
+
+// Badge is where the state badge sits in a size×size icon: its centre and
+// radius in pixels, for tests that look inside it.
+func Badge(size int) (cx, cy, r float64) {
+	g := layout(size)
+	return g.bx, g.by, g.br
 }
 
 // Draw renders kind k at size×size pixels. template=true draws the macOS
@@ -98,14 +124,19 @@ func layout(size int) geometry {
 func Draw(k Kind, size int, template bool) *image.NRGBA {
 	g := layout(size)
 	img := image.NewNRGBA(image.Rect(0, 0, size, size))
-	const ss = 8 // supersamples per axis: enough for smooth curves
+	// Supersamples per axis: 8 keeps curves smooth at tray sizes; above
+	// 256 px (the macOS app icon's 512 and 1024) 4 is as smooth and 4× faster.
+	ss := 8
+	if size > 256 {
+		ss = 4
+	}
 	for y := 0; y < size; y++ {
 		for x := 0; x < size; x++ {
 			var r, gg, b, a float64
 			for sy := 0; sy < ss; sy++ {
 				for sx := 0; sx < ss; sx++ {
-					fx := float64(x) + (float64(sx)+0.5)/ss
-					fy := float64(y) + (float64(sy)+0.5)/ss
+					fx := float64(x) + (float64(sx)+0.5)/float64(ss)
+					fy := float64(y) + (float64(sy)+0.5)/float64(ss)
 					c := shade(k, g, fx, fy, template)
 					// accumulate premultiplied so edges do not darken
 					fa := float64(c.A) / 255
@@ -132,7 +163,7 @@ func Draw(k Kind, size int, template bool) *image.NRGBA {
 // to front.
 func shade(k Kind, g geometry, x, y float64, template bool) color.NRGBA {
 	var c color.NRGBA // transparent
-	badge := k == OK || k == Attention || k == Problem
+	badge := k == OK || k == Waiting || k == Attention || k == Problem
 	if badge && dist(x, y, g.bx, g.by) <= g.br+g.gap {
 		// the ring around the badge is cut out of the phone so the two
 		// shapes stay apart at any size
@@ -209,6 +240,15 @@ func glyphAt(k Kind, g geometry, x, y float64) bool {
 	switch k {
 	case OK:
 		return onPolyline(x, y, w, [][2]float64{{-0.52 * r, 0.02 * r}, {-0.15 * r, 0.40 * r}, {0.50 * r, -0.38 * r}})
+	case Waiting:
+		// three dots, "…": the phone is waiting for you
+		for _, cx := range []float64{-g.dotGap, 0, g.dotGap} {
+			dx, dy := math.Abs(x-cx), math.Abs(y)
+			if g.dot <= 3 && math.Max(dx, dy) <= g.dot/2 || dist(dx, dy, 0, 0) <= g.dot/2 {
+				return true
+			}
+		}
+		return false
 	case Attention:
 		bar := math.Abs(x) <= w/2 && y >= -0.62*r && y <= 0.12*r
 		dot := dist(x, y, 0, 0.46*r) <= math.Max(w*0.6, 0.75)

@@ -63,6 +63,24 @@ func Files() (map[string][]byte, error) {
 		}
 		out[TemplatePath(k)] = t
 	}
+	// The macOS app icon: every PNG size already drawn, plus 512 and 1024.
+	icns := map[int][]byte{}
+	for _, s := range ICNSSizes() {
+		if b, ok := out[PNGPath(App, s)]; ok {
+			icns[s] = b
+			continue
+		}
+		b, err := encodePNG(Draw(App, s, false))
+		if err != nil {
+			return nil, err
+		}
+		icns[s] = b
+	}
+	b, err := EncodeICNS(icns)
+	if err != nil {
+		return nil, err
+	}
+	out[ICNSPath] = b
 	return out, nil
 }
 

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/trustwatch/trustwatch/internal/sim"
+	"github.com/trustwatch/trustwatch/internal/simtest"
 	"github.com/trustwatch/trustwatch/internal/umockdev"
 )
 
@@ -112,11 +113,7 @@ func startSim(t *testing.T, devs ...sim.DeviceConfig) *sim.Server {
 
 func startSimOpts(t *testing.T, opts sim.Options, devs ...sim.DeviceConfig) *sim.Server {
 	t.Helper()
-	s, err := sim.Start(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := simtest.Start(t, opts)
 	for _, d := range devs {
 		s.AddDevice(d)
 	}
@@ -232,6 +229,30 @@ func TestServiceUnavailable(t *testing.T) {
 		t.Fatalf("state %q guide %q; want service-unavailable, issue-drivers", d.State, d.Guide)
 	}
 	checkUSB(t, d, 5, 0x12A8, 480)
+	// usbmuxd installed but not running while an iPhone is on USB: that is
+	// the problem (unlike without a phone), said with the next step.
+	fakeBin := t.TempDir()
+	if err := os.WriteFile(filepath.Join(fakeBin, "usbmuxd"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, "status")
+	cmd.Env = append(env("UNIX://"+filepath.Join(t.TempDir(), "no-usbmuxd.sock")), "PATH="+fakeBin+":"+os.Getenv("PATH"))
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	t.Logf("trustwatch status: %v\nstdout:\n%sstderr:\n%s", err, out.String(), errb.String())
+	const says = "The iPhone is on USB, but usbmuxd is not running. Start it: sudo systemctl start usbmuxd (or unplug the iPhone and plug it in again)"
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 3 {
+		t.Errorf("exit %v, want 3", err)
+	}
+	if !strings.Contains(out.String(), "  service-unavailable  "+says) {
+		t.Errorf("stdout %q lacks %q", out.String(), says)
+	}
+	if errb.String() != "usbmuxd is not running.\n  More: trustwatch guide issue-drivers --print\n" {
+		t.Errorf("stderr %q", errb.String())
+	}
 }
 
 // USB and usbmuxd both see the phone: one device, the lockdown diagnosis,

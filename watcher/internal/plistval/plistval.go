@@ -3,34 +3,30 @@
 package plistval
 
 import (
-	"bytes"
+	"context"
 	"errors"
 	"fmt"
-
-	"howett.net/plist"
 )
 
 // ErrNotPlist means a body is neither an XML nor a binary plist dictionary.
 // Callers wrap it in their own protocol error.
 var ErrNotPlist = errors.New("not a plist dictionary")
 
-// Dict decodes an XML or binary plist whose top level is a dictionary.
-// Other dialects (OpenStep text) are not spoken by either daemon.
-func Dict(body []byte) (m map[string]any, err error) {
-	trimmed := bytes.TrimLeft(body, " \t\r\n\x00")
-	if !bytes.HasPrefix(trimmed, []byte("bplist00")) && !bytes.HasPrefix(trimmed, []byte("<")) {
-		return nil, fmt.Errorf("%w: neither XML nor a binary plist", ErrNotPlist)
-	}
-	// howett.net/plist re-panics runtime errors on some malformed binary
-	// plists; a broken phone or daemon must not take the tray down.
-	defer func() {
-		if r := recover(); r != nil {
-			m, err = nil, fmt.Errorf("%w: malformed plist: %v", ErrNotPlist, r)
+// Dict decodes an XML or binary plist whose top level is a dictionary,
+// within DefaultLimits. Other dialects (OpenStep text) are not spoken by
+// either daemon.
+func Dict(body []byte) (map[string]any, error) {
+	return DictContext(context.Background(), body, DefaultLimits)
+}
+
+// DictContext is Dict within lim, giving up when ctx ends.
+func DictContext(ctx context.Context, body []byte, lim Limits) (map[string]any, error) {
+	v, err := Decode(ctx, body, lim)
+	if err != nil {
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			return nil, err
 		}
-	}()
-	var v any
-	if _, err := plist.Unmarshal(body, &v); err != nil {
-		return nil, fmt.Errorf("%w: malformed plist: %v", ErrNotPlist, err)
+		return nil, fmt.Errorf("%w: %w", ErrNotPlist, err)
 	}
 	m, ok := v.(map[string]any)
 	if !ok {

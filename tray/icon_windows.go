@@ -1,5 +1,3 @@
-//go:build !darwin
-
 package tray
 
 import (
@@ -8,4 +6,6 @@ import (
 	"github.com/trustwatch/trustwatch/icons"
 )
 
+// Windows' systray loads the ICO as it is (LoadImage picks the frame for
+// the DPI).
 func setIcon(l icons.Level) { systray.SetIcon(icons.For(l)) }

@@ -1,0 +1,216 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/trustwatch/trustwatch/internal/cliref"
+	"github.com/trustwatch/trustwatch/watcher/usbmux"
+)
+
+// cmdFlags is a verb's flag set. Flags are declared by name only: help
+// text and defaults come from the verb's entry in cliref, and parse checks
+// that the set and the entry name the same flags, so --help and the docs
+// cannot describe a flag that does not exist (or miss one that does).
+type cmdFlags struct {
+	fs   *flag.FlagSet
+	verb cliref.Verb
+}
+
+func newFlags(name string) *cmdFlags {
+	v, ok := cliref.Lookup(name)
+	if !ok {
+		panic("trustwatch: verb " + name + " is not described in internal/cliref")
+	}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {} // parse prints the help, once
+	return &cmdFlags{fs: fs, verb: v}
+}
+
+func (c *cmdFlags) doc(name string) cliref.Flag {
+	f, ok := c.verb.Flag(name)
+	if !ok {
+		panic(fmt.Sprintf("trustwatch: flag --%s of %q is not described in internal/cliref", name, c.verb.Line()))
+	}
+	return f
+}
+
+// Bool declares a switch.
+func (c *cmdFlags) Bool(name string) *bool {
+	return c.fs.Bool(name, false, c.doc(name).Help)
+}
+
+// Duration declares a positive duration flag with its cliref default.
+func (c *cmdFlags) Duration(name string) *time.Duration {
+	f := c.doc(name)
+	d, err := time.ParseDuration(f.Default)
+	if err != nil {
+		panic(fmt.Sprintf("trustwatch: --%s default %q: %v", name, f.Default, err))
+	}
+	v := durationValue(d)
+	c.fs.Var(&v, name, f.Help)
+	return (*time.Duration)(&v)
+}
+
+// Float declares a positive number flag with its cliref default.
+func (c *cmdFlags) Float(name string) *float64 {
+	f := c.doc(name)
+	x, err := strconv.ParseFloat(f.Default, 64)
+	if err != nil {
+		panic(fmt.Sprintf("trustwatch: --%s default %q: %v", name, f.Default, err))
+	}
+	v := floatValue(x)
+	c.fs.Var(&v, name, f.Help)
+	return (*float64)(&v)
+}
+
+// errNotPositive is a value that must be above zero.
+var errNotPositive = errors.New("not above zero")
+
+type durationValue time.Duration
+
+func (d *durationValue) String() string { return time.Duration(*d).String() }
+func (d *durationValue) Set(s string) error {
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	if v <= 0 {
+		return errNotPositive
+	}
+	*d = durationValue(v)
+	return nil
+}
+
+type floatValue float64
+
+func (f *floatValue) String() string { return strconv.FormatFloat(float64(*f), 'g', -1, 64) }
+func (f *floatValue) Set(s string) error {
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return err
+	}
+	if v <= 0 {
+		return errNotPositive
+	}
+	*f = floatValue(v)
+	return nil
+}
+
+// parse reads flags and up to maxArgs positional arguments, in any order
+// ("fix UDID --timeout 5m" and "fix --timeout 5m UDID" alike). ok false
+// means: return code (0 after --help, 2 after a usage error, already
+// printed on stderr as one line).
+func (c *cmdFlags) parse(args []string, maxArgs int, stdout, stderr io.Writer) (pos []string, code int, ok bool) {
+	c.checkAgainstDoc()
+	for {
+		err := c.fs.Parse(args)
+		if errors.Is(err, flag.ErrHelp) {
+			cliref.Help(stdout, c.verb)
+			return nil, exitOK, false
+		}
+		if err != nil {
+			usageError(stderr, c.verb.Name, "%s", c.explain(err))
+			return nil, exitUsage, false
+		}
+		rest := c.fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if rest[0] == "--" {
+			pos = append(pos, rest[1:]...)
+			break
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+	if len(pos) > maxArgs {
+		usageError(stderr, c.verb.Name, "unexpected argument %q", pos[maxArgs])
+		return nil, exitUsage, false
+	}
+	return pos, 0, true
+}
+
+// parseAddr is parse for verbs that talk to usbmuxd: it also reads
+// USBMUXD_SOCKET_ADDRESS.
+func (c *cmdFlags) parseAddr(args []string, maxArgs int, stdout, stderr io.Writer) (addr usbmux.Address, pos []string, code int, ok bool) {
+	if pos, code, ok = c.parse(args, maxArgs, stdout, stderr); !ok {
+		return addr, nil, code, false
+	}
+	addr, err := usbmux.AddressFromEnv()
+	if err != nil {
+		usageError(stderr, c.verb.Name, "USBMUXD_SOCKET_ADDRESS: %v", err)
+		return addr, nil, exitUsage, false
+	}
+	return addr, pos, 0, true
+}
+
+// checkAgainstDoc panics when the flag set and cliref disagree: a
+// programming error that every --help test run catches.
+func (c *cmdFlags) checkAgainstDoc() {
+	var have, want []string
+	c.fs.VisitAll(func(f *flag.Flag) { have = append(have, f.Name) })
+	for _, f := range c.verb.Flags {
+		want = append(want, f.Name)
+	}
+	sort.Strings(have)
+	sort.Strings(want)
+	if strings.Join(have, ",") != strings.Join(want, ",") {
+		panic(fmt.Sprintf("trustwatch: %q declares flags %v but internal/cliref describes %v", c.verb.Line(), have, want))
+	}
+}
+
+var (
+	undefinedRE = regexp.MustCompile(`^flag provided but not defined: -+(.*)$`)
+	invalidRE   = regexp.MustCompile(`^invalid (?:boolean )?value "(.*)" for (?:flag )?-+([^:]+): (.*)$`)
+	needsArgRE  = regexp.MustCompile(`^flag needs an argument: -+(.*)$`)
+)
+
+// explain turns the flag package's error into words that name the flag as
+// it is spelled in the synopsis and say what a good value looks like.
+func (c *cmdFlags) explain(err error) string {
+	msg := err.Error()
+	if m := undefinedRE.FindStringSubmatch(msg); m != nil {
+		return "unknown flag --" + m[1]
+	}
+	if m := needsArgRE.FindStringSubmatch(msg); m != nil {
+		return "--" + m[1] + " needs a value: " + valueHint(c.doc(m[1]))
+	}
+	if m := invalidRE.FindStringSubmatch(msg); m != nil {
+		value, name, why := m[1], m[2], m[3]
+		f := c.doc(name)
+		if f.Arg == "" {
+			return fmt.Sprintf("--%s is a switch and takes no value (got %q)", name, value)
+		}
+		if why == errNotPositive.Error() {
+			return fmt.Sprintf("--%s must be above zero: %s, not %q", name, valueHint(f), value)
+		}
+		return fmt.Sprintf("--%s wants %s, not %q", name, valueHint(f), value)
+	}
+	return msg
+}
+
+// valueHint says what a flag's value looks like, with an example.
+func valueHint(f cliref.Flag) string {
+	switch f.Arg {
+	case "DUR":
+		return "a duration such as 10s or 1m"
+	case "N":
+		return "a number such as 2 or 0.5"
+	}
+	return "a value"
+}
+
+// usageError prints one line: what is wrong, and where help is.
+func usageError(stderr io.Writer, verb, format string, a ...any) {
+	cmd := strings.TrimSpace("trustwatch " + verb)
+	fmt.Fprintf(stderr, "%s: %s (see %s --help)\n", cmd, fmt.Sprintf(format, a...), cmd)
+}

@@ -1,0 +1,3 @@
+package clipboard
+
+func tools() []tool { return []tool{{[]string{"pbcopy"}, utf8}} }

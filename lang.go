@@ -1,0 +1,50 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"strings"
+
+	"github.com/trustwatch/trustwatch/internal/catalog"
+	"github.com/trustwatch/trustwatch/internal/lang"
+)
+
+// takeLang removes the global --lang flag from args, wherever it stands
+// before a "--" ("trustwatch --lang ru guide", "trustwatch guide --lang=ru
+// step-3"), and sets the process's language from it, TRUSTWATCH_LANG or
+// the system. The verbs never see the flag.
+func takeLang(args []string) ([]string, error) {
+	var flag string
+	var rest []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			rest = append(rest, args[i:]...)
+			break
+		}
+		name, value, hasValue := strings.Cut(a, "=")
+		if name != "--lang" && name != "-lang" {
+			rest = append(rest, a)
+			continue
+		}
+		if !hasValue {
+			if i+1 >= len(args) || strings.HasPrefix(args[i+1], "-") {
+				return nil, errors.New("--lang needs a value: a language such as en or ru")
+			}
+			i++
+			value = args[i]
+		}
+		if strings.TrimSpace(value) == "" {
+			return nil, errors.New("--lang needs a value: a language such as en or ru")
+		}
+		flag = value
+	}
+	lang.Set(lang.Detect(flag, os.Getenv, catalog.Languages()))
+	return rest, nil
+}
+
+// languageLine is what `version` says about the language in use.
+func languageLine() string {
+	c := lang.Current()
+	return c.Tag + " (from " + c.Source + "; available: " + strings.Join(catalog.Languages(), ", ") + ")"
+}

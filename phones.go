@@ -1,0 +1,219 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/trustwatch/trustwatch/watcher"
+	"github.com/trustwatch/trustwatch/watcher/engine"
+	"github.com/trustwatch/trustwatch/watcher/usbmux"
+)
+
+// lookupBound bounds how long fix, forget and report wait for the first
+// diagnosis of every phone (status's default timeout).
+const lookupBound = 10 * time.Second
+
+// purpose says what a verb may do to the phones it looks at.
+type purpose int
+
+const (
+	forReport purpose = iota // look only: no Pair, no record written
+	forForget                // look, then remove a pairing on request
+	forFix                   // look, then one Pair on request, wait for Trust, save
+)
+
+// phoneLink is how the terminal verbs see the phones and act on them.
+// openPhones makes it from a watcher in this process; it is the one place
+// to switch to the running tray (the ipc endpoint), so that fix and forget
+// go through the tray's engine, and the Pair ledger holds either way.
+type phoneLink interface {
+	Snapshot() engine.Snapshot
+	Subscribe() (<-chan engine.Snapshot, func())
+	FixTrust(key string)
+	Forget(key string)
+	History() []watcher.Entry
+	// HasPairRecord tells whether usbmuxd holds this computer's pair
+	// record for udid (the record itself never leaves the link).
+	HasPairRecord(ctx context.Context, udid string) (bool, error)
+	// Close stops the link and waits for everything it started.
+	Close()
+}
+
+// openPhones starts watching, and returns once usbmuxd has answered and
+// every phone has a final state (or lookupBound passed), with the
+// snapshot at that moment. Diagnosis sends no Pair: a Pair only follows a
+// FixTrust, so looking at several phones never asks one of them to trust.
+func openPhones(ctx context.Context, addr usbmux.Address, p purpose) (phoneLink, engine.Snapshot) {
+	// A running tray already follows the phones: act through it.
+	tctx, tcancel := context.WithTimeout(ctx, lookupBound)
+	s, ok := askRunning(tctx, addr)
+	tcancel()
+	if ok {
+		return newTrayLink(addr, s), s.Expire(lookupBound)
+	}
+	cfg := engine.Config{}
+	if p == forFix {
+		// Follow the phone through unlock and Trust, and save the pairing
+		// the user approved, as the tray does after Fix trust.
+		cfg.Follow, cfg.CompletePairing = true, true
+	}
+	return watchHere(ctx, addr, cfg, slog.New(slog.DiscardHandler), lookupBound)
+}
+
+// watchHere starts a watcher in this process and returns once usbmuxd has
+// answered and every phone has a final state, with the snapshot then; or
+// once bound has passed, with the snapshot expired; or when ctx ends, with
+// the latest snapshot as it is. The watcher keeps running until the
+// link's Close.
+func watchHere(ctx context.Context, addr usbmux.Address, cfg engine.Config, log *slog.Logger, bound time.Duration) (*localLink, engine.Snapshot) {
+	usbSrc, usbReady := usbSource()
+	w := watcher.New(watcher.Config{Address: addr, Engine: cfg, USB: usbSrc, Logger: log, Ledger: openLedger(log)})
+	wctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = w.Run(wctx) }()
+	l := &localLink{Watcher: w, addr: addr, cancel: cancel, done: done}
+	snaps, stop := w.Subscribe()
+	defer stop()
+	timeout := time.NewTimer(bound)
+	defer timeout.Stop()
+	// Snapshots arrive on changes; the short tick also notices the USB
+	// layer finishing its first listing, which changes no state.
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case _, ok := <-snaps:
+			if !ok { // the watcher stopped: only ctx ends it
+				return l, w.Snapshot()
+			}
+		case <-tick.C:
+		case <-timeout.C:
+			return l, w.Snapshot().Expire(bound)
+		case <-ctx.Done():
+			return l, w.Snapshot()
+		}
+		if s := w.Snapshot(); s.Usbmux.Answered() && usbReady() && s.AllFinal() {
+			return l, s
+		}
+	}
+}
+
+// localLink is a phoneLink backed by a watcher in this process.
+type localLink struct {
+	*watcher.Watcher
+	addr   usbmux.Address
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func (l *localLink) HasPairRecord(ctx context.Context, udid string) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	_, err := usbmux.ReadPairRecord(ctx, l.addr, udid)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, usbmux.ErrNoPairRecord):
+		return false, nil
+	}
+	var refused *usbmux.ResultError
+	if errors.As(err, &refused) {
+		return false, nil // what Apple's daemons answer for "none" is not known; a clean refusal is "none"
+	}
+	return false, err
+}
+
+func (l *localLink) Close() {
+	l.cancel()
+	<-l.done
+}
+
+// pickPhone chooses the phone a verb acts on: the one given by UDID, or the
+// only one connected. With several and no UDID it lists them (exit 2).
+func pickPhone(snap engine.Snapshot, udid, verb string, stdout, stderr io.Writer) (engine.Device, int, bool) {
+	if udid != "" {
+		want := engine.NormalizeUDID(udid)
+		for _, d := range snap.Devices {
+			if d.UDID != "" && engine.NormalizeUDID(d.UDID) == want {
+				return d, 0, true
+			}
+		}
+		if len(snap.Devices) == 0 {
+			fmt.Fprintf(stderr, "trustwatch %s: no iPhone is connected (looked for %s)\n", verb, udid)
+		} else {
+			fmt.Fprintf(stderr, "trustwatch %s: no connected iPhone has the UDID %s; connected:\n", verb, udid)
+			listPhones(stderr, snap, verb)
+		}
+		return engine.Device{}, exitNoPhone, false
+	}
+	switch len(snap.Devices) {
+	case 0:
+		fmt.Fprintln(stdout, "No iPhone connected.")
+		fmt.Fprintf(stderr, "trustwatch %s: plug the iPhone in with a USB cable, unlock it, and run this again.\n", verb)
+		return engine.Device{}, exitNoPhone, false
+	case 1:
+		return snap.Devices[0], 0, true
+	}
+	fmt.Fprintf(stderr, "trustwatch %s: %d iPhones are connected; say which one by its UDID (see trustwatch %s --help):\n", verb, len(snap.Devices), verb)
+	listPhones(stderr, snap, verb)
+	return engine.Device{}, exitUsage, false
+}
+
+func listPhones(w io.Writer, snap engine.Snapshot, verb string) {
+	for _, d := range snap.Devices {
+		id := d.UDID
+		if id == "" {
+			id = "(UDID unknown)"
+		}
+		fmt.Fprintf(w, "  trustwatch %s %-26s  # %s, %s\n", verb, id, d.DisplayName(), d.State.Words())
+	}
+}
+
+// describeUnreachable writes usbmuxd's state to stderr in plain words with
+// the next step (and the raw error when it helps someone fix it).
+func describeUnreachable(stderr io.Writer, s engine.Snapshot) {
+	t := s.Usbmux.Text
+	if t.Headline == "" {
+		if s.Usbmux.Error != "" {
+			fmt.Fprintf(stderr, "usbmuxd could not be reached at %s: %s\n", s.Usbmux.Address, s.Usbmux.Error)
+		}
+		return
+	}
+	if !t.Problem {
+		fmt.Fprintf(stderr, "%s.\n", strings.TrimSuffix(t.Line(), "."))
+		return
+	}
+	fmt.Fprintf(stderr, "%s.\n", t.Headline)
+	said := false // a phone's line on stdout already gives the next step
+	for _, d := range s.Devices {
+		said = said || d.State == engine.StateServiceUnavailable
+	}
+	if t.Advice != "" && !said {
+		fmt.Fprintf(stderr, "  %s\n", t.Advice)
+	}
+	if t.Anchor != "" {
+		fmt.Fprintf(stderr, "  More: trustwatch guide %s --print\n", t.Anchor)
+	}
+	switch s.Usbmux.State {
+	case engine.MuxNotInstalled, engine.MuxNotRunning:
+		// the words say it all; the raw error only repeats "no such file"
+	default:
+		if s.Usbmux.Error != "" {
+			fmt.Fprintf(stderr, "  (%s: %s)\n", s.Usbmux.Address, shortMuxError(s.Usbmux.Error))
+		}
+	}
+}
+
+// shortMuxError drops the usbmux client's wrapping from an error, keeping
+// the cause ("dial unix /var/run/usbmuxd: connect: permission denied").
+func shortMuxError(e string) string {
+	if i := strings.Index(e, "dial "); i >= 0 {
+		return e[i:]
+	}
+	return strings.TrimPrefix(e, "usbmux: ")
+}
