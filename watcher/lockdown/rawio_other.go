@@ -1,12 +1,13 @@
-//go:build !unix
+//go:build !linux
 
 package lockdown
 
 import "net"
 
-// Elsewhere (Windows) the connection's own Read and Write: the scheduler
-// detail rawio_unix.go works around is the same, but there is no
-// RawSyscall read of a socket to use instead.
+// Elsewhere the connection's own Read and Write. The scheduler detail
+// rawio_linux.go works around is the same on every OS, but only Linux's raw
+// system calls are measured here (macOS routes them through libc, Windows
+// has none for sockets).
 func rawWrite(c net.Conn, b []byte) error {
 	_, err := c.Write(b)
 	return err

@@ -15,7 +15,7 @@ import (
 // locked, untrusted phone was unlocked (its session-less insecure proxy is
 // refused with PasswordProtected while locked), for as long as it stays on
 // the charger. The request is encoded once, and the socket is written and
-// read with system calls the Go scheduler does not see (rawio_*.go): an
+// read with system calls the Go scheduler does not see (rawio_linux.go): an
 // ordinary read made after the reply woke the process also wakes the
 // runtime's monitor thread, which then polls every 20 µs for a while —
 // about three quarters of such a poll's wakeups. Ask is for one goroutine.
