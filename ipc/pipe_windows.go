@@ -152,12 +152,15 @@ func (l *pipeListener) Close() error {
 	l.close.Do(func() {
 		close(l.done)
 		_ = windows.SetEvent(l.wake)
-		go func() { // after any Accept in progress has seen done
-			l.mu.Lock()
-			windows.CloseHandle(l.next)
-			windows.CloseHandle(l.wake)
-			l.mu.Unlock()
-		}()
+		// Wait for an Accept in progress to see done (it holds mu while it
+		// waits, and wakes on l.wake), then close the waiting instance before
+		// returning: closing it later let a client that dialled just after
+		// Close connect to a dying instance and read EOF instead of finding
+		// no server.
+		l.mu.Lock()
+		windows.CloseHandle(l.next)
+		windows.CloseHandle(l.wake)
+		l.mu.Unlock()
 	})
 	return nil
 }

@@ -53,12 +53,15 @@ deb=$(ls "$dist"/trustwatch_*_amd64.deb)
 rpmfile=$(ls "$dist"/trustwatch-*.x86_64.rpm)
 tgz=$(ls "$dist"/trustwatch_*_linux_amd64.tar.gz)
 zipfile=$(ls "$dist"/trustwatch_*_windows_amd64.zip)
+# The MSI comes from scripts/build-msi.sh (installed and removed under Wine
+# by scripts/test-wine.sh); here it only has to be part of the release.
+msifile=$(ls "$dist"/trustwatch_*_windows_amd64.msi) || fail "no MSI in dist/"
 version=${tgz##*/trustwatch_}
 version=${version%_linux_amd64.tar.gz}
 commit=$(git rev-parse HEAD)
 say "built $version"
 (cd "$dist" && sha256sum --quiet -c checksums.txt) || fail "checksums.txt does not match"
-[[ $(wc -l <"$dist/checksums.txt") -eq 4 ]] || fail "checksums.txt should list 4 artifacts: $(cat "$dist/checksums.txt")"
+[[ $(wc -l <"$dist/checksums.txt") -eq 5 ]] || fail "checksums.txt should list 5 artifacts: $(cat "$dist/checksums.txt")"
 
 # --- the tarball ------------------------------------------------------------
 tar -xzf "$tgz" -C "$work"
