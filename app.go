@@ -33,6 +33,7 @@ func runTray(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return code
 	}
+	onePMode()
 	ctx, _, stop := interruptible() // Ctrl-C and SIGTERM quit cleanly: exit 0
 	defer stop()
 	usbSrc, _ := usbSource()

@@ -18,6 +18,7 @@ func runWatch(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return code
 	}
+	onePMode()
 	ctx, _, stop := interruptible() // Ctrl-C ends watching: exit 0
 	defer stop()
 	usbSrc, _ := usbSource()

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Builds trustwatch and the bench, measures (internal/bench/cmd/twbench),
 # fuzzes every fuzz target in the repository, and regenerates docs/BENCH.md.
-# Not run by CI (it takes about 20 minutes and wants a quiet machine).
+# Not run by CI (it takes about 35 minutes and wants a quiet machine).
 #
-#   scripts/bench.sh                 full run: 60 s idle windows, 30 s per fuzz target
-#   scripts/bench.sh --quick         smoke run: few repetitions, 5 s windows, 5 s fuzzing
-#   options: --fuzztime DUR  --idle DUR  --only attach,trust,idle,scale,flap
+#   scripts/bench.sh                 full run: 60 s idle windows, waiting phones measured
+#                                    over minutes 2-12 (all at once), 30 s per fuzz target
+#   scripts/bench.sh --quick         smoke run: few repetitions, short windows, 5 s fuzzing
+#   options: --fuzztime DUR  --idle DUR  --wait DUR  --only attach,trust,idle,waiting,scale,flap
 #            --no-fuzz  --no-doc (keep docs/BENCH.md)  --out DIR (default: a temp dir)
 #
 # Needs: Go, dbus-daemon (dbus), idevicepair (libimobiledevice-utils).
@@ -13,7 +14,7 @@
 # found a crasher; goals that were missed are reported in BENCH.md, not here.
 set -euo pipefail
 
-quick=0 fuzztime="" idle="" only="" fuzz=1 doc=1 out=""
+quick=0 fuzztime="" idle="" wait="" only="" fuzz=1 doc=1 out=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) quick=1 ;;
@@ -21,13 +22,15 @@ while [ $# -gt 0 ]; do
 	--fuzztime=*) fuzztime="${1#*=}" ;;
 	--idle) idle="${2:?--idle needs a duration}"; shift ;;
 	--idle=*) idle="${1#*=}" ;;
+	--wait) wait="${2:?--wait needs a duration}"; shift ;;
+	--wait=*) wait="${1#*=}" ;;
 	--only) only="${2:?--only needs a list}"; shift ;;
 	--only=*) only="${1#*=}" ;;
 	--no-fuzz) fuzz=0 ;;
 	--no-doc) doc=0 ;;
 	--out) out="${2:?--out needs a directory}"; shift ;;
 	--out=*) out="${1#*=}" ;;
-	-h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "bench.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -55,6 +58,7 @@ rc=0
 args=(run --tw "$out/trustwatch" --out "$out/results.json")
 [ "$quick" = 1 ] && args+=(--quick)
 [ -n "$idle" ] && args+=(--idle "$idle")
+[ -n "$wait" ] && args+=(--wait "$wait")
 [ -n "$only" ] && args+=(--only "$only")
 command -v idevicepair >/dev/null || args+=(--idevicepair "")
 "$out/twbench" "${args[@]}" || rc=$?

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/trustwatch/trustwatch/watcher/engine"
@@ -20,9 +22,21 @@ const (
 	trustPoll = time.Second
 	// trustBackstop is that poll's pace while request_pair is being relayed.
 	trustBackstop = 5 * time.Second
-	// unlockPoll is how often a locked, untrusted phone is asked (without
-	// Pair) whether it can show the Trust prompt yet.
-	unlockPoll = time.Second
+	// After trustPatience of waiting for the tap, both polls slow down by
+	// trustSlowdown (a prompt left on a phone on the charger should not
+	// cost a usbmuxd request every few seconds for hours).
+	trustPatience = 2 * time.Minute
+	trustSlowdown = 6
+	// followRetryMin and followRetryMax bound the backoff between attempts
+	// to (re)open a lockstate observer the phone refused or dropped; a
+	// session that lived followRetryMax resets it.
+	followRetryMin = 10 * time.Second
+	followRetryMax = 5 * time.Minute
+	// followAfter: an observer opens this long after the phone's answer,
+	// so that a burst of phones is diagnosed before two TLS handshakes per
+	// phone go to observers, and a phone that flaps costs none. A change
+	// in between is caught by the lock state read at opening.
+	followAfter = time.Second
 	// completeGrace lets another pairer (Linux usbmuxd's preflight) finish
 	// first, so the phone does not get two host records for one tap.
 	completeGrace = 300 * time.Millisecond
@@ -53,7 +67,22 @@ type executor struct {
 	// service while it refused Pair as locked: only then does the service
 	// coming back mean "unlocked".
 	gated map[string]bool
-	wg    sync.WaitGroup
+	// records are the host records that last opened a session with each
+	// device, for lock-only re-checks.
+	records map[string]*lockdown.PairRecord
+	// followers are the lockstate observers of trusted phones, apart from
+	// the one running command per device.
+	followers map[string]*lockFollower
+	followed  atomic.Int32 // observer goroutines running (tests check none outlives its phone)
+	log       *slog.Logger
+	wg        sync.WaitGroup
+}
+
+// lockFollower is one device's lockstate observer.
+type lockFollower struct {
+	deviceID int
+	locked   atomic.Bool // what the engine believes
+	stop     context.CancelFunc
 }
 
 func newExecutor(cfg Config, post func(context.Context, engine.Event)) *executor {
@@ -62,21 +91,33 @@ func newExecutor(cfg Config, post func(context.Context, engine.Event)) *executor
 		running: map[string]context.CancelFunc{}, pending: map[string]*lockdown.PairRecord{},
 		observers: map[string]*lockdown.NotificationStream{},
 		gated:     map[string]bool{},
+		followers: map[string]*lockFollower{},
+		records:   map[string]*lockdown.PairRecord{},
+		log:       cfg.Logger,
 	}
 }
 
 // run starts c; it never blocks the engine's loop.
 func (x *executor) run(ctx context.Context, c engine.Command) {
-	if cancel, ok := c.(engine.Cancel); ok {
+	switch c := c.(type) {
+	case engine.Cancel:
 		x.mu.Lock()
-		if stop := x.running[cancel.Key]; stop != nil {
+		if stop := x.running[c.Key]; stop != nil {
 			stop()
-			delete(x.running, cancel.Key)
+			delete(x.running, c.Key)
 		}
-		delete(x.pending, cancel.Key)
-		delete(x.gated, cancel.Key)
+		delete(x.pending, c.Key)
+		delete(x.gated, c.Key)
+		delete(x.records, c.Key)
 		x.mu.Unlock()
-		x.swapObserver(cancel.Key, nil)
+		x.swapObserver(c.Key, nil)
+		x.unfollow(c.Key)
+		return
+	case engine.FollowLock:
+		x.followLockOf(ctx, c)
+		return
+	case engine.UnfollowLock:
+		x.unfollow(c.Key)
 		return
 	}
 	t := target(c)
@@ -125,6 +166,11 @@ func (x *executor) do(ctx context.Context, c engine.Command) engine.Event {
 	}
 	switch c := c.(type) {
 	case engine.Probe:
+		if c.LockOnly {
+			if r, ok := x.lockOnly(ctx, c.Target); ok {
+				return done(c.Target, r)
+			}
+		}
 		return done(c.Target, x.probe(ctx, c.Target, c.Pair))
 	case engine.SendPair:
 		return done(c.Target, x.sendPair(ctx, c.Target, c.ClearStale))
@@ -135,7 +181,7 @@ func (x *executor) do(ctx context.Context, c engine.Command) engine.Event {
 	case engine.AwaitTrust:
 		return x.awaitTrust(ctx, c.Target)
 	case engine.AwaitUnlock:
-		return x.awaitUnlock(ctx, c.Target)
+		return x.awaitUnlock(ctx, c.Target, c.Every)
 	}
 	return nil
 }
@@ -204,7 +250,41 @@ func (x *executor) probe(ctx context.Context, t engine.Target, policy engine.Pai
 		return r
 	}
 	x.session(ctx, ld, rec, &r)
+	x.mu.Lock()
+	if r.State == engine.StateReady || r.State == engine.StateLocked || r.State == engine.StateLockedSinceRestart {
+		x.records[t.Key] = rec
+	} else {
+		delete(x.records, t.Key)
+	}
+	x.mu.Unlock()
 	return r
+}
+
+// lockOnly re-reads the lock state of a phone that opened a session
+// moments ago, with the record that opened it: no record read from
+// usbmuxd, no device info. Only a clear answer counts (ok); anything else
+// (no record kept, trust gone, an error) is left to the full probe, which
+// also sees a record changed meanwhile.
+func (x *executor) lockOnly(ctx context.Context, t engine.Target) (r engine.ProbeResult, ok bool) {
+	x.mu.Lock()
+	rec := x.records[t.Key]
+	x.mu.Unlock()
+	if rec == nil {
+		return r, false
+	}
+	ctx, cancel := context.WithTimeout(ctx, x.budget)
+	defer cancel()
+	ld, err := x.lockdown(ctx, t)
+	if err != nil {
+		return r, false
+	}
+	defer ld.Close()
+	x.session(ctx, ld, rec, &r)
+	switch r.State {
+	case engine.StateReady, engine.StateLocked, engine.StateLockedSinceRestart:
+		return r, true
+	}
+	return r, false
 }
 
 // session starts a lockdown session with the host record and reads the lock state.
@@ -474,6 +554,7 @@ func (x *executor) awaitTrust(ctx context.Context, t engine.Target) engine.Event
 	if stream != nil {
 		poll = trustBackstop
 	}
+	slowAt := time.Now().Add(trustPatience)
 	tick := time.NewTicker(poll)
 	defer tick.Stop()
 	for {
@@ -482,7 +563,11 @@ func (x *executor) awaitTrust(ctx context.Context, t engine.Target) engine.Event
 			return nil
 		case <-relayed:
 			return seen(engine.ViaRequestPair)
-		case <-tick.C:
+		case now := <-tick.C:
+			if !slowAt.IsZero() && !now.Before(slowAt) {
+				slowAt = time.Time{}
+				tick.Reset(poll * trustSlowdown)
+			}
 			rctx, cancel := context.WithTimeout(ctx, x.budget)
 			_, err := usbmux.ReadPairRecord(rctx, x.addr, t.UDID)
 			cancel()
@@ -548,34 +633,225 @@ func (x *executor) startService(ctx context.Context, t engine.Target, name strin
 	return usbmux.Connect(ctx, x.addr, t.DeviceID, port)
 }
 
-// awaitUnlock polls, without Pair, until a locked and untrusted phone
-// accepts a session-less service again (it refuses with PasswordProtected
-// while locked). A phone that accepted the service while refusing Pair as
-// locked gives no such signal; it is left alone rather than asked again
-// and again.
-func (x *executor) awaitUnlock(ctx context.Context, t engine.Target) engine.Event {
+// awaitUnlock polls every `every`, without Pair, until a locked and
+// untrusted phone accepts a session-less service again (it refuses with
+// PasswordProtected while locked). One lockdown connection is kept across
+// polls (lockdownd drops one idle for 10 s; the polls keep it busy), so a
+// poll is one StartService round trip (lockdown.ServicePoll) rather than a
+// usbmuxd connection, a Connect and a request. Each poll must end by the
+// next one, so its deadline falls on the next tick and no timer of its
+// own wakes the process between polls. A phone that accepted the service
+// while refusing Pair as locked gives no such signal; it is left alone
+// rather than asked again and again.
+func (x *executor) awaitUnlock(ctx context.Context, t engine.Target, every time.Duration) engine.Event {
 	x.mu.Lock()
 	gated := x.gated[t.Key]
 	x.mu.Unlock()
-	if !gated {
+	if !gated || every <= 0 {
 		return nil
 	}
-	tick := time.NewTicker(unlockPoll)
+	var poll *lockdown.ServicePoll
+	defer func() {
+		if poll != nil {
+			poll.Close()
+		}
+	}()
+	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {
+		var now time.Time
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-tick.C:
+		case now = <-tick.C:
 		}
-		sctx, cancel := context.WithTimeout(ctx, x.budget)
-		conn, err := x.startService(sctx, t, lockdown.InsecureNotificationProxy)
-		cancel()
-		if err == nil {
-			conn.Close()
+		unlocked, keep := x.pollUnlock(ctx, t, &poll, now.Add(every))
+		if !keep && poll != nil {
+			poll.Close()
+			poll = nil
+		}
+		if unlocked {
 			return engine.Unlocked{Key: t.Key, Epoch: t.Epoch}
 		}
 	}
+}
+
+// pollUnlock asks once, on *poll (connected first if nil); keep is false
+// when the connection should not be used again.
+func (x *executor) pollUnlock(ctx context.Context, t engine.Target, poll **lockdown.ServicePoll, deadline time.Time) (unlocked, keep bool) {
+	if *poll == nil {
+		cctx, cancel := context.WithDeadline(ctx, deadline)
+		c, err := usbmux.Connect(cctx, x.addr, t.DeviceID, lockdown.Port)
+		cancel()
+		if err != nil {
+			return false, false
+		}
+		if *poll, err = lockdown.NewServicePoll(c, lockdown.InsecureNotificationProxy, "trustwatch"); err != nil {
+			return false, false
+		}
+	}
+	p := *poll
+	stop := context.AfterFunc(ctx, func() { p.Close() }) // cancelled (unplugged): unblock at once
+	port, err := p.Ask(deadline)
+	stop()
+	switch {
+	case err == nil:
+		// Take the port, so the service lockdownd started is not left
+		// waiting for us.
+		cctx, cancel := context.WithTimeout(ctx, x.budget)
+		if conn, err := usbmux.Connect(cctx, x.addr, t.DeviceID, port); err == nil {
+			conn.Close()
+		}
+		cancel()
+		return true, false
+	case errors.Is(err, lockdown.ErrPasswordProtected):
+		return false, true
+	default:
+		return false, false // a broken connection, or a refusal we do not know: start afresh
+	}
+}
+
+// followLockOf starts a lockstate observer for the device, or, when one already
+// follows this attach, only updates what the engine believes.
+func (x *executor) followLockOf(ctx context.Context, c engine.FollowLock) {
+	x.mu.Lock()
+	if f := x.followers[c.Key]; f != nil && f.deviceID == c.DeviceID {
+		f.locked.Store(c.Locked)
+		x.mu.Unlock()
+		return
+	}
+	old := x.followers[c.Key]
+	fctx, stop := context.WithCancel(ctx)
+	f := &lockFollower{deviceID: c.DeviceID, stop: stop}
+	f.locked.Store(c.Locked)
+	x.followers[c.Key] = f
+	x.mu.Unlock()
+	if old != nil {
+		old.stop()
+	}
+	x.wg.Add(1)
+	x.followed.Add(1)
+	go func() {
+		defer x.wg.Done()
+		defer x.followed.Add(-1)
+		defer stop()
+		x.followLock(fctx, c.Target, f)
+	}()
+}
+
+func (x *executor) unfollow(key string) {
+	x.mu.Lock()
+	f := x.followers[key]
+	delete(x.followers, key)
+	x.mu.Unlock()
+	if f != nil {
+		f.stop()
+	}
+}
+
+// followLock holds a lockstate observer open until ctx ends, re-opening it
+// with backoff when the phone refuses it, drops it or sends garbage.
+func (x *executor) followLock(ctx context.Context, t engine.Target, f *lockFollower) {
+	if !sleepCtx(ctx, followAfter) {
+		return
+	}
+	var delay time.Duration
+	lastErr := ""
+	for {
+		opened := time.Now()
+		wasOpen, err := x.observeLock(ctx, t, f)
+		if ctx.Err() != nil {
+			return
+		}
+		delay = followBackoff(delay, time.Since(opened))
+		switch msg := err.Error(); {
+		case wasOpen: // usually the phone leaving; Cancel is on its way
+			x.log.Debug("lock observer ended", "udid", t.UDID, "err", msg, "retry_in", delay)
+		case msg != lastErr: // the phone refuses it: worth one line in a support log
+			lastErr = msg
+			x.log.Info("lock state not followed by event; retrying", "udid", t.UDID, "err", msg, "retry_in", delay)
+		}
+		if !sleepCtx(ctx, delay) {
+			return
+		}
+	}
+}
+
+// sleepCtx waits d; false when ctx ended first.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// followBackoff is the pause before the next attempt to open an observer,
+// after one that lasted `lived`: doubling from followRetryMin to
+// followRetryMax, back to the start after a session that lasted the cap.
+func followBackoff(prev, lived time.Duration) time.Duration {
+	if prev <= 0 || lived >= followRetryMax {
+		return followRetryMin
+	}
+	return min(2*prev, followRetryMax)
+}
+
+// observeLock opens the observer in a session of its own, reads the lock
+// state (a change between the engine's last probe and the subscription
+// would be missed otherwise), then reports every relayed change until the
+// stream fails.
+func (x *executor) observeLock(ctx context.Context, t engine.Target, f *lockFollower) (wasOpen bool, err error) {
+	octx, cancel := context.WithTimeout(ctx, x.budget)
+	stream, locked, lockErr, err := x.openLockObserver(octx, t)
+	cancel()
+	if err != nil {
+		return false, err
+	}
+	defer stream.Close()
+	if lockErr != nil || locked != f.locked.Load() {
+		x.post(ctx, engine.LockChanged{Key: t.Key, DeviceID: t.DeviceID})
+	}
+	for {
+		name, err := stream.Next(ctx)
+		if err != nil {
+			return true, err
+		}
+		if name == lockdown.LockState {
+			x.post(ctx, engine.LockChanged{Key: t.Key, DeviceID: t.DeviceID, Relayed: true})
+		}
+	}
+}
+
+func (x *executor) openLockObserver(ctx context.Context, t engine.Target) (stream *lockdown.NotificationStream, locked bool, lockErr, err error) {
+	raw, err := usbmux.ReadPairRecord(ctx, x.addr, t.UDID)
+	if err != nil {
+		return nil, false, nil, err
+	}
+	rec, err := lockdown.ParsePairRecord(raw)
+	if err != nil {
+		return nil, false, nil, err
+	}
+	ld, err := x.lockdown(ctx, t)
+	if err != nil {
+		return nil, false, nil, err
+	}
+	defer ld.Close() // the service connection outlives it
+	id, err := ld.StartSession(ctx, rec)
+	if err != nil {
+		return nil, false, nil, err
+	}
+	stream, err = lockdown.ObserveLockState(ctx, ld, rec, func(ctx context.Context, port uint16) (net.Conn, error) {
+		return usbmux.Connect(ctx, x.addr, t.DeviceID, port)
+	})
+	if err != nil {
+		return nil, false, nil, err
+	}
+	locked, lockErr = ld.PasswordProtected(ctx)
+	_ = ld.StopSession(ctx, id)
+	return stream, locked, lockErr, nil
 }
 
 // noRecord: usbmuxd has no usable record. Linux usbmuxd answers a missing

@@ -12,7 +12,8 @@ import (
 )
 
 // Backoff between usbmuxd connection attempts. The cap keeps reconnection
-// within about a second of usbmuxd coming back.
+// within about a second of usbmuxd coming back; where its socket can be
+// watched, the backoff only runs for a few seconds (muxwait.go).
 const (
 	muxRetryMin = 100 * time.Millisecond
 	muxRetryMax = time.Second
@@ -36,6 +37,8 @@ const (
 // every (re)connect, until ctx ends.
 func (w *Watcher) watchUsbmux(ctx context.Context) {
 	addr := w.cfg.Address
+	wait := newMuxWaiter(socketPath(addr), w.muxKick)
+	defer wait.close()
 	delay := muxRetryMin
 	var lastErr string
 	var lastState engine.MuxState
@@ -61,10 +64,8 @@ func (w *Watcher) watchUsbmux(ctx context.Context) {
 			lastErr, lastState = msg, state
 			w.post(ctx, engine.MuxDown{Address: addr.String(), Err: msg, State: state})
 		}
-		select {
-		case <-ctx.Done():
+		if !wait.wait(ctx, delay) {
 			return
-		case <-time.After(delay):
 		}
 		delay = min(delay*2, muxRetryMax)
 	}
@@ -160,6 +161,14 @@ func (w *Watcher) listenOnce(ctx context.Context, addr usbmux.Address, connected
 			w.post(ctx, engine.MuxPaired{DeviceID: ev.DeviceID})
 		}
 	}
+}
+
+// socketPath is the unix socket to watch for ("" for TCP).
+func socketPath(a usbmux.Address) string {
+	if a.Network == "unix" {
+		return a.Path
+	}
+	return ""
 }
 
 func muxDevice(d usbmux.DeviceInfo) engine.MuxDevice {

@@ -47,6 +47,9 @@ type Watcher struct {
 	exec   *executor
 	plugs  *plugScope // names the usbmuxd in the Pair ledger
 	hist   history
+	// muxKick wakes the wait for usbmuxd: an Apple device arrived on USB,
+	// and Linux's udev starts usbmuxd for it.
+	muxKick chan struct{}
 
 	mu     sync.Mutex
 	snap   engine.Snapshot
@@ -78,6 +81,7 @@ func New(cfg Config) *Watcher {
 		events: make(chan engine.Event, 256),
 		subs:   map[chan engine.Snapshot]struct{}{},
 	}
+	w.muxKick = make(chan struct{}, 1)
 	w.snap = engine.Snapshot{Usbmux: engine.Usbmux{Address: cfg.Address.String()}, Devices: []engine.Device{}}
 	w.plugs = &plugScope{addr: cfg.Address}
 	w.exec = newExecutor(cfg, w.post)
@@ -151,6 +155,9 @@ func (w *Watcher) loop(ctx context.Context) error {
 		changed := false
 		now := w.cfg.Now()
 		for n := 0; ; n++ {
+			if _, ok := ev.(engine.USBAdded); ok {
+				w.kickMux()
+			}
 			out := eng.Handle(ev, now)
 			for _, c := range out.Commands {
 				w.exec.run(ctx, c)
@@ -181,6 +188,14 @@ func (w *Watcher) loop(ctx context.Context) error {
 		if at, ok := eng.NextDeadline(); ok {
 			timer.Reset(max(at.Sub(w.cfg.Now()), 0))
 		}
+	}
+}
+
+// kickMux ends the wait for usbmuxd (never blocks: one pending kick is enough).
+func (w *Watcher) kickMux() {
+	select {
+	case w.muxKick <- struct{}{}:
+	default:
 	}
 }
 

@@ -14,16 +14,20 @@ type Options struct {
 	TW          string // the trustwatch binary
 	IdevicePair string // idevicepair ("" skips the comparison)
 
-	AttachRuns   int           // per state
-	TrustRuns    int           // Trust tap → ready
-	TrustWait    time.Duration // how long the prompt stays up before the tap
-	IdleWindow   time.Duration
-	ScaleDevices int
-	ScaleRuns    int
-	FlapCycles   int // attach/detach cycles per flapping run
-	FlapDevices  int
-	FlapGap      time.Duration // pause after each attach and each detach
-	FlapRuns     int
+	AttachRuns int           // per state
+	TrustRuns  int           // Trust tap → ready
+	TrustWait  time.Duration // how long the prompt stays up before the tap
+	IdleWindow time.Duration
+	// WaitSettle is how long a waiting phone waits before its window
+	// (the budgets are about the time after the first minutes), and
+	// WaitWindow how long its cost is measured.
+	WaitSettle, WaitWindow time.Duration
+	ScaleDevices           int
+	ScaleRuns              int
+	FlapCycles             int // attach/detach cycles per flapping run
+	FlapDevices            int
+	FlapGap                time.Duration // pause after each attach and each detach
+	FlapRuns               int
 	// SlowFlapCycles at SlowFlapGap: a loose cable rather than a torture
 	// test, slow enough for phones to be diagnosed between drops, so the
 	// notifier's per-phone rate limit is what gets measured.
@@ -40,7 +44,8 @@ type Options struct {
 func Defaults() Options {
 	return Options{
 		AttachRuns: 20, TrustRuns: 20, TrustWait: time.Second,
-		IdleWindow:   60 * time.Second,
+		IdleWindow: 60 * time.Second,
+		WaitSettle: 2 * time.Minute, WaitWindow: 10 * time.Minute,
 		ScaleDevices: 64, ScaleRuns: 5,
 		FlapCycles: 1000, FlapDevices: 4, FlapGap: 5 * time.Millisecond, FlapRuns: 3,
 		SlowFlapCycles: 100, SlowFlapGap: 150 * time.Millisecond,
@@ -53,6 +58,7 @@ func Quick() Options {
 	o := Defaults()
 	o.AttachRuns, o.TrustRuns, o.TrustWait = 5, 5, 300*time.Millisecond
 	o.IdleWindow = 5 * time.Second
+	o.WaitSettle, o.WaitWindow = 10*time.Second, 20*time.Second
 	o.ScaleRuns = 2
 	o.FlapCycles, o.FlapRuns = 200, 1
 	o.SlowFlapCycles = 40
@@ -87,7 +93,7 @@ func (b *Bench) note(format string, args ...any) {
 }
 
 // Scenario names for --only.
-var Scenarios = []string{"attach", "trust", "idle", "scale", "flap"}
+var Scenarios = []string{"attach", "trust", "idle", "waiting", "scale", "flap"}
 
 // Run runs the named scenarios (all when only is empty); a failing
 // scenario is recorded and the next one still runs.
@@ -111,6 +117,7 @@ func (b *Bench) Run(ctx context.Context, only map[string]bool) {
 	run("attach", b.Attach)
 	run("trust", b.TrustTap)
 	run("idle", b.Idle)
+	run("waiting", b.Waiting)
 	run("scale", b.Scale)
 	run("flap", b.Flap)
 }

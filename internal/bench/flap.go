@@ -10,7 +10,7 @@ import (
 	"github.com/trustwatch/trustwatch/internal/sim"
 )
 
-const sectionFlap = "5. Flapping"
+const sectionFlap = "6. Flapping"
 
 // flapConfigs are the phones that flap: every state that survives a replug.
 var flapConfigs = []sim.DeviceConfig{

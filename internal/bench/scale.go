@@ -8,7 +8,7 @@ import (
 	"github.com/trustwatch/trustwatch/internal/sim"
 )
 
-const sectionScale = "4. Scale"
+const sectionScale = "5. Scale"
 
 // burst is a set of phones created detached and then plugged in at once.
 type burst struct {

@@ -31,6 +31,13 @@ type DeviceConfig struct {
 	// Dialog starts with the Trust alert already on screen, as after Linux
 	// usbmuxd's preflight Pair (the next Pair then counts as a flash).
 	Dialog bool
+
+	// NoLockRelay is an iOS whose notification_proxy accepts an observer
+	// for com.apple.springboard.lockstate but never relays it (whether
+	// current iOS relays it is unconfirmed, protocol.md §7).
+	NoLockRelay bool
+	// ProxyFault makes the session's notification_proxy misbehave.
+	ProxyFault ProxyFault
 }
 
 // Stats counts what clients did to a device.
@@ -91,6 +98,8 @@ type Device struct {
 	services   map[int]*pendingService
 	nextPort   int
 	observers  map[*observer]struct{}
+	noRelay    bool
+	proxyFault ProxyFault
 }
 
 var defaultNames = []string{"Anna's iPhone", "Ben's iPhone", "Chloé's iPhone", "Dev's iPhone", "Emma's iPhone", "Farid's iPhone"}
@@ -139,6 +148,8 @@ func (s *Server) AddDevice(cfg DeviceConfig) *Device {
 		services:   map[int]*pendingService{},
 		nextPort:   49152 + 2*n, // arbitrary, like lockdownd's ephemeral service ports
 		observers:  map[*observer]struct{}{},
+		noRelay:    cfg.NoLockRelay,
+		proxyFault: cfg.ProxyFault,
 	}
 	h := sha256.Sum256([]byte(d.udid))
 	d.wifi = fmt.Sprintf("%02x:%02x:%02x:%02x:%02x:%02x", h[0]&0xfe|0x02, h[1], h[2], h[3], h[4], h[5])
@@ -396,7 +407,7 @@ func (d *Device) Lock() {
 	if !d.locked {
 		d.locked = true
 		d.logLocked("lock")
-		d.relayLocked("com.apple.springboard.lockstate", true)
+		d.relayLocked(lockStateNotification, true)
 	}
 }
 
@@ -407,7 +418,31 @@ func (d *Device) Unlock() {
 	if d.locked || d.bfu {
 		d.locked, d.bfu = false, false
 		d.logLocked("unlock")
-		d.relayLocked("com.apple.springboard.lockstate", true)
+		d.relayLocked(lockStateNotification, true)
+	}
+}
+
+// SetLockRelay switches lockstate relaying on (a relaying iOS) or off.
+func (d *Device) SetLockRelay(on bool) {
+	d.s.mu.Lock()
+	defer d.s.mu.Unlock()
+	d.noRelay = !on
+}
+
+// SetProxyFault changes how the session's notification_proxy misbehaves,
+// from the next StartService or frame on. ProxyFaultDrop also closes the
+// connections open now.
+func (d *Device) SetProxyFault(f ProxyFault) {
+	d.s.mu.Lock()
+	defer d.s.mu.Unlock()
+	d.proxyFault = f
+	d.logLocked("proxy fault " + f.String())
+	if f == ProxyFaultDrop {
+		for ob := range d.observers {
+			if ob.secure {
+				ob.conn.Close()
+			}
+		}
 	}
 }
 

@@ -100,3 +100,28 @@ var junk = func() []byte {
 	b[0] = 0xde // never '<' or 'b'
 	return b
 }()
+
+// ProxyFault makes a device's com.apple.mobile.notification_proxy (the one
+// that needs a session) misbehave, to test observers that hold it open.
+type ProxyFault int
+
+const (
+	ProxyFaultNone    ProxyFault = iota
+	ProxyFaultRefuse             // StartService notification_proxy → InvalidService
+	ProxyFaultDrop               // the service connection is closed after ObserveNotification
+	ProxyFaultGarbage            // ObserveNotification is answered with a frame that is not a plist
+)
+
+var proxyFaultNames = map[ProxyFault]string{
+	ProxyFaultNone:    "none",
+	ProxyFaultRefuse:  "proxy-refuse",
+	ProxyFaultDrop:    "proxy-drop",
+	ProxyFaultGarbage: "proxy-garbage",
+}
+
+func (f ProxyFault) String() string {
+	if n, ok := proxyFaultNames[f]; ok {
+		return n
+	}
+	return fmt.Sprintf("ProxyFault(%d)", int(f))
+}

@@ -18,6 +18,7 @@ const (
 
 	insecureNotificationProxy = "com.apple.mobile.insecure_notification_proxy"
 	notificationProxy         = "com.apple.mobile.notification_proxy"
+	lockStateNotification     = "com.apple.springboard.lockstate"
 )
 
 type ldAction int
@@ -396,6 +397,8 @@ func (l *ldConn) startService(req map[string]any) map[string]any {
 			return lockdownError(r, "MissingValue", "Service", name)
 		}
 		return lockdownError(r, "PasswordProtected", "Service", name)
+	case name == notificationProxy && d.proxyFault == ProxyFaultRefuse:
+		return lockdownError(r, "InvalidService", "Service", name)
 	case name == notificationProxy:
 		svc = &pendingService{name: name, secure: true, trust: l.trust}
 	default:

@@ -17,7 +17,7 @@ var DeviceStates = []string{"ready", "locked", "locked-since-restart", "untruste
 // Keys: name, udid, product (ProductType), ios (ProductVersion), id
 // (DeviceID), pid (ProductID, 0x… allowed), location (LocationID, 0x…
 // allowed), fault (see ParseFault), state. Flags: network, detached,
-// dialog. A segment that is neither key=value nor a flag continues the
+// dialog, no-lock-relay (an iOS that does not relay lockstate). A segment that is neither key=value nor a flag continues the
 // previous value, so "product=iPhone15,2" needs no quoting.
 //
 // States: ready (trusted, unlocked), locked, locked-since-restart (BFU),
@@ -45,7 +45,7 @@ func ParseDeviceSpec(spec string) (DeviceConfig, error) {
 			kv[k] = strings.TrimSpace(v)
 			order = append(order, k)
 			lastKey = k
-		case k == "network" || k == "detached" || k == "dialog":
+		case k == "network" || k == "detached" || k == "dialog" || k == "no-lock-relay":
 			kv[k] = "true"
 			order = append(order, k)
 			lastKey = ""
@@ -79,7 +79,7 @@ func ParseDeviceSpec(spec string) (DeviceConfig, error) {
 			cfg.LocationID = uint32(n)
 		case "fault":
 			cfg.Fault, err = ParseFault(v)
-		case "network", "detached", "dialog":
+		case "network", "detached", "dialog", "no-lock-relay":
 			var b bool
 			b, err = strconv.ParseBool(v)
 			switch k {
@@ -89,11 +89,13 @@ func ParseDeviceSpec(spec string) (DeviceConfig, error) {
 				cfg.Detached = b
 			case "dialog":
 				cfg.Dialog = b
+			case "no-lock-relay":
+				cfg.NoLockRelay = b
 			}
 		case "state":
 			err = applyState(&cfg, v)
 		default:
-			err = fmt.Errorf("unknown key %q (want name, udid, product, ios, id, pid, location, state, fault, network, detached, dialog)", k)
+			err = fmt.Errorf("unknown key %q (want name, udid, product, ios, id, pid, location, state, fault, network, detached, dialog, no-lock-relay)", k)
 		}
 		if err != nil {
 			return cfg, fmt.Errorf("device spec %q: %s: %w", spec, k, err)

@@ -9,12 +9,12 @@ import (
 )
 
 func TestParseDeviceSpec(t *testing.T) {
-	cfg, err := ParseDeviceSpec("name=Anna's iPhone, product=iPhone15,2,ios=17.5,id=7,pid=0x12a8,location=0x10005,state=locked,network,fault=tls-stall")
+	cfg, err := ParseDeviceSpec("name=Anna's iPhone, product=iPhone15,2,ios=17.5,id=7,pid=0x12a8,location=0x10005,state=locked,network,fault=tls-stall,no-lock-relay")
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := DeviceConfig{Name: "Anna's iPhone", ProductType: "iPhone15,2", ProductVersion: "17.5", DeviceID: 7, ProductID: 0x12a8,
-		LocationID: 0x10005, Trusted: true, Locked: true, Network: true, Fault: FaultTLSStall}
+		LocationID: 0x10005, Trusted: true, Locked: true, Network: true, Fault: FaultTLSStall, NoLockRelay: true}
 	if cfg != want {
 		t.Errorf("got %+v\nwant %+v", cfg, want)
 	}

@@ -9,6 +9,7 @@ import (
 
 // observer is one notification-proxy connection.
 type observer struct {
+	conn   net.Conn // closed by SetProxyFault(ProxyFaultDrop)
 	secure bool
 	names  map[string]bool // guarded by s.mu
 	q      chan []byte     // frames to send; closed on unregister
@@ -27,7 +28,7 @@ func (d *Device) serveService(c net.Conn, svc *pendingService) {
 		}
 		rw = tc
 	}
-	ob := &observer{secure: svc.secure, names: map[string]bool{}, q: make(chan []byte, 64)}
+	ob := &observer{conn: c, secure: svc.secure, names: map[string]bool{}, q: make(chan []byte, 64)}
 	s := d.s
 	writerDone := make(chan struct{})
 	s.mu.Lock()
@@ -80,7 +81,22 @@ func (d *Device) serveService(c net.Conn, svc *pendingService) {
 		case "ObserveNotification":
 			s.mu.Lock()
 			ob.names[name] = true
+			fault := d.proxyFault
 			s.mu.Unlock()
+			if svc.secure && fault == ProxyFaultDrop {
+				d.logUnlocked("np dropped (fault)")
+				return
+			}
+			if svc.secure && fault == ProxyFaultGarbage {
+				s.mu.Lock()
+				if !ob.qdone {
+					select {
+					case ob.q <- junk:
+					default:
+					}
+				}
+				s.mu.Unlock()
+			}
 		case "PostNotification":
 			s.mu.Lock()
 			d.relayLocked(name, svc.secure)
@@ -95,8 +111,12 @@ func (d *Device) serveService(c net.Conn, svc *pendingService) {
 }
 
 // relayLocked sends RelayNotification to every observer of name on the
-// secure (notification_proxy) or insecure proxy.
+// secure (notification_proxy) or insecure proxy. An iOS set not to relay
+// lockstate (NoLockRelay) keeps it to itself.
 func (d *Device) relayLocked(name string, secure bool) {
+	if name == lockStateNotification && d.noRelay {
+		return
+	}
 	for ob := range d.observers {
 		if ob.secure == secure && ob.names[name] {
 			d.sendLocked(ob, map[string]any{"Command": "RelayNotification", "Name": name})

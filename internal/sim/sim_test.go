@@ -542,9 +542,10 @@ func TestInsecureNotificationProxy(t *testing.T) {
 	}
 }
 
-func TestSecureNotificationProxyLockstate(t *testing.T) {
-	s := quietServer(t)
-	d := s.AddDevice(DeviceConfig{Trusted: true})
+// openLockstate opens the session's notification_proxy on d (TLS with the
+// host record) and observes lockstate.
+func openLockstate(t *testing.T, s *Server, d *Device) *testLockdown {
+	t.Helper()
 	raw, _ := s.PairRecord(d.UDID())
 	rec := parseRecord(t, raw)
 	l := lockdownConn(t, s, d)
@@ -563,13 +564,66 @@ func TestSecureNotificationProxyLockstate(t *testing.T) {
 	if err := np.enableTLS(rec); err != nil {
 		t.Fatalf("service TLS: %v", err)
 	}
+	before := strings.Count(strings.Join(d.Stats().Requests, "\n"), "np ObserveNotification")
 	b, _ := plist.Marshal(map[string]any{"Command": "ObserveNotification", "Name": "com.apple.springboard.lockstate"}, plist.XMLFormat)
 	np.sendRaw(b)
-	waitFor(t, "observer", time.Second, func() bool { return strings.Contains(strings.Join(d.Stats().Requests, "\n"), "np ObserveNotification") })
+	waitFor(t, "observer", time.Second, func() bool {
+		return strings.Count(strings.Join(d.Stats().Requests, "\n"), "np ObserveNotification") > before
+	})
+	return np
+}
+
+func TestSecureNotificationProxyLockstate(t *testing.T) {
+	s := quietServer(t)
+	d := s.AddDevice(DeviceConfig{Trusted: true})
+	np := openLockstate(t, s, d)
+	for _, change := range []func(){d.Lock, d.Unlock} {
+		change()
+		ev, err := np.recv(2 * time.Second)
+		if err != nil || str(ev, "Name") != "com.apple.springboard.lockstate" {
+			t.Fatalf("lockstate: %v %v", ev, err)
+		}
+	}
+	// An iOS that does not relay: the observer is accepted, nothing comes.
+	d.SetLockRelay(false)
 	d.Lock()
-	ev, err := np.recv(2 * time.Second)
-	if err != nil || str(ev, "Name") != "com.apple.springboard.lockstate" {
-		t.Fatalf("lockstate: %v %v", ev, err)
+	if ev, err := np.recv(300 * time.Millisecond); err == nil {
+		t.Fatalf("relayed with relaying off: %v", ev)
+	}
+	d.SetLockRelay(true)
+	d.Unlock()
+	if ev, err := np.recv(2 * time.Second); err != nil || str(ev, "Name") != "com.apple.springboard.lockstate" {
+		t.Fatalf("relaying back on: %v %v", ev, err)
+	}
+	quiet := s.AddDevice(DeviceConfig{Trusted: true, NoLockRelay: true})
+	np = openLockstate(t, s, quiet)
+	quiet.Lock()
+	if ev, err := np.recv(300 * time.Millisecond); err == nil {
+		t.Fatalf("NoLockRelay device relayed: %v", ev)
+	}
+}
+
+func TestNotificationProxyFaults(t *testing.T) {
+	s := quietServer(t)
+	d := s.AddDevice(DeviceConfig{Trusted: true, ProxyFault: ProxyFaultRefuse})
+	raw, _ := s.PairRecord(d.UDID())
+	l := lockdownConn(t, s, d)
+	if e, err := l.startSession(parseRecord(t, raw)); e != "" || err != nil {
+		t.Fatal(e, err)
+	}
+	if r := l.call(map[string]any{"Request": "StartService", "Service": notificationProxy}); str(r, "Error") != "InvalidService" {
+		t.Fatalf("refuse: %v", r)
+	}
+	d.SetProxyFault(ProxyFaultGarbage)
+	np := openLockstate(t, s, d)
+	if _, err := np.recv(2 * time.Second); err == nil || isTimeout(err) {
+		t.Fatalf("garbage: want a decode error, got %v", err)
+	}
+	d.SetProxyFault(ProxyFaultNone)
+	np = openLockstate(t, s, d)
+	d.SetProxyFault(ProxyFaultDrop) // drops the open connection
+	if _, err := np.recv(2 * time.Second); err == nil || isTimeout(err) {
+		t.Fatalf("drop: want the connection closed, got %v", err)
 	}
 }
 

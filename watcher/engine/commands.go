@@ -1,5 +1,7 @@
 package engine
 
+import "time"
+
 // Command is work the engine asks a shell to do. Results come back as
 // events carrying the same Key and Epoch; a result with an older epoch is
 // ignored, so a slow answer about a previous plug cannot win.
@@ -25,6 +27,10 @@ const (
 type Probe struct {
 	Target
 	Pair PairPolicy
+	// LockOnly: a re-check of a trusted phone (its lock, after a relayed
+	// change or as a backstop): the lock state is all that is asked for,
+	// the rest of the last answer stands.
+	LockOnly bool
 }
 
 // SendPair: send exactly one Pair (the user asked, or the phone was just
@@ -46,9 +52,27 @@ type Unpair struct{ Target }
 // polled at most once a second) without sending Pair. Answer: TrustSeen.
 type AwaitTrust struct{ Target }
 
-// AwaitUnlock: watch (without Pair) for a locked, untrusted phone to be
-// unlocked. Answer: Unlocked.
-type AwaitUnlock struct{ Target }
+// AwaitUnlock: poll every Every (without Pair) for a locked, untrusted
+// phone to be unlocked. A newer AwaitUnlock replaces it (a new pace).
+// Answer: Unlocked.
+type AwaitUnlock struct {
+	Target
+	Every time.Duration
+}
+
+// FollowLock: hold a lockstate observer on a trusted phone (until
+// UnfollowLock, Cancel, or a FollowLock for another DeviceID), re-opened
+// with backoff when the phone refuses or drops it. Locked is the lock
+// state the engine believes now; the observer reports LockChanged on every
+// relayed change, and when what it reads on (re)opening differs.
+// Repeating it only updates Locked.
+type FollowLock struct {
+	Target
+	Locked bool
+}
+
+// UnfollowLock stops the device's lockstate observer.
+type UnfollowLock struct{ Key string }
 
 // Cancel stops all background work for a device (it went away, or its
 // state no longer needs it).
@@ -60,4 +84,6 @@ func (CompletePair) command() {}
 func (Unpair) command()       {}
 func (AwaitTrust) command()   {}
 func (AwaitUnlock) command()  {}
+func (FollowLock) command()   {}
+func (UnfollowLock) command() {}
 func (Cancel) command()       {}

@@ -26,10 +26,17 @@ type Config struct {
 	// StableAfter is how long a flapping device must stay attached before
 	// it is diagnosed again.
 	StableAfter time.Duration
-	// LockedRecheck is how often a trusted, locked phone is re-checked;
-	// after LockedPatience in that state, every LockedRecheckSlow (a phone
-	// left locked on the charger should not cost a probe every 2 s).
+	// LockedRecheck is how often a trusted, locked phone is re-checked as
+	// a backstop to the lockstate relay (an iOS may not relay it); after
+	// LockedPatience in that state, or once the phone has relayed a
+	// change, every LockedRecheckSlow (a phone left locked on the charger
+	// should not cost a probe every few seconds).
 	LockedRecheck, LockedRecheckSlow, LockedPatience time.Duration
+	// UnlockPoll is how often a locked, untrusted phone is asked whether it
+	// can show the Trust prompt yet (nothing reports that unlock) during
+	// the first UnlockPatience after the plug, when a person is probably
+	// at it; UnlockPollSlow after that.
+	UnlockPoll, UnlockPollSlow, UnlockPatience time.Duration
 	// ErrorRetry is the pause before re-probing after an error; ErrorRetries caps it.
 	ErrorRetry   time.Duration
 	ErrorRetries int
@@ -58,9 +65,16 @@ func (c *Config) defaults() {
 	def(&c.NoDataWindow, 5*time.Second)
 	def(&c.UnstableWindow, 20*time.Second)
 	def(&c.StableAfter, 10*time.Second)
+	// Each pace is a little under the latency it promises (unlock → ready
+	// ≤ 60 s without relays; untrusted unlock → prompt ≤ 1 s, later ≤ 5 s)
+	// so that an unlock right after a check, plus the check and the Pair
+	// that follow it, still lands inside.
 	def(&c.LockedRecheck, 2*time.Second)
-	def(&c.LockedRecheckSlow, 5*time.Second)
-	def(&c.LockedPatience, time.Minute)
+	def(&c.LockedRecheckSlow, 55*time.Second)
+	def(&c.LockedPatience, 2*time.Minute)
+	def(&c.UnlockPoll, 900*time.Millisecond)
+	def(&c.UnlockPollSlow, 4500*time.Millisecond)
+	def(&c.UnlockPatience, 2*time.Minute)
 	def(&c.ErrorRetry, 5*time.Second)
 	// systemd restarts a crashed usbmuxd within a second and an upgrade
 	// takes a few; 10 s covers both without hiding a daemon that is gone.
@@ -138,6 +152,13 @@ type dev struct {
 	noDataAt  time.Time
 	recheckAt time.Time
 	stableAt  time.Time
+	// Following the lock by event (trusted phones, Follow mode).
+	pluggedAt    time.Time // the usbmuxd attach (untrusted unlock polling slows after a while)
+	slowAt       time.Time // when the unlock poll slows down
+	following    bool      // a FollowLock is in force
+	followLocked bool      // the lock state it was told
+	relays       bool      // the phone relayed a lockstate change this attach
+	lockDirty    bool      // a change was relayed while a probe ran: check again
 }
 
 // New returns an engine with no devices.
@@ -175,6 +196,8 @@ func (e *Engine) Handle(ev Event, now time.Time) Output {
 		e.trustSeen(ev, now)
 	case Unlocked:
 		e.unlocked(ev, now)
+	case LockChanged:
+		e.lockChanged(ev, now)
 	case FixTrust:
 		e.fixTrust(ev.Key, now)
 	case Forget:
@@ -222,6 +245,7 @@ func (e *Engine) nextDeadline() (t time.Time, ok bool) {
 		consider(d.noDataAt)
 		consider(d.recheckAt)
 		consider(d.stableAt)
+		consider(d.slowAt)
 		if d.stale {
 			consider(d.staleUntil)
 		}
@@ -359,6 +383,7 @@ func (e *Engine) attach(md MuxDevice, now time.Time, relisted bool) {
 	}
 	d.onMux, d.stale, d.DeviceID, d.UDID, d.loc = true, false, md.DeviceID, md.UDID, md.LocationID
 	d.noDataAt = time.Time{}
+	d.following, d.lockDirty = false, false // any observer died with the old connection
 	if d.usb == nil {
 		if u := e.takeUSBOnly(md, d); u != nil {
 			d.usb = u
@@ -370,6 +395,7 @@ func (e *Engine) attach(md MuxDevice, now time.Time, relisted bool) {
 		return
 	}
 	d.pairSent, d.ourPair, d.errors, d.unlockPair, d.fixAsked = false, false, 0, 0, false
+	d.pluggedAt, d.relays = now, false
 	if !relisted && e.flapping(key, now) {
 		e.unstable(d, now)
 		return
@@ -383,7 +409,7 @@ func (e *Engine) detach(id int, now time.Time) {
 		return
 	}
 	d.onMux, d.busy = false, false
-	d.recheckAt, d.stableAt = time.Time{}, time.Time{}
+	d.recheckAt, d.stableAt, d.slowAt = time.Time{}, time.Time{}, time.Time{}
 	e.cmd(Cancel{Key: d.Key})
 	if d.usb != nil && d.usb.Kind == USBMobile {
 		// Still on the bus: usbmuxd lost the data link. If the USB side
@@ -633,15 +659,16 @@ func (e *Engine) probeDone(ev ProbeDone, now time.Time) {
 	if !e.cfg.Follow {
 		return
 	}
+	e.followLock(d)
 	switch r.State {
 	case StateLocked, StateLockedSinceRestart:
 		every := e.cfg.LockedRecheck
-		if now.Sub(d.Since) >= e.cfg.LockedPatience {
+		if d.relays || now.Sub(d.Since) >= e.cfg.LockedPatience {
 			every = e.cfg.LockedRecheckSlow
 		}
 		d.recheckAt = now.Add(every)
 	case StateUntrustedLocked:
-		e.cmd(AwaitUnlock{Target: d.target()})
+		e.awaitUnlock(d, now)
 	case StateTrustPending, StateUntrusted:
 		e.cmd(AwaitTrust{Target: d.target()})
 	case StateError:
@@ -649,6 +676,60 @@ func (e *Engine) probeDone(ev ProbeDone, now time.Time) {
 			d.recheckAt = now.Add(e.cfg.ErrorRetry)
 		}
 	}
+	if d.lockDirty {
+		d.lockDirty = false
+		if d.following {
+			e.probe(d, now, true) // this result may predate the change
+		}
+	}
+}
+
+// followLock keeps a lockstate observer on trusted phones that a session
+// reaches (ready, locked), so locked ⇄ ready is followed live, and drops it
+// in any other state.
+func (e *Engine) followLock(d *dev) {
+	switch d.State {
+	case StateReady, StateLocked:
+		locked := d.State == StateLocked
+		if !d.following || d.followLocked != locked {
+			d.following, d.followLocked = true, locked
+			e.cmd(FollowLock{Target: d.target(), Locked: locked})
+		}
+	default:
+		if d.following {
+			d.following = false
+			e.cmd(UnfollowLock{Key: d.Key})
+		}
+	}
+}
+
+// lockChanged: the observer saw the lock change (or could not tell): read
+// the lock state again, silently.
+func (e *Engine) lockChanged(ev LockChanged, now time.Time) {
+	d := e.devs[ev.Key]
+	if d == nil || !d.onMux || d.DeviceID != ev.DeviceID || !d.following {
+		return
+	}
+	if ev.Relayed {
+		d.relays = true
+	}
+	if d.busy {
+		d.lockDirty = true
+		return
+	}
+	e.probe(d, now, true)
+}
+
+// awaitUnlock starts (or re-paces) the poll of a locked, untrusted phone.
+func (e *Engine) awaitUnlock(d *dev, now time.Time) {
+	every := e.cfg.UnlockPoll
+	d.slowAt = time.Time{}
+	if slow := d.pluggedAt.Add(e.cfg.UnlockPatience); now.Before(slow) {
+		d.slowAt = slow
+	} else {
+		every = e.cfg.UnlockPollSlow
+	}
+	e.cmd(AwaitUnlock{Target: d.target(), Every: every})
 }
 
 func (e *Engine) trustSeen(ev TrustSeen, now time.Time) {
@@ -750,6 +831,12 @@ func (e *Engine) timers(now time.Time) {
 				e.probe(d, now, false)
 			}
 		}
+		if !d.slowAt.IsZero() && !now.Before(d.slowAt) {
+			d.slowAt = time.Time{}
+			if d.onMux && !d.busy && d.State == StateUntrustedLocked {
+				e.awaitUnlock(d, now)
+			}
+		}
 		if !d.recheckAt.IsZero() && !now.Before(d.recheckAt) {
 			d.recheckAt = time.Time{}
 			if d.onMux && !d.busy {
@@ -766,7 +853,7 @@ func (e *Engine) timers(now time.Time) {
 func (e *Engine) probe(d *dev, now time.Time, silent bool) {
 	e.bump(d)
 	d.busy = true
-	d.recheckAt, d.stableAt = time.Time{}, time.Time{}
+	d.recheckAt, d.stableAt, d.slowAt = time.Time{}, time.Time{}, time.Time{}
 	if !silent {
 		e.setState(d, StateProbing, "", now)
 	}
@@ -775,7 +862,8 @@ func (e *Engine) probe(d *dev, now time.Time, silent bool) {
 	if e.cfg.AllowPair && !d.pairSent {
 		policy = PairOnce
 	}
-	e.cmd(Probe{Target: d.target(), Pair: policy})
+	lockOnly := silent && (d.State == StateReady || d.State == StateLocked || d.State == StateLockedSinceRestart)
+	e.cmd(Probe{Target: d.target(), Pair: policy, LockOnly: lockOnly})
 }
 
 func (e *Engine) unstable(d *dev, now time.Time) {

@@ -59,9 +59,17 @@ func cmds(o Output) string {
 	for _, c := range o.Commands {
 		switch c := c.(type) {
 		case Probe:
-			s = append(s, map[PairPolicy]string{PairNever: "Probe(never)", PairOnce: "Probe(once)"}[c.Pair])
+			p := map[PairPolicy]string{PairNever: "Probe(never)", PairOnce: "Probe(once)"}[c.Pair]
+			if c.LockOnly {
+				p = "Probe(lock)"
+			}
+			s = append(s, p)
 		case SendPair:
 			s = append(s, fmt.Sprintf("SendPair(clear=%v)", c.ClearStale))
+		case FollowLock:
+			s = append(s, map[bool]string{true: "FollowLock(locked)", false: "FollowLock(unlocked)"}[c.Locked])
+		case AwaitUnlock:
+			s = append(s, fmt.Sprintf("AwaitUnlock(%v)", c.Every))
 		default:
 			s = append(s, strings.TrimPrefix(reflect.TypeOf(c).String(), "engine."))
 		}
@@ -89,11 +97,11 @@ func TestProbeResultsMapToStatesAndFollowUps(t *testing.T) {
 		followUp string // commands right after the result (Follow mode)
 		later    string // commands after LockedRecheck / ErrorRetry
 	}{
-		{StateReady, "", ""},
-		{StateLocked, "", "Probe(once)"},
-		{StateLockedSinceRestart, "", "Probe(once)"},
+		{StateReady, "FollowLock(unlocked)", ""},
+		{StateLocked, "FollowLock(locked)", "Probe(lock)"},
+		{StateLockedSinceRestart, "", "Probe(lock)"},
 		{StateUntrusted, "AwaitTrust", ""},
-		{StateUntrustedLocked, "AwaitUnlock", ""},
+		{StateUntrustedLocked, "AwaitUnlock(900ms)", ""},
 		{StateTrustPending, "AwaitTrust", ""},
 		{StateTrustDenied, "", ""},
 		{StateTrustRevoked, "", ""},
@@ -131,21 +139,204 @@ func TestProbeResultsMapToStatesAndFollowUps(t *testing.T) {
 	}
 }
 
-func TestLockedRecheckSlowsDown(t *testing.T) {
+// recheckTimes drives a phone that stays in state for span, answering every
+// re-check at once, and returns when (seconds after the first answer) each
+// re-check was asked for.
+func recheckTimes(h *harness, state State, span time.Duration) []int {
+	var at []int
+	for s := 1; s <= int(span/time.Second); s++ {
+		if strings.Contains(cmds(h.after(time.Second)), "Probe") {
+			at = append(at, s)
+			h.result(key, ProbeResult{State: state})
+		}
+	}
+	return at
+}
+
+func TestLockedBackstopSchedule(t *testing.T) {
+	every := func(from, to, step int) []int {
+		var s []int
+		for v := from; v <= to; v += step {
+			s = append(s, v)
+		}
+		return s
+	}
+	cases := []struct {
+		name    string
+		relayed bool // the phone relayed a lockstate change before
+		want    []int
+	}{
+		// An iOS that may not relay (or a phone that restarted and has no
+		// session to observe with): every 2 s for 2 minutes, while a person
+		// is probably at it, then every 55 s (≤ 60 s from unlock to ready,
+		// about one probe a minute).
+		{"no relay seen", false, append(every(2, 120, 2), 175, 230, 285, 340, 395, 450, 505, 560)},
+		// A phone that relays: the poll is only a backstop from the start.
+		{"relays", true, every(55, 600, 55)},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t, watchCfg)
+			h.do(MuxUp{})
+			h.do(MuxAttached{phone})
+			if c.relayed {
+				h.result(key, ProbeResult{State: StateReady})
+				if got := cmds(h.do(LockChanged{Key: key, DeviceID: phone.DeviceID, Relayed: true})); got != "Probe(lock)" {
+					t.Fatalf("relay: %q", got)
+				}
+			}
+			h.result(key, ProbeResult{State: StateLocked})
+			got := recheckTimes(h, StateLocked, 10*time.Minute)
+			if !reflect.DeepEqual(got, c.want) {
+				t.Fatalf("re-checks at %v s\nwant        %v s", got, c.want)
+			}
+		})
+	}
+}
+
+// Locked and ready follow each other on relayed events, for a phone that
+// was ready at plug-in too; the observer is told each new belief.
+func TestLockFollowedByEvents(t *testing.T) {
 	h := newHarness(t, watchCfg)
 	h.do(MuxUp{})
 	h.do(MuxAttached{phone})
-	h.result(key, ProbeResult{State: StateLocked})
-	probes := 0
-	for i := 0; i < 90; i++ { // 90 s, checking every second
-		if strings.Contains(cmds(h.after(time.Second)), "Probe") {
-			probes++
-			h.result(key, ProbeResult{State: StateLocked})
+	relay := LockChanged{Key: key, DeviceID: phone.DeviceID, Relayed: true}
+	steps := []struct {
+		ev       Event
+		result   State // "" : no probe answer
+		commands string
+		changes  string
+	}{
+		{nil, StateReady, "FollowLock(unlocked)", "probing>ready"},
+		{relay, "", "Probe(lock)", ""}, // re-read, silently
+		{nil, StateLocked, "FollowLock(locked)", "ready>locked"},
+		{relay, "", "Probe(lock)", ""},
+		{nil, StateReady, "FollowLock(unlocked)", "locked>ready"},
+		// Read again, nothing changed: the observer is not told again.
+		{LockChanged{Key: key, DeviceID: phone.DeviceID}, "", "Probe(lock)", ""},
+		{nil, StateReady, "", ""},
+		// An observer of an earlier attach (another DeviceID) is ignored.
+		{LockChanged{Key: key, DeviceID: phone.DeviceID + 1, Relayed: true}, "", "", ""},
+	}
+	for i, s := range steps {
+		var out Output
+		if s.ev != nil {
+			out = h.do(s.ev)
+		} else {
+			out = h.result(key, ProbeResult{State: s.result})
+		}
+		if cmds(out) != s.commands || changes(out) != s.changes {
+			t.Fatalf("step %d: commands %q changes %q; want %q %q", i, cmds(out), changes(out), s.commands, s.changes)
 		}
 	}
-	// 30 re-checks in the first minute (every 2 s), then every 5 s.
-	if probes < 34 || probes > 37 {
-		t.Fatalf("%d re-checks in 90 s", probes)
+	if _, ok := h.e.NextDeadline(); ok {
+		t.Error("a ready phone is followed by events only: no timer")
+	}
+}
+
+func TestLockChangeWhileProbingIsCheckedAgain(t *testing.T) {
+	h := newHarness(t, watchCfg)
+	h.do(MuxUp{})
+	h.do(MuxAttached{phone})
+	h.result(key, ProbeResult{State: StateReady})
+	h.do(LockChanged{Key: key, DeviceID: phone.DeviceID, Relayed: true})
+	// A second change lands while that re-read runs: it may have read the
+	// state before the change, so one more read follows its answer.
+	if got := cmds(h.do(LockChanged{Key: key, DeviceID: phone.DeviceID, Relayed: true})); got != "" {
+		t.Fatalf("probe while busy: %q", got)
+	}
+	out := h.result(key, ProbeResult{State: StateLocked})
+	if cmds(out) != "FollowLock(locked),Probe(lock)" || changes(out) != "ready>locked" {
+		t.Fatalf("commands %q changes %q", cmds(out), changes(out))
+	}
+	if out := h.result(key, ProbeResult{State: StateReady}); cmds(out) != "FollowLock(unlocked)" || changes(out) != "locked>ready" {
+		t.Fatalf("commands %q changes %q", cmds(out), changes(out))
+	}
+}
+
+func TestLockFollowingStartsAndStops(t *testing.T) {
+	t.Run("not for states a session cannot reach", func(t *testing.T) {
+		for _, st := range []State{StateLockedSinceRestart, StateUntrusted, StateTrustRevoked, StateError} {
+			h := newHarness(t, watchCfg)
+			h.do(MuxUp{})
+			h.do(MuxAttached{phone})
+			if got := cmds(h.result(key, ProbeResult{State: st})); strings.Contains(got, "FollowLock") {
+				t.Errorf("%s: %q", st, got)
+			}
+			if got := cmds(h.do(LockChanged{Key: key, DeviceID: phone.DeviceID, Relayed: true})); got != "" {
+				t.Errorf("%s: a stray LockChanged caused %q", st, got)
+			}
+		}
+	})
+	t.Run("after the first unlock since a restart", func(t *testing.T) {
+		h := newHarness(t, watchCfg)
+		h.do(MuxUp{})
+		h.do(MuxAttached{phone})
+		h.result(key, ProbeResult{State: StateLockedSinceRestart})
+		h.after(5 * time.Second)
+		if got := cmds(h.result(key, ProbeResult{State: StateReady})); got != "FollowLock(unlocked)" {
+			t.Fatalf("%q", got)
+		}
+	})
+	t.Run("trust lost", func(t *testing.T) {
+		h := newHarness(t, watchCfg)
+		h.do(MuxUp{})
+		h.do(MuxAttached{phone})
+		h.result(key, ProbeResult{State: StateReady})
+		h.do(Forget{Key: key})
+		if got := cmds(h.result(key, ProbeResult{State: StateUntrusted})); got != "UnfollowLock,AwaitTrust" {
+			t.Fatalf("%q", got)
+		}
+	})
+	t.Run("usbmuxd restart", func(t *testing.T) {
+		h := newHarness(t, watchCfg)
+		h.do(MuxUp{})
+		h.do(MuxAttached{phone})
+		h.result(key, ProbeResult{State: StateLocked})
+		h.do(MuxDown{}) // Cancel stops the observer with everything else
+		back := phone
+		back.DeviceID = 9
+		h.do(MuxUp{Devices: []MuxDevice{back}})
+		if got := cmds(h.result(key, ProbeResult{State: StateLocked})); got != "FollowLock(locked)" {
+			t.Fatalf("the observer is re-opened for the new DeviceID: %q", got)
+		}
+	})
+	t.Run("status mode", func(t *testing.T) {
+		h := newHarness(t, Config{AllowPair: true})
+		h.do(MuxUp{})
+		h.do(MuxAttached{phone})
+		if got := cmds(h.result(key, ProbeResult{State: StateReady})); got != "" {
+			t.Fatalf("%q", got)
+		}
+	})
+}
+
+// A locked, untrusted phone is polled every 0.9 s for the first 2 minutes
+// after the plug, then every 4.5 s.
+func TestUnlockPollSlowsDown(t *testing.T) {
+	h := newHarness(t, watchCfg)
+	h.do(MuxUp{})
+	h.do(MuxAttached{phone})
+	h.after(300 * time.Millisecond)
+	if got := cmds(h.result(key, ProbeResult{State: StateUntrustedLocked})); got != "AwaitUnlock(900ms)" {
+		t.Fatalf("at plug-in: %q", got)
+	}
+	if d, ok := h.e.NextDeadline(); !ok || !d.Equal(t0.Add(2*time.Minute)) {
+		t.Fatalf("slow-down at %v (%v), want 2 min after the plug", d, ok)
+	}
+	if got := cmds(h.after(2*time.Minute - 301*time.Millisecond)); got != "" {
+		t.Fatalf("early: %q", got)
+	}
+	if got := cmds(h.after(time.Millisecond)); got != "AwaitUnlock(4.5s)" {
+		t.Fatalf("after 2 minutes: %q", got)
+	}
+	if _, ok := h.e.NextDeadline(); ok {
+		t.Fatal("nothing left to time")
+	}
+	// Unlocked, then locked again before the prompt: the pace stays slow.
+	h.do(Unlocked{Key: key, Epoch: h.epoch(key)})
+	if got := cmds(h.result(key, ProbeResult{State: StateUntrustedLocked})); got != "AwaitUnlock(4.5s)" {
+		t.Fatalf("later: %q", got)
 	}
 }
 
@@ -186,7 +377,7 @@ func TestUnlockThenTrustStory(t *testing.T) {
 		{Unlocked{Key: key}, "SendPair(clear=false)", "untrusted-locked>probing"},
 		{ProbeDone{Key: key, Result: ProbeResult{State: StateTrustPending, PairReached: true, OurPair: true}}, "AwaitTrust", "probing>trust-pending"},
 		{TrustSeen{Key: key, Via: ViaRequestPair}, "CompletePair", "trust-pending>probing"},
-		{ProbeDone{Key: key, Result: ProbeResult{State: StateReady}}, "", "probing>ready"},
+		{ProbeDone{Key: key, Result: ProbeResult{State: StateReady}}, "FollowLock(unlocked)", "probing>ready"},
 	}
 	for i, s := range steps {
 		// Results carry the epoch of the command they answer.
@@ -360,7 +551,7 @@ func TestUsbmuxdRestartIsSilent(t *testing.T) {
 	back := phone
 	back.DeviceID = 9 // usbmuxd numbers devices afresh
 	out = h.do(MuxUp{Address: "a", Devices: []MuxDevice{back}})
-	if !out.MuxChanged || changes(out) != "" || cmds(out) != "Probe(once)" {
+	if !out.MuxChanged || changes(out) != "" || cmds(out) != "Probe(lock)" {
 		t.Fatalf("up: changes %q commands %q", changes(out), cmds(out))
 	}
 	if out := h.result(key, ProbeResult{State: StateReady}); changes(out) != "" {
@@ -683,7 +874,7 @@ func TestUsbmuxdRestartsAreNotTheCable(t *testing.T) {
 		back := phone
 		back.DeviceID = 10 + i
 		out := h.do(MuxUp{Devices: []MuxDevice{back}})
-		if changes(out) != "" || cmds(out) != "Probe(once)" {
+		if changes(out) != "" || cmds(out) != "Probe(lock)" {
 			t.Fatalf("restart %d, up: changes %q commands %q", i, changes(out), cmds(out))
 		}
 		if out := h.result(key, ProbeResult{State: StateReady}); changes(out) != "" {
@@ -731,7 +922,7 @@ func TestListingInParts(t *testing.T) {
 	h.result(NormalizeUDID(other.UDID), ProbeResult{State: StateReady})
 	h.do(MuxDown{Err: "restart"})
 	out := h.do(MuxUp{Devices: []MuxDevice{phone}, More: true})
-	if changes(out) != "" || cmds(out) != "Probe(once)" {
+	if changes(out) != "" || cmds(out) != "Probe(lock)" {
 		t.Fatalf("first part: %q %q", changes(out), cmds(out))
 	}
 	out = h.do(MuxUp{More: true})

@@ -115,6 +115,16 @@ type Unlocked struct {
 	Epoch uint64
 }
 
+// LockChanged: a trusted phone's lockstate observer saw the lock change
+// (Relayed: the phone relayed com.apple.springboard.lockstate), or read a
+// lock state on (re)opening that differs from what the engine believes.
+// DeviceID names the attach the observer belongs to.
+type LockChanged struct {
+	Key      string
+	DeviceID int
+	Relayed  bool
+}
+
 // FixTrust and Forget are the user's tray actions.
 type FixTrust struct{ Key string }
 type Forget struct{ Key string }
@@ -132,6 +142,7 @@ func (USBRemoved) event()  {}
 func (ProbeDone) event()   {}
 func (TrustSeen) event()   {}
 func (Unlocked) event()    {}
+func (LockChanged) event() {}
 func (FixTrust) event()    {}
 func (Forget) event()      {}
 func (Tick) event()        {}

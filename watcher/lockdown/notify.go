@@ -3,6 +3,7 @@ package lockdown
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -61,6 +62,62 @@ func ObserveNotifications(ctx context.Context, conn net.Conn, names ...string) (
 		}
 	}
 	return s, nil
+}
+
+// ObserveLockState subscribes to LockState through the phone's
+// notification_proxy, which needs the lockdown session ld has open with
+// rec (StartSession). dial connects to a service port on the device
+// (usbmux.Connect). The service speaks TLS with the record's host
+// certificate when lockdownd asks for it (EnableServiceSSL). The stream
+// outlives ld: close ld once this returns; close the stream to stop. The
+// relay carries no value: re-read PasswordProtected on every one.
+func ObserveLockState(ctx context.Context, ld *Conn, rec *PairRecord, dial func(context.Context, uint16) (net.Conn, error)) (*NotificationStream, error) {
+	port, ssl, err := ld.StartService(ctx, NotificationProxy)
+	if err != nil {
+		return nil, err
+	}
+	var cert tls.Certificate
+	if ssl {
+		if cert, err = tls.X509KeyPair(rec.HostCertificate, rec.HostPrivateKey); err != nil {
+			return nil, fmt.Errorf("lockdown: %s: %w: %w: host certificate and key: %v", NotificationProxy, ErrTLS, ErrBadPairRecord, err)
+		}
+	}
+	conn, err := dial(ctx, port)
+	if err != nil {
+		return nil, err
+	}
+	if ssl {
+		if conn, err = serviceTLS(ctx, conn, cert); err != nil {
+			return nil, err
+		}
+	}
+	return ObserveNotifications(ctx, conn, LockState)
+}
+
+// serviceTLS runs the client side of a service's TLS handshake on conn,
+// bounded by ctx; conn is closed on failure.
+func serviceTLS(ctx context.Context, conn net.Conn, cert tls.Certificate) (net.Conn, error) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(DefaultTimeout)
+	}
+	tc := tls.Client(conn, sessionTLSConfig(cert))
+	err := conn.SetDeadline(deadline)
+	if err == nil {
+		err = tc.HandshakeContext(ctx)
+	}
+	if err == nil {
+		err = conn.SetDeadline(time.Time{})
+	}
+	if err != nil {
+		conn.Close()
+		var ne net.Error
+		if ctx.Err() != nil || errors.As(err, &ne) && ne.Timeout() {
+			return nil, fmt.Errorf("lockdown: %s TLS: %w: %w", NotificationProxy, ErrTimeout, err)
+		}
+		return nil, fmt.Errorf("lockdown: %s TLS: %w: %w", NotificationProxy, ErrTLS, err)
+	}
+	return tc, nil
 }
 
 func (s *NotificationStream) send(ctx context.Context, msg map[string]any) error {

@@ -8,6 +8,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -393,5 +395,151 @@ func BenchmarkProbeReady(b *testing.B) {
 		if st, _, err := diagnose(ctx, addr, d.UDID(), false); err != nil || st != "ready" {
 			b.Fatal(st, err)
 		}
+	}
+}
+
+// openLockObserver starts a session on the device and observes lockstate
+// through its notification_proxy (service TLS), as the executor does.
+func openLockObserver(ctx context.Context, t *testing.T, s *sim.Server, addr usbmux.Address, d *sim.Device) (*lockdown.NotificationStream, error) {
+	t.Helper()
+	raw, ok := s.PairRecord(d.UDID())
+	if !ok {
+		t.Fatal("no record")
+	}
+	rec, err := lockdown.ParsePairRecord(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, info, err := dial(ctx, addr, d.UDID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close() // the stream outlives the lockdown connection
+	id, err := c.StartSession(ctx, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream, err := lockdown.ObserveLockState(ctx, c, rec, func(ctx context.Context, port uint16) (net.Conn, error) {
+		return usbmux.Connect(ctx, addr, info.DeviceID, port)
+	})
+	if err == nil {
+		_ = c.StopSession(ctx, id)
+	}
+	return stream, err
+}
+
+// observing waits until the phone has the lockstate observer registered.
+func observing(t *testing.T, d *sim.Device) {
+	t.Helper()
+	simtest.Eventually(t, "the lockstate observer registered", func() error {
+		if strings.Contains(strings.Join(d.Stats().Requests, "\n"), "np ObserveNotification "+lockdown.LockState) {
+			return nil
+		}
+		return errors.New("not in the phone's request log")
+	})
+}
+
+func TestSimLockStateObserver(t *testing.T) {
+	s, addr := simtest.StartAddr(t, sim.Options{}, usbmux.ParseAddress)
+	d := s.AddDevice(sim.DeviceConfig{Trusted: true})
+	ctx := simtest.Ctx(t, 10*time.Second)
+	fds, gor := simtest.FDs(t), simtest.Goroutines()
+	ns, err := openLockObserver(ctx, t, s, addr, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	observing(t, d)
+	for i, change := range []func(){d.Lock, d.Unlock, d.Lock} {
+		change()
+		if name, err := ns.Next(ctx); err != nil || name != lockdown.LockState {
+			t.Fatalf("change %d: %q %v", i, name, err)
+		}
+	}
+	// Quiet while nothing changes; a timeout leaves it usable.
+	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	if _, err := ns.Next(short); !errors.Is(err, lockdown.ErrTimeout) {
+		t.Fatalf("idle: %v", err)
+	}
+	cancel()
+	d.Unlock()
+	if name, err := ns.Next(ctx); err != nil || name != lockdown.LockState {
+		t.Fatalf("after a timeout: %q %v", name, err)
+	}
+	ns.Close()
+	simtest.WaitFDs(t, fds)
+	simtest.WaitGoroutines(t, gor)
+}
+
+func TestSimLockStateObserverFaults(t *testing.T) {
+	s, addr := simtest.StartAddr(t, sim.Options{}, usbmux.ParseAddress)
+	ctx := simtest.Ctx(t, 10*time.Second)
+	refusing := s.AddDevice(sim.DeviceConfig{Trusted: true, ProxyFault: sim.ProxyFaultRefuse})
+	if _, err := openLockObserver(ctx, t, s, addr, refusing); !errors.Is(err, lockdown.ErrInvalidService) {
+		t.Fatalf("refused: %v", err)
+	}
+	garbage := s.AddDevice(sim.DeviceConfig{Trusted: true, ProxyFault: sim.ProxyFaultGarbage})
+	ns, err := openLockObserver(ctx, t, s, addr, garbage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ns.Next(ctx); !errors.Is(err, lockdown.ErrProtocol) {
+		t.Fatalf("garbage: %v", err)
+	}
+	ns.Close()
+	dropping := s.AddDevice(sim.DeviceConfig{Trusted: true})
+	ns, err = openLockObserver(ctx, t, s, addr, dropping)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Close()
+	observing(t, dropping)
+	dropping.SetProxyFault(sim.ProxyFaultDrop)
+	if _, err := ns.Next(ctx); err == nil || errors.Is(err, lockdown.ErrTimeout) {
+		t.Fatalf("dropped: %v", err)
+	}
+	// Unplugging ends a stream too.
+	plugged := s.AddDevice(sim.DeviceConfig{Trusted: true})
+	ns2, err := openLockObserver(ctx, t, s, addr, plugged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns2.Close()
+	plugged.Detach()
+	if _, err := ns2.Next(ctx); err == nil || errors.Is(err, lockdown.ErrTimeout) {
+		t.Fatalf("detached: %v", err)
+	}
+}
+
+// The unlock poll against the simulator: refused while locked, on one
+// connection; the port once unlocked.
+func TestSimServicePoll(t *testing.T) {
+	s, addr := simtest.StartAddr(t, sim.Options{}, usbmux.ParseAddress)
+	d := s.AddDevice(sim.DeviceConfig{Locked: true})
+	ctx := simtest.Ctx(t, 10*time.Second)
+	devs, err := usbmux.ListDevices(ctx, addr)
+	if err != nil || len(devs) != 1 {
+		t.Fatal(devs, err)
+	}
+	raw, err := usbmux.Connect(ctx, addr, devs[0].DeviceID, lockdown.Port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := lockdown.NewServicePoll(raw, lockdown.InsecureNotificationProxy, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	for i := 0; i < 3; i++ {
+		if _, err := p.Ask(time.Now().Add(2 * time.Second)); !errors.Is(err, lockdown.ErrPasswordProtected) {
+			t.Fatalf("locked, poll %d: %v", i, err)
+		}
+	}
+	d.Unlock()
+	port, err := p.Ask(time.Now().Add(2 * time.Second))
+	if err != nil || port == 0 {
+		t.Fatalf("unlocked: %d %v", port, err)
+	}
+	if n := d.Stats().LockdownConnections; n != 1 {
+		t.Errorf("%d lockdown connections for 4 polls", n)
 	}
 }

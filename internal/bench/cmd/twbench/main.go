@@ -1,7 +1,7 @@
 // Command twbench measures trustwatch against the simulator and writes the
 // results as JSON (run) or renders docs/BENCH.md from them (report).
 //
-//	twbench run --tw /tmp/trustwatch [--quick] [--idle 60s] [--only attach,idle] --out results.json
+//	twbench run --tw /tmp/trustwatch [--quick] [--idle 60s] [--wait 10m] [--only attach,idle,waiting] --out results.json
 //	twbench fuzz [--fuzztime 30s] [--root .] --out fuzz.json --crashers DIR
 //	twbench report --results results.json [--fuzz fuzz.json] --out docs/BENCH.md
 package main
@@ -57,6 +57,8 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	ip := fs.String("idevicepair", "idevicepair", `idevicepair for the comparison ("" to skip)`)
 	quick := fs.Bool("quick", false, "smoke run: few repetitions, 5 s idle window")
 	idle := fs.Duration("idle", 0, "idle window (default 60s, 5s with --quick)")
+	wait := fs.Duration("wait", 0, "waiting phones: the measured window after the first minutes (default 10m, 20s with --quick)")
+	settle := fs.Duration("wait-settle", 0, "waiting phones: how long they wait before the window (default 2m, 10s with --quick)")
 	runs := fs.Int("runs", 0, "attach and Trust-tap repetitions (0: mode default)")
 	flapDevices := fs.Int("flap-devices", 0, "phones that take turns flapping (0: mode default, 4)")
 	only := fs.String("only", "", "comma-separated scenarios: "+strings.Join(bench.Scenarios, ","))
@@ -99,6 +101,12 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	}
 	if *idle > 0 {
 		opt.IdleWindow = *idle
+	}
+	if *wait > 0 {
+		opt.WaitWindow = *wait
+	}
+	if *settle > 0 {
+		opt.WaitSettle = *settle
 	}
 	if *runs > 0 {
 		opt.AttachRuns, opt.TrustRuns = *runs, *runs
@@ -143,6 +151,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 		fmt.Sprintf("attach runs/state %d", opt.AttachRuns),
 		fmt.Sprintf("Trust runs %d", opt.TrustRuns),
 		fmt.Sprintf("idle window %v", opt.IdleWindow),
+		fmt.Sprintf("waiting phones: %v window after %v (all cases at once, one process each)", opt.WaitWindow, opt.WaitSettle),
 		fmt.Sprintf("scale %d devices × %d runs", opt.ScaleDevices, opt.ScaleRuns),
 		fmt.Sprintf("flapping %d cycles × %d runs over %d phones, %v pauses (slow: %d cycles, %v pauses)", opt.FlapCycles, opt.FlapRuns, opt.FlapDevices, opt.FlapGap, opt.SlowFlapCycles, opt.SlowFlapGap),
 	}

@@ -46,7 +46,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	stats := fs.Bool("stats", false, `print counters as JSON on stdout at exit: {"usbmuxd": {...}, "devices": {UDID: {...}}}`)
 	verbose := fs.Bool("v", false, "log every request to stderr")
 	preflight := fs.Bool("preflight", false, "behave like Linux usbmuxd's preflight (pairs untrusted phones itself, hides phones whose lockdownd fails)")
-	fs.Var(&devices, "device", "a device spec (repeatable): name=…,udid=…,product=…,ios=…,state=ready|locked|locked-since-restart|untrusted|untrusted-locked|trust-pending|trust-denied|trust-revoked|bad-record|no-data,fault=…,network,detached,dialog")
+	fs.Var(&devices, "device", "a device spec (repeatable): name=…,udid=…,product=…,ios=…,state=ready|locked|locked-since-restart|untrusted|untrusted-locked|trust-pending|trust-denied|trust-revoked|bad-record|no-data,fault=…,network,detached,dialog,no-lock-relay")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: twsim [--socket PATH] [--tcp ADDR] [--device SPEC]... [--script TEXT | --script-file FILE] [--preflight] [--stats] [-v]")
 		fs.PrintDefaults()
