@@ -67,6 +67,10 @@ type idleCase struct {
 	state string // "" for no phone, noMux for no usbmuxd, else the phone's state (StateConfigs)
 }
 
+// idleLeadIn is added to Options.Settle before an idle window: longer than
+// the watcher's quick usbmuxd retries (5 s) and its lock observer's delay.
+const idleLeadIn = 6 * time.Second
+
 // noMux is the idle case without usbmuxd: its socket file does not exist,
 // Linux's normal state while no Apple device is plugged in.
 const noMux = "no usbmuxd"
@@ -173,8 +177,10 @@ func (b *Bench) idleOne(ctx context.Context, c idleCase, udid string, interval t
 			return idleSeries{}, fmt.Errorf("tray never probed the device: %w", err)
 		}
 	}
-	// Let start-up work (first GC, lazy inits) finish before the window.
-	if err := sleep(ctx, b.opt.Settle+time.Second); err != nil {
+	// Let start-up work finish before the window: the first GC and lazy
+	// inits, a ready phone's lock observer (opened a second after its
+	// answer), and without usbmuxd the quick retries of the first 5 s.
+	if err := sleep(ctx, b.opt.Settle+idleLeadIn); err != nil {
 		return idleSeries{}, err
 	}
 	b.opt.Logf("idle: %s with %q for %v", c.kind, c.state, b.opt.IdleWindow)

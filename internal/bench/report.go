@@ -161,7 +161,8 @@ const method = `- **Simulator.** Every phone is an ` + "`internal/sim`" + ` devi
   RSA host keys (CPU-bound, ~0.1–0.3 s).
 - **Trust tap.** A fresh untrusted phone is attached; once ` + "`watch`" + ` says trust-pending the prompt stays up
   for the stated time, then Trust is tapped; the clock stops at the ready line.
-- **Idle.** /proc/<pid>: VmRSS, CPU from the threads' schedstat (ns), voluntary context switches summed
+- **Idle.** After a lead-in of 8 s (start-up, a ready phone's lock observer opening, the quick retries
+  when usbmuxd is absent), /proc/<pid>: VmRSS, CPU from the threads' schedstat (ns), voluntary context switches summed
   over /proc/<pid>/task/*/status, sampled every second. The tray runs on a private dbus-daemon with a
   recording org.freedesktop.Notifications server (no X server).
 - **No usbmuxd.** Idle like the others, with the simulator's socket file removed (Linux's state while
@@ -245,7 +246,7 @@ func peakLoad(samples []string) (float64, bool) {
 func loadWarning(r *Results) string {
 	high, ok := peakLoad(append([]string{r.LoadBefore, r.LoadAfter}, r.LoadDuring...))
 	if ok && high > 1.5 {
-		return fmt.Sprintf("other work shared the machine during this run (1-minute load average up to %.2f on %d cores); latencies are pessimistic. Per-process CPU, wakeups, RSS, goroutines, fds and request counts are not affected.", high, r.Machine.NProc)
+		return fmt.Sprintf("other work shared the machine during this run (1-minute load average up to %.2f on %d cores); latencies are pessimistic. Per-process CPU, RSS, goroutines, fds and request counts are not affected; wakeups move a little either way (the Go runtime's monitor thread polls for as long as the process is busy or waiting on a reply).", high, r.Machine.NProc)
 	}
 	return ""
 }
