@@ -1,7 +1,8 @@
 // Package catalog holds the words trustwatch shows people, per language,
-// embedded in the binary: messages/<lang>.toml, one file per language.
-// Adding a language is adding a file (and its guide, guide/content/<lang>/);
-// no Go code names the languages.
+// embedded in the binary: messages/<lang>/<area>.toml, one directory per
+// language and one file per area of the product (tray, notify, cli…), so
+// areas are edited apart. Adding a language is adding a directory (and its
+// guide, guide/content/<lang>/); no Go code names the languages.
 //
 // It uses go-i18n v2 rather than golang.org/x/text/message: go-i18n reads
 // plain TOML files at start, with CLDR plural rules for every language
@@ -17,7 +18,6 @@ import (
 	"io/fs"
 	"path"
 	"sort"
-	"strings"
 	"sync"
 
 	"github.com/BurntSushi/toml"
@@ -27,7 +27,7 @@ import (
 	"github.com/trustwatch/trustwatch/internal/lang"
 )
 
-//go:embed messages/*.toml
+//go:embed messages
 var files embed.FS
 
 type loaded struct {
@@ -40,32 +40,49 @@ type loaded struct {
 // error is a defect the tests catch; Words then degrade to the message id.
 var load = sync.OnceValues(func() (*loaded, error) { return loadFS(files) })
 
-// loadFS reads every messages/*.toml of fsys: the languages are whatever
-// files are there.
+// loadFS reads every messages/<lang>/*.toml of fsys: the languages are
+// whatever directories are there.
 func loadFS(fsys fs.FS) (*loaded, error) {
 	b := goi18n.NewBundle(language.English)
 	b.RegisterUnmarshalFunc("toml", toml.Unmarshal)
-	entries, err := fs.ReadDir(fsys, "messages")
+	dirs, err := fs.ReadDir(fsys, "messages")
 	if err != nil {
 		return nil, err
 	}
 	l := &loaded{bundle: b, ids: map[string][]string{}}
-	for _, e := range entries {
-		if path.Ext(e.Name()) != ".toml" {
-			continue
+	for _, d := range dirs {
+		tag := d.Name()
+		if !d.IsDir() {
+			return nil, fmt.Errorf("catalog: messages/%s: want one directory per language", tag)
 		}
-		mf, err := b.LoadMessageFileFS(fsys, path.Join("messages", e.Name()))
+		if t, err := language.Parse(tag); err != nil || t.String() != tag {
+			return nil, fmt.Errorf("catalog: messages/%s: directory name must be a base language code", tag)
+		}
+		seen := map[string]string{} // id → file, so an id is defined once
+		files, err := fs.Glob(fsys, path.Join("messages", tag, "*.toml"))
 		if err != nil {
-			return nil, fmt.Errorf("catalog %s: %w", e.Name(), err)
+			return nil, err
 		}
-		tag := strings.TrimSuffix(e.Name(), ".toml")
-		if base, _ := mf.Tag.Base(); base.String() != tag {
-			return nil, fmt.Errorf("catalog %s: file name must be a base language code", e.Name())
+		for _, f := range files {
+			data, err := fs.ReadFile(fsys, f)
+			if err != nil {
+				return nil, err
+			}
+			// go-i18n takes the language from the file name, so each
+			// area file is handed over as <lang>.toml.
+			mf, err := b.ParseMessageFileBytes(data, tag+".toml")
+			if err != nil {
+				return nil, fmt.Errorf("catalog %s: %w", f, err)
+			}
+			for _, m := range mf.Messages {
+				if seen[m.ID] != "" {
+					return nil, fmt.Errorf("catalog %s: %q is already in %s", f, m.ID, seen[m.ID])
+				}
+				seen[m.ID] = f
+				l.ids[tag] = append(l.ids[tag], m.ID)
+			}
 		}
 		l.langs = append(l.langs, tag)
-		for _, m := range mf.Messages {
-			l.ids[tag] = append(l.ids[tag], m.ID)
-		}
 		sort.Strings(l.ids[tag])
 	}
 	sort.Slice(l.langs, func(i, j int) bool { // English first, then by code
@@ -152,10 +169,27 @@ func IDs(tag string) []string {
 	return append([]string(nil), l.ids[tag]...)
 }
 
-// Source is the raw file of a language, for tests that compare
-// placeholders and plural forms across languages.
+// Source is a language's files as written, joined (message ids are unique
+// across a language's files, so the join is one valid TOML document), for
+// tests that compare placeholders and plural forms across languages.
 func Source(tag string) ([]byte, error) {
-	return files.ReadFile(path.Join("messages", tag+".toml"))
+	return source(files, tag)
+}
+
+func source(fsys fs.FS, tag string) ([]byte, error) {
+	names, err := fs.Glob(fsys, path.Join("messages", tag, "*.toml"))
+	if err != nil || len(names) == 0 {
+		return nil, fmt.Errorf("catalog: no messages for %q", tag)
+	}
+	var out []byte
+	for _, n := range names {
+		b, err := fs.ReadFile(fsys, n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(append(out, b...), '\n')
+	}
+	return out, nil
 }
 
 // LoadError is the error loading the embedded catalog gave, if any.

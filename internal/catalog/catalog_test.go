@@ -147,18 +147,18 @@ func TestFallbacks(t *testing.T) {
 	}
 }
 
-// A third language is a file: the loader takes whatever messages/*.toml
-// holds. Add a German file beside the real ones and speak it.
-func TestThirdLanguageIsAFile(t *testing.T) {
+// A third language is a directory: the loader takes whatever
+// messages/<lang>/ holds. Add a German one beside the real ones and speak it.
+func TestThirdLanguageIsADirectory(t *testing.T) {
 	fsys := fstest.MapFS{
-		"messages/de.toml": {Data: []byte("[\"tray.status.connected\"]\none = \"{{.Count}} iPhone verbunden\"\nother = \"{{.Count}} iPhones verbunden\"\n")},
+		"messages/de/tray.toml": {Data: []byte("[\"tray.status.connected\"]\none = \"{{.Count}} iPhone verbunden\"\nother = \"{{.Count}} iPhones verbunden\"\n")},
 	}
 	for _, tag := range Languages() {
 		b, err := Source(tag)
 		if err != nil {
 			t.Fatal(err)
 		}
-		fsys["messages/"+tag+".toml"] = &fstest.MapFile{Data: b}
+		fsys["messages/"+tag+"/all.toml"] = &fstest.MapFile{Data: b}
 	}
 	l, err := loadFS(fsys)
 	if err != nil {
@@ -171,5 +171,18 @@ func TestThirdLanguageIsAFile(t *testing.T) {
 	got, err := loc.Localize(&goi18n.LocalizeConfig{MessageID: "tray.status.connected", PluralCount: 3, TemplateData: map[string]any{"Count": 3}})
 	if err != nil || got != "3 iPhones verbunden" {
 		t.Errorf("de: %q, %v", got, err)
+	}
+}
+
+// An id defined in two files of one language is refused: which one wins
+// would depend on file order.
+func TestDuplicateIDRefused(t *testing.T) {
+	msg := []byte("[\"tray.status.none\"]\nother = \"x\"\n")
+	_, err := loadFS(fstest.MapFS{
+		"messages/en/a.toml": {Data: msg},
+		"messages/en/b.toml": {Data: msg},
+	})
+	if err == nil || !strings.Contains(err.Error(), "already in") {
+		t.Fatalf("loadFS = %v, want a duplicate-id error", err)
 	}
 }
