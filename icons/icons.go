@@ -33,18 +33,14 @@ var Levels = []Level{Idle, OK, Waiting, Attention, Problem}
 // StateLevel is the icon for one phone in state s, for the tray and for
 // notifications alike. Probing is Idle: no premature verdict.
 func StateLevel(s engine.State) Level {
-	switch s {
-	case engine.StateReady:
-		return OK
-	case engine.StateProbing, "":
+	switch s.Severity() {
+	case engine.SeverityNone:
 		return Idle
-	case engine.StateLocked, engine.StateLockedSinceRestart, engine.StateUntrustedLocked, engine.StateTrustPending:
-		// the phone itself is asking for the user's hand: nothing on the
-		// computer would help
+	case engine.SeverityOK:
+		return OK
+	case engine.SeverityWaiting:
 		return Waiting
-	case engine.StateUntrusted, engine.StateTrustDenied, engine.StateTrustRevoked:
-		// trust is missing and the phone will not ask by itself: Fix
-		// trust, or unplug and plug in again
+	case engine.SeverityAttention:
 		return Attention
 	}
 	return Problem

@@ -355,7 +355,7 @@ func (c *Core) wants(d *device, now time.Time) bool {
 	switch {
 	case d.readyThisPlug && (d.cur == engine.StateLocked || d.cur == engine.StateLockedSinceRestart):
 		return false // screens lock by themselves: the tray shows it
-	case d.forgotten && trustProblem(d.cur):
+	case d.forgotten && d.cur.TrustProblem():
 		return false // the user's own doing
 	}
 	return true

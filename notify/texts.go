@@ -115,19 +115,10 @@ func TextFor(s engine.State) (t Text, ok bool) {
 // ResolvedText is the quiet notice when a device becomes ready after the
 // problem it was last notified about (prev).
 func ResolvedText(prev engine.State) Text {
-	if trustProblem(prev) {
+	if prev.TrustProblem() {
 		return resolvedTrust
 	}
 	return texts[engine.StateReady]
-}
-
-func trustProblem(s engine.State) bool {
-	switch s {
-	case engine.StateUntrusted, engine.StateUntrustedLocked, engine.StateTrustPending,
-		engine.StateTrustDenied, engine.StateTrustRevoked:
-		return true
-	}
-	return false
 }
 
 // Texts lists every text in the contract's state order, the trust-resolved

@@ -174,10 +174,10 @@ func TestTrayOnXfcePanel(t *testing.T) {
 			t.Errorf("no menu entry %q in\n%v", label, m)
 			continue
 		}
-		if (n.Find(LabelFixTrust) != nil) != offersFixTrust(s) {
+		if (n.Find(LabelFixTrust) != nil) != s.TrustProblem() {
 			t.Errorf("%s: Fix trust shown=%v", s, n.Find(LabelFixTrust) != nil)
 		}
-		if (n.Find(LabelForget) != nil) != trusted(s) {
+		if (n.Find(LabelForget) != nil) != s.HoldsPairing() {
 			t.Errorf("%s: Forget shown=%v", s, n.Find(LabelForget) != nil)
 		}
 		if (n.Find(LabelShowMeHow) != nil) != (s.Anchor() != "") {

@@ -355,13 +355,13 @@ func deviceItem(d engine.Device) Item {
 		it.Children = append(it.Children, Item{Title: d.LinkSpeed, Disabled: true})
 	}
 	var acts []Item
-	if offersFixTrust(d.State) {
+	if d.State.TrustProblem() {
 		acts = append(acts, Item{Title: LabelFixTrust, Action: Action{Op: OpFixTrust, Key: d.Key}})
 	}
 	if a := d.State.Anchor(); a != "" {
 		acts = append(acts, Item{Title: LabelShowMeHow, Action: Action{Op: OpShowGuide, Anchor: a}})
 	}
-	if trusted(d.State) {
+	if d.State.HoldsPairing() {
 		// A submenu is the confirmation step: forgetting makes the phone
 		// ask for Trust again, which nobody wants by a slip of the mouse.
 		acts = append(acts, Item{Title: LabelForget, Children: []Item{
@@ -400,26 +400,6 @@ func sentences(s string) []string {
 		s = s[i+2:]
 	}
 	return out
-}
-
-// offersFixTrust: the states where pairing is what is missing.
-func offersFixTrust(s engine.State) bool {
-	switch s {
-	case engine.StateUntrusted, engine.StateUntrustedLocked, engine.StateTrustPending,
-		engine.StateTrustDenied, engine.StateTrustRevoked:
-		return true
-	}
-	return false
-}
-
-// trusted: the states in which this computer holds a pairing the phone
-// accepts, so there is something to forget.
-func trusted(s engine.State) bool {
-	switch s {
-	case engine.StateReady, engine.StateLocked, engine.StateLockedSinceRestart:
-		return true
-	}
-	return false
 }
 
 // statusLine is the disabled first line of the menu and the tooltip, in
@@ -557,20 +537,20 @@ type Fix struct {
 
 // FixAction decides what "Fix trust" does in state s.
 func FixAction(s engine.State) Fix {
-	switch s {
-	case engine.StateUntrusted, engine.StateTrustRevoked:
+	switch s.TrustFix() {
+	case engine.FixPair, engine.FixPairAfresh:
 		// No notification of our own: the Pair's outcome replaces the
 		// phone's bubble ("… is asking to trust this computer", or "is
 		// locked"); the notifier says "Check your iPhone — tap Trust" only
 		// when no change comes within notify.FeedbackGrace.
 		return Fix{CallFixTrust: true}
-	case engine.StateUntrustedLocked:
+	case engine.FixUnlockFirst:
 		return Fix{
 			Title:  "Unlock your iPhone",
 			Body:   "Unlock it with its passcode. The Trust question then appears by itself; tap Trust.",
 			Anchor: "step-1",
 		}
-	case engine.StateTrustDenied:
+	case engine.FixReplug:
 		return Fix{
 			Title:     "Unplug the iPhone and plug it in again",
 			Body:      "\"Don't Trust\" was tapped. The iPhone asks again after you unplug it and reconnect it.",

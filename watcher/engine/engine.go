@@ -422,8 +422,9 @@ func (e *Engine) detach(id int, now time.Time) {
 }
 
 func (e *Engine) paired(d *dev, now time.Time) {
-	switch d.State {
-	case StateUntrusted, StateUntrustedLocked, StateTrustPending, StateTrustRevoked, StateTrustDenied, StateError:
+	// usbmuxd saw a pairing: worth a look where trust was missing (or the
+	// last check failed)
+	if d.State.TrustProblem() || d.State == StateError {
 		e.probe(d, now, false)
 	}
 }
@@ -767,11 +768,11 @@ func (e *Engine) fixTrust(key string, now time.Time) {
 	if d == nil || !d.onMux || d.busy {
 		return
 	}
-	switch d.State {
-	case StateUntrusted:
+	switch d.State.TrustFix() {
+	case FixPair:
 		d.fixAsked = true
 		e.sendPair(d, false, now)
-	case StateTrustRevoked:
+	case FixPairAfresh:
 		d.fixAsked = true
 		e.sendPair(d, true, now)
 	}
