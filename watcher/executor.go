@@ -70,7 +70,7 @@ type lockFollower struct {
 func newExecutor(cfg Config, post func(context.Context, engine.Event)) *executor {
 	return &executor{
 		addr: cfg.Address, budget: cfg.ProbeBudget, ledger: cfg.Ledger, post: post,
-		savesPairings: cfg.Engine.CompletePairing,
+		savesPairings: cfg.Engine.Mode == engine.ModeFollow,
 		devices:       map[string]*deviceWork{},
 		log:           cfg.Logger,
 	}

@@ -7,16 +7,28 @@ import (
 	"time"
 )
 
+// Mode is what a watcher is for.
+type Mode int
+
+const (
+	// ModeOneShot diagnoses each phone once and stops at its answer
+	// (status, and the lookups of fix and forget): no waiting for unlock or
+	// Trust, no re-checks, and no pair record is ever saved.
+	ModeOneShot Mode = iota
+	// ModeFollow keeps watching after the first answer (watch, tray, fix):
+	// it waits for unlock and Trust, re-checks locked phones, follows the
+	// lock live, and finishes a pairing trustwatch started and the user
+	// approved, saving the record through usbmuxd.
+	ModeFollow
+)
+
 // Config tunes the engine. The zero value is filled with defaults by New.
 type Config struct {
-	// AllowPair lets a probe send one Pair when no record exists (false: --no-pair).
+	Mode Mode
+	// AllowPair lets a probe send one Pair when no record exists, in
+	// either mode (false: --no-pair, or fix and forget, which pair only
+	// when asked to).
 	AllowPair bool
-	// Follow keeps watching after the first answer (watch, tray): wait for
-	// unlock and Trust, re-check locked phones. `status` leaves it off.
-	Follow bool
-	// CompletePairing lets trustwatch finish a pairing it started and the
-	// user approved, and save the record through usbmuxd. Never in `status`.
-	CompletePairing bool
 	// NoDataWindow is how long an iPhone may sit on USB without a usbmuxd
 	// attach before it is reported as no-data.
 	NoDataWindow time.Duration
@@ -152,7 +164,7 @@ type dev struct {
 	noDataAt  time.Time
 	recheckAt time.Time
 	stableAt  time.Time
-	// Following the lock by event (trusted phones, Follow mode).
+	// Following the lock by event (trusted phones, ModeFollow).
 	pluggedAt    time.Time // the usbmuxd attach (untrusted unlock polling slows after a while)
 	slowAt       time.Time // when the unlock poll slows down
 	following    bool      // a FollowLock is in force
@@ -657,7 +669,7 @@ func (e *Engine) probeDone(ev ProbeDone, now time.Time) {
 		d.errors = 0
 	}
 	e.setStateWhy(d, r.State, r.Detail, r.Lockdown, now)
-	if !e.cfg.Follow {
+	if e.cfg.Mode != ModeFollow {
 		return
 	}
 	e.followLock(d)
@@ -738,7 +750,7 @@ func (e *Engine) trustSeen(ev TrustSeen, now time.Time) {
 	if d == nil || ev.Epoch != d.epoch || !d.onMux {
 		return
 	}
-	if ev.Via == ViaRequestPair && d.ourPair && e.cfg.CompletePairing {
+	if ev.Via == ViaRequestPair && d.ourPair && e.cfg.Mode == ModeFollow {
 		e.bump(d)
 		d.busy = true
 		e.setState(d, StateProbing, "", now)

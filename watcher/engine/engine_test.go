@@ -89,7 +89,7 @@ func changes(o Output) string {
 	return strings.Join(s, ",")
 }
 
-var watchCfg = Config{AllowPair: true, Follow: true, CompletePairing: true}
+var watchCfg = Config{Mode: ModeFollow, AllowPair: true}
 
 func TestProbeResultsMapToStatesAndFollowUps(t *testing.T) {
 	cases := []struct {
@@ -664,7 +664,7 @@ func TestLooseUSBMatch(t *testing.T) {
 	macPhone := phone
 	macPhone.LocationID = 0x14100000 // IOKit's locationID, not bus<<16|address
 	for _, order := range []string{"usb first", "usbmuxd first"} {
-		h := newHarness(t, Config{AllowPair: true, Follow: true, LooseUSBMatch: true})
+		h := newHarness(t, Config{Mode: ModeFollow, AllowPair: true, LooseUSBMatch: true})
 		h.do(MuxUp{})
 		if order == "usb first" {
 			h.do(USBAdded{usbPhone})
@@ -680,7 +680,7 @@ func TestLooseUSBMatch(t *testing.T) {
 		}
 	}
 	// Two phones at once: neither is reported as no-data.
-	h := newHarness(t, Config{AllowPair: true, Follow: true, LooseUSBMatch: true})
+	h := newHarness(t, Config{Mode: ModeFollow, AllowPair: true, LooseUSBMatch: true})
 	h.do(MuxUp{})
 	other := usbPhone
 	other.Address = 6
@@ -842,7 +842,7 @@ func TestWindowsUSB(t *testing.T) {
 		}
 	})
 	t.Run("bus 0 never matches a LocationID", func(t *testing.T) {
-		h := newHarness(t, Config{Follow: true, AllowPair: true})
+		h := newHarness(t, Config{Mode: ModeFollow, AllowPair: true})
 		h.do(MuxUp{})
 		other := phone
 		other.UDID = "00008101-000A1B2C3D4E5F60"
