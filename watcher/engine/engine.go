@@ -129,7 +129,7 @@ type Engine struct {
 	// names remembers what a device called itself for as long as its
 	// flapping history is kept, so a replug that is not probed (flapping)
 	// is still shown by name.
-	names map[string][3]string
+	names map[string]selfName
 	epoch uint64
 	out   Output
 	// listing collects the devices of a usbmuxd listing that arrives in
@@ -143,6 +143,9 @@ type Engine struct {
 	// alone, so attaches need not look for one.
 	noUSBOnly bool
 }
+
+// selfName is what a phone told about itself.
+type selfName struct{ name, productType, iosVersion string }
 
 type dev struct {
 	Device
@@ -176,7 +179,7 @@ type dev struct {
 // New returns an engine with no devices.
 func New(cfg Config) *Engine {
 	cfg.defaults()
-	return &Engine{cfg: cfg, devs: map[string]*dev{}, flaps: map[string][]time.Time{}, names: map[string][3]string{}}
+	return &Engine{cfg: cfg, devs: map[string]*dev{}, flaps: map[string][]time.Time{}, names: map[string]selfName{}}
 }
 
 // Config returns the engine's effective configuration.
@@ -398,8 +401,7 @@ func (e *Engine) attach(md MuxDevice, now time.Time, relisted bool) {
 	d.following, d.lockDirty = false, false // any observer died with the old connection
 	if d.usb == nil {
 		if u := e.takeUSBOnly(md, d); u != nil {
-			d.usb = u
-			d.LinkSpeed = linkSpeedHint(*u)
+			d.setUSB(u)
 		}
 	}
 	if silent {
@@ -460,22 +462,20 @@ func (e *Engine) usbAdded(u USBDevice, now time.Time) {
 	// An iPhone usbmuxd already knows: add the USB facts.
 	for _, d := range e.sorted() {
 		if d.onMux && d.usb == nil && matchesUSB(d, u) {
-			d.usb = &u
-			d.LinkSpeed = linkSpeedHint(u)
+			d.setUSB(&u)
 			return
 		}
 	}
-	if d := e.onlyMuxWithoutUSB(); d != nil && u.Serial == "" {
-		d.usb = &u
-		d.LinkSpeed = linkSpeedHint(u)
+	if d := e.soleMuxWithoutUSB(); d != nil && u.Serial == "" {
+		d.setUSB(&u)
 		return
 	}
 	key := usbKey(u)
-	d := &dev{Device: Device{Key: key, Connection: "usb"}, usb: &u}
+	d := &dev{Device: Device{Key: key, Connection: "usb"}}
 	if u.Serial != "" {
 		d.UDID = HyphenateUDID(u.Serial)
 	}
-	d.LinkSpeed = linkSpeedHint(u)
+	d.setUSB(&u)
 	e.devs[key] = d
 	if e.flapping(key, now) {
 		e.unstable(d, now)
@@ -520,8 +520,7 @@ func (e *Engine) usbRemoved(u USBDevice, now time.Time) {
 	if d == nil {
 		return
 	}
-	d.usb = nil
-	d.LinkSpeed = ""
+	d.setUSB(nil)
 	if !d.onMux {
 		e.cmd(Cancel{Key: d.Key})
 		e.remove(d)
@@ -558,9 +557,9 @@ func (e *Engine) usbOnlyFor(md MuxDevice) *dev {
 	return nil
 }
 
-// anyMuxWithoutUSB is, with LooseUSBMatch, the first usbmuxd device whose
-// USB side is not known yet.
-func (e *Engine) anyMuxWithoutUSB() *dev {
+// firstMuxWithoutUSB is, with LooseUSBMatch, the first usbmuxd device (in
+// key order) whose USB side is not known yet, however many there are.
+func (e *Engine) firstMuxWithoutUSB() *dev {
 	if !e.cfg.LooseUSBMatch {
 		return nil
 	}
@@ -572,9 +571,10 @@ func (e *Engine) anyMuxWithoutUSB() *dev {
 	return nil
 }
 
-// onlyMuxWithoutUSB is, with LooseUSBMatch, the one usbmuxd device whose USB
-// side is not known yet (nil when there are none or several).
-func (e *Engine) onlyMuxWithoutUSB() *dev {
+// soleMuxWithoutUSB is, with LooseUSBMatch, the usbmuxd device whose USB
+// side is not known yet when it is the only one (nil when there are none or
+// several).
+func (e *Engine) soleMuxWithoutUSB() *dev {
 	if !e.cfg.LooseUSBMatch {
 		return nil
 	}
@@ -625,6 +625,15 @@ func usbKey(u USBDevice) string {
 		return NormalizeUDID(u.Serial)
 	}
 	return fmt.Sprintf("usb:%d-%d", u.Bus, u.Address)
+}
+
+// setUSB takes u as the device's USB side (nil: none known), with the link
+// speed hint it implies.
+func (d *dev) setUSB(u *USBDevice) {
+	d.usb, d.LinkSpeed = u, ""
+	if u != nil {
+		d.LinkSpeed = linkSpeedHint(*u)
+	}
 }
 
 func linkSpeedHint(u USBDevice) string {
@@ -815,12 +824,12 @@ func (e *Engine) timers(now time.Time) {
 	for _, d := range e.sorted() {
 		if !d.noDataAt.IsZero() && !now.Before(d.noDataAt) {
 			d.noDataAt = time.Time{}
-			if o := e.anyMuxWithoutUSB(); o != nil && !d.onMux && d.usb != nil && d.usb.Serial == "" {
+			if o := e.firstMuxWithoutUSB(); o != nil && !d.onMux && d.usb != nil && d.usb.Serial == "" {
 				// Several phones arrived together and could not be told
 				// apart: a phone usbmuxd talks to is not "no data", so pair
 				// this one with a usbmuxd device still lacking its USB side
 				// (its bus facts may belong to the other phone).
-				o.usb, o.LinkSpeed = d.usb, d.LinkSpeed
+				o.setUSB(d.usb)
 				e.remove(d)
 				continue
 			}
@@ -881,7 +890,7 @@ func (e *Engine) probe(d *dev, now time.Time, silent bool) {
 
 func (e *Engine) unstable(d *dev, now time.Time) {
 	if n, ok := e.names[d.Key]; ok && d.Name == "" {
-		d.Name, d.ProductType, d.IOSVersion = n[0], n[1], n[2]
+		d.Name, d.ProductType, d.IOSVersion = n.name, n.productType, n.iosVersion
 	}
 	d.busy = false
 	d.stableAt = now.Add(e.cfg.StableAfter)
@@ -938,7 +947,7 @@ func (e *Engine) setStateWhy(d *dev, s State, detail, lockdown string, now time.
 
 func (e *Engine) remove(d *dev) {
 	if d.Name != "" && e.flaps[d.Key] != nil {
-		e.names[d.Key] = [3]string{d.Name, d.ProductType, d.IOSVersion}
+		e.names[d.Key] = selfName{d.Name, d.ProductType, d.IOSVersion}
 	}
 	delete(e.devs, d.Key)
 	e.out.Changes = append(e.out.Changes, Change{Device: d.snapshot(), Previous: d.State, Removed: true})
