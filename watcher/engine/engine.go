@@ -116,6 +116,10 @@ type Output struct {
 	Commands   []Command
 	Changes    []Change
 	MuxChanged bool // the usbmuxd reachability or error changed
+	// InfoChanged: what a device shows besides its state changed (a name
+	// learned, a new summary or detail, USB facts found or lost), so the
+	// shells that show it (the tray) re-render even without a Change.
+	InfoChanged bool
 }
 
 // Engine holds every device's diagnosis. It is not safe for concurrent
@@ -287,7 +291,8 @@ func (e *Engine) Snapshot(now time.Time) Snapshot {
 func (d *dev) snapshot() Device {
 	c := d.Device
 	if d.usb != nil {
-		c.USB = &USBInfo{Bus: d.usb.Bus, Address: d.usb.Address, ProductID: d.usb.ProductID, SpeedMbps: d.usb.SpeedMbps}
+		u := usbInfo(*d.usb)
+		c.USB = &u
 	}
 	return c
 }
@@ -347,7 +352,9 @@ func (e *Engine) muxDown(ev MuxDown, now time.Time) {
 	e.setMux(Usbmux{Address: ev.Address, Reachable: false, Error: ev.Err, State: ev.State})
 	for _, d := range e.sorted() {
 		if d.State == StateServiceUnavailable {
+			was := d.info()
 			d.Summary = e.summaryFor(d, StateServiceUnavailable) // why it is unavailable may have changed
+			e.noteInfo(d, was)
 		}
 		if d.onMux {
 			// Keep the device through a usbmuxd restart; if it comes back
@@ -401,7 +408,7 @@ func (e *Engine) attach(md MuxDevice, now time.Time, relisted bool) {
 	d.following, d.lockDirty = false, false // any observer died with the old connection
 	if d.usb == nil {
 		if u := e.takeUSBOnly(md, d); u != nil {
-			d.setUSB(u)
+			e.setUSB(d, u)
 		}
 	}
 	if silent {
@@ -462,12 +469,12 @@ func (e *Engine) usbAdded(u USBDevice, now time.Time) {
 	// An iPhone usbmuxd already knows: add the USB facts.
 	for _, d := range e.sorted() {
 		if d.onMux && d.usb == nil && matchesUSB(d, u) {
-			d.setUSB(&u)
+			e.setUSB(d, &u)
 			return
 		}
 	}
 	if d := e.soleMuxWithoutUSB(); d != nil && u.Serial == "" {
-		d.setUSB(&u)
+		e.setUSB(d, &u)
 		return
 	}
 	key := usbKey(u)
@@ -475,7 +482,7 @@ func (e *Engine) usbAdded(u USBDevice, now time.Time) {
 	if u.Serial != "" {
 		d.UDID = HyphenateUDID(u.Serial)
 	}
-	d.setUSB(&u)
+	e.setUSB(d, &u)
 	e.devs[key] = d
 	if e.flapping(key, now) {
 		e.unstable(d, now)
@@ -497,8 +504,9 @@ func (e *Engine) usbAdded(u USBDevice, now time.Time) {
 // usbRefreshed takes new USB facts about a device already known: on Windows
 // its driver problem can appear or go away while it stays plugged in.
 func (e *Engine) usbRefreshed(d *dev, u USBDevice, now time.Time) {
-	old := d.usb.DriverProblem
+	old, was := d.usb.DriverProblem, d.info()
 	*d.usb = u
+	e.noteInfo(d, was)
 	if old == u.DriverProblem || d.onMux || d.stale || u.Kind != USBMobile {
 		return
 	}
@@ -520,7 +528,7 @@ func (e *Engine) usbRemoved(u USBDevice, now time.Time) {
 	if d == nil {
 		return
 	}
-	d.setUSB(nil)
+	e.setUSB(d, nil)
 	if !d.onMux {
 		e.cmd(Cancel{Key: d.Key})
 		e.remove(d)
@@ -629,11 +637,13 @@ func usbKey(u USBDevice) string {
 
 // setUSB takes u as the device's USB side (nil: none known), with the link
 // speed hint it implies.
-func (d *dev) setUSB(u *USBDevice) {
+func (e *Engine) setUSB(d *dev, u *USBDevice) {
+	was := d.info()
 	d.usb, d.LinkSpeed = u, ""
 	if u != nil {
 		d.LinkSpeed = linkSpeedHint(*u)
 	}
+	e.noteInfo(d, was)
 }
 
 func linkSpeedHint(u USBDevice) string {
@@ -661,6 +671,8 @@ func (e *Engine) probeDone(ev ProbeDone, now time.Time) {
 	r.Name, r.ProductType, r.IOSVersion = Clip(r.Name, maxNameLen), Clip(r.ProductType, maxNameLen), Clip(r.IOSVersion, maxNameLen)
 	r.Detail = Clip(r.Detail, maxDetailLen)
 	d.busy = false
+	was := d.info()
+	defer e.noteInfo(d, was)
 	for _, f := range []struct {
 		dst *string
 		v   string
@@ -829,7 +841,7 @@ func (e *Engine) timers(now time.Time) {
 				// apart: a phone usbmuxd talks to is not "no data", so pair
 				// this one with a usbmuxd device still lacking its USB side
 				// (its bus facts may belong to the other phone).
-				o.setUSB(d.usb)
+				e.setUSB(o, d.usb)
 				e.remove(d)
 				continue
 			}
@@ -890,7 +902,9 @@ func (e *Engine) probe(d *dev, now time.Time, silent bool) {
 
 func (e *Engine) unstable(d *dev, now time.Time) {
 	if n, ok := e.names[d.Key]; ok && d.Name == "" {
+		was := d.info()
 		d.Name, d.ProductType, d.IOSVersion = n.name, n.productType, n.iosVersion
+		e.noteInfo(d, was)
 	}
 	d.busy = false
 	d.stableAt = now.Add(e.cfg.StableAfter)
@@ -934,8 +948,10 @@ func (e *Engine) setState(d *dev, s State, detail string, now time.Time) {
 
 // setStateWhy is setState with the lockdownd error name behind the state.
 func (e *Engine) setStateWhy(d *dev, s State, detail, lockdown string, now time.Time) {
+	was := d.info()
 	d.Detail, d.Lockdown = detail, lockdown
 	d.Summary = e.summaryFor(d, s)
+	e.noteInfo(d, was)
 	d.Guide = s.Anchor()
 	if d.State == s {
 		return
@@ -954,6 +970,32 @@ func (e *Engine) remove(d *dev) {
 }
 
 func (e *Engine) cmd(c Command) { e.out.Commands = append(e.out.Commands, c) }
+
+// deviceInfo is what the shells show of a device besides its state.
+type deviceInfo struct {
+	name, productType, iosVersion, summary, detail, linkSpeed string
+	usb                                                       USBInfo
+	onUSB                                                     bool
+}
+
+func (d *dev) info() deviceInfo {
+	i := deviceInfo{name: d.Name, productType: d.ProductType, iosVersion: d.IOSVersion, summary: d.Summary, detail: d.Detail, linkSpeed: d.LinkSpeed}
+	if d.usb != nil {
+		i.usb, i.onUSB = usbInfo(*d.usb), true
+	}
+	return i
+}
+
+func usbInfo(u USBDevice) USBInfo {
+	return USBInfo{Bus: u.Bus, Address: u.Address, ProductID: u.ProductID, SpeedMbps: u.SpeedMbps}
+}
+
+// noteInfo sets Output.InfoChanged when d's info differs from was.
+func (e *Engine) noteInfo(d *dev, was deviceInfo) {
+	if d.info() != was {
+		e.out.InfoChanged = true
+	}
+}
 
 // summary is s's advice; for service-unavailable it says why the service
 // cannot be reached and what to do about it.
