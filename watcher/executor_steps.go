@@ -208,7 +208,7 @@ func (x *executor) pair(ctx context.Context, t engine.Target, ld *lockdown.Conn,
 		r.State = engine.StateReady
 	case errors.Is(err, lockdown.ErrPairingDialogResponsePending):
 		r.State, r.PairReached, r.OurPair = engine.StateTrustPending, true, true
-		x.swapObserver(t.Key, observer)
+		x.keepRequestPair(t.Key, observer)
 		observer = nil
 	case errors.Is(err, lockdown.ErrUserDeniedPairing):
 		r.State, r.PairReached = engine.StateTrustDenied, true
@@ -376,7 +376,7 @@ func (x *executor) awaitTrust(ctx context.Context, t engine.Target) engine.Event
 		return engine.TrustSeen{Key: t.Key, Epoch: t.Epoch, Via: via}
 	}
 	relayed := make(chan struct{}, 1)
-	stream := x.takeObserver(t.Key)
+	stream := x.takeRequestPair(t.Key)
 	if stream == nil {
 		stream = x.observeRequestPair(ctx, t)
 	}
@@ -425,9 +425,9 @@ func (x *executor) awaitTrust(ctx context.Context, t engine.Target) engine.Event
 	}
 }
 
-// swapObserver keeps s as the device's request_pair subscription, closing
+// keepRequestPair keeps s as the device's request_pair subscription, closing
 // any previous one (nil just closes).
-func (x *executor) swapObserver(key string, s *lockdown.NotificationStream) {
+func (x *executor) keepRequestPair(key string, s *lockdown.NotificationStream) {
 	var old *lockdown.NotificationStream
 	x.with(key, func(w *deviceWork) { old, w.requestPair = w.requestPair, s })
 	if old != nil && old != s {
@@ -435,7 +435,7 @@ func (x *executor) swapObserver(key string, s *lockdown.NotificationStream) {
 	}
 }
 
-func (x *executor) takeObserver(key string) *lockdown.NotificationStream {
+func (x *executor) takeRequestPair(key string) *lockdown.NotificationStream {
 	var s *lockdown.NotificationStream
 	x.with(key, func(w *deviceWork) { s, w.requestPair = w.requestPair, nil })
 	return s
