@@ -234,21 +234,21 @@ package_windows() { # ARCH
 # the checkout stays clean.
 stamp_windows_resources() {
 	[[ -z ${windows_stamped:-} ]] || return 0
-	local f
-	for f in rsrc_windows_amd64.syso rsrc_windows_arm64.syso; do
-		cp -p "$f" "$work/$f.committed"
-	done
+	copy_syso . "$work"
 	windows_stamped=1
 	say "winres: version $version into rsrc_windows_*.syso"
 	go run ./internal/cmd/winres -version "$version"
 }
 restore_windows_resources() {
 	[[ -n ${windows_stamped:-} ]] || return 0
+	copy_syso "$work" .
+	windows_stamped=
+}
+copy_syso() { # FROM TO
 	local f
 	for f in rsrc_windows_amd64.syso rsrc_windows_arm64.syso; do
-		cp -p "$work/$f.committed" "$f"
+		cp -p "$1/$f" "$2/$f"
 	done
-	windows_stamped=
 }
 
 package_macos() {
