@@ -512,7 +512,7 @@ func TestCoreMessageFields(t *testing.T) {
 			Anchor: "step-6", FixTrust: "k1", Urgency: UrgencyNormal, Level: icons.Attention, Keys: []string{"k1"}},
 		{Slot: "b1", Title: "Anna's iPhone now trusts this computer", Body: "Syncing, backups and photo import work now.",
 			Urgency: UrgencyLow, Transient: true, Level: icons.OK, Keys: []string{"k1"}},
-		{Slot: "b2", Title: "Ben's iPhone is only charging", Body: texts[engine.StateNoData].Body,
+		{Slot: "b2", Title: "Ben's iPhone is only charging", Body: "No data connection came up. Use a data cable (not charge-only), a USB port on the computer itself rather than a hub, and unlock the iPhone.",
 			Anchor: "issue-cable", Urgency: UrgencyNormal, Level: icons.Problem, Keys: []string{"k2"}},
 	}
 	if len(ops) != len(want) {

@@ -42,7 +42,7 @@ func (m wireMsg) snapshot() engine.Snapshot {
 	for _, d := range m.Devices {
 		s.Devices = append(s.Devices, engine.Device{
 			Key: d.Key, UDID: d.UDID, Name: d.Name, State: d.State,
-			Summary: d.State.Summary(), Guide: d.State.Anchor(), Detail: d.Detail,
+			Guide: d.State.Anchor(), Detail: d.Detail,
 		})
 	}
 	return s
@@ -133,7 +133,7 @@ func (f *fakeNotifications) FixTrustClicked(key string) {
 }
 func (f *fakeNotifications) Forgot(key string) { report(event{Ev: "Forgot", Key: key}) }
 func (f *fakeNotifications) Answer(key string, fb notify.Feedback) {
-	report(event{Ev: "Answer", Key: key, Title: fb.Title, Anchor: fb.Anchor})
+	report(event{Ev: "Answer", Key: key, Title: words().T(fb.Title, nil), Anchor: fb.Anchor})
 }
 
 type fakeLogin struct {
