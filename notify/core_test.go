@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/trustwatch/trustwatch/icons"
+	"github.com/trustwatch/trustwatch/internal/catalog"
+	"github.com/trustwatch/trustwatch/internal/say"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 )
 
@@ -59,7 +61,14 @@ func (o timedOp) String() string {
 // every time Next asks for.
 func play(t *testing.T, steps []step, until time.Duration) []timedOp {
 	t.Helper()
+	return playIn(t, say.English, steps, until)
+}
+
+// playIn is play with a Core speaking w.
+func playIn(t *testing.T, w catalog.Words, steps []step, until time.Duration) []timedOp {
+	t.Helper()
 	c := NewCore()
+	c.SetWords(w)
 	var out []timedOp
 	due := func(now time.Time) {
 		for _, op := range c.Due(now) {
