@@ -482,6 +482,9 @@ func TooltipLine(w catalog.Words, status string) string {
 // winTipMax is the longest tooltip Windows shows: NOTIFYICONDATA.szTip
 // holds 128 UTF-16 units including the terminating NUL, and systray copies
 // without truncating, so a longer string would lose its terminator.
+// The one place the tray cuts text, and only on Windows: whole lines are
+// dropped first (the phones' lines, then "…"); a status line longer than
+// that alone (no language comes near it) is cut with "…".
 const winTipMax = 127
 
 // fitUTF16 joins as many whole lines as fit in max UTF-16 units, ending
