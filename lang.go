@@ -29,18 +29,28 @@ func takeLang(args []string) ([]string, error) {
 		}
 		if !hasValue {
 			if i+1 >= len(args) || strings.HasPrefix(args[i+1], "-") {
-				return nil, errors.New("--lang needs a value: a language such as en or ru")
+				return nil, langNeedsValue()
 			}
 			i++
 			value = args[i]
 		}
 		if strings.TrimSpace(value) == "" {
-			return nil, errors.New("--lang needs a value: a language such as en or ru")
+			return nil, langNeedsValue()
 		}
 		flag = value
 	}
 	lang.Set(lang.Detect(flag, os.Getenv, catalog.Languages()))
 	return rest, nil
+}
+
+// errLangNeedsValue is --lang without a language.
+var errLangNeedsValue = errors.New("--lang needs a value")
+
+// langNeedsValue takes the language from the environment (the flag gave
+// none), so that the complaint about --lang is in it.
+func langNeedsValue() error {
+	lang.Set(lang.Detect("", os.Getenv, catalog.Languages()))
+	return errLangNeedsValue
 }
 
 // languageLine is what `version` says about the language in use.
