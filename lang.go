@@ -53,8 +53,12 @@ func langNeedsValue() error {
 	return errLangNeedsValue
 }
 
-// languageLine is what `version` says about the language in use.
-func languageLine() string {
+// languageLine is the language in use, where the choice came from and
+// which languages there are, in English (for the support report).
+func languageLine() string { return languageLineIn(catalog.In("en")) }
+
+// languageLineIn is what `version` says about the language, in w's language.
+func languageLineIn(w catalog.Words) string {
 	c := lang.Current()
-	return c.Tag + " (from " + c.Source + "; available: " + strings.Join(catalog.Languages(), ", ") + ")"
+	return w.T("cli.version.language_line", map[string]any{"Tag": c.Tag, "Source": c.Source, "Available": strings.Join(catalog.Languages(), ", ")})
 }

@@ -75,6 +75,10 @@ func SetLoginItem(enabled bool) error {
 	return err
 }
 
+// words is message id of the catalog in the user's language: what the
+// verbs tell people they did.
+func words(id string, data map[string]any) string { return catalog.Current().T(id, data) }
+
 // Verbs are what `trustwatch service` does, in the order its help lists
 // them.
 var Verbs = []string{"install", "uninstall", "start", "stop", "status"}
