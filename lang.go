@@ -60,5 +60,11 @@ func languageLine() string { return languageLineIn(catalog.In("en")) }
 // languageLineIn is what `version` says about the language, in w's language.
 func languageLineIn(w catalog.Words) string {
 	c := lang.Current()
-	return w.T("cli.version.language_line", map[string]any{"Tag": c.Tag, "Source": c.Source, "Available": strings.Join(catalog.Languages(), ", ")})
+	source := c.Source // a flag, a variable or a setting's name, except for these
+	if c.Source == "default" {
+		source = w.T("cli.version.source_default", nil)
+	} else if l, ok := strings.CutPrefix(c.Source, "Windows display language "); ok {
+		source = w.T("cli.version.source_windows", map[string]any{"Lang": l})
+	}
+	return w.T("cli.version.language_line", map[string]any{"Tag": c.Tag, "Source": source, "Available": strings.Join(catalog.Languages(), ", ")})
 }

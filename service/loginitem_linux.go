@@ -234,7 +234,7 @@ func (e *env) status() (Status, error) {
 	unit, unitErr := os.ReadFile(e.unitPath())
 	entry, entryErr := os.ReadFile(e.autostartPath())
 	if !useSystemd && unitErr != nil && entryErr != nil {
-		st.Note = "no systemd user manager runs here, so it would be an XDG autostart entry"
+		st.addNote("cli.service.note.no_systemd_would_autostart", nil)
 	}
 	switch {
 	case unitErr == nil:
@@ -246,23 +246,26 @@ func (e *env) status() (Status, error) {
 		case out == "enabled" || out == "enabled-runtime":
 			st.Enabled = true
 		case out != "":
-			st.Note = "systemctl says " + out
+			st.addNote("cli.service.note.systemctl_says", map[string]any{"Out": out})
 		default:
-			st.Note = fmt.Sprintf("cannot ask systemd whether it is enabled: %v", err)
+			st.addNote("cli.service.note.systemd_unknown", map[string]any{"Error": err})
 		}
 		if entryErr == nil {
-			st.Note = joinSemi(st.Note, "an XDG autostart entry exists too ("+e.autostartPath()+"); `trustwatch service install` keeps only one")
+			st.addNote("cli.service.note.autostart_too", map[string]any{"Path": e.autostartPath()})
 		}
 		if !useSystemd {
-			st.Note = joinSemi(st.Note, "no systemd user manager is running, so this unit will not start")
+			st.addNote("cli.service.note.unit_will_not_start", nil)
 		}
 	case entryErr == nil:
 		kv := desktopGroup(string(entry))
 		st.Installed, st.Mechanism, st.Location = true, MechAutostart, e.autostartPath()
 		st.Command = strings.Join(desktopExecUnquote(desktopUnescape(kv["Exec"])), " ")
 		st.Stale = string(entry) != autostartEntry(exe)
-		st.Note = autostartDisabled(kv)
-		st.Enabled = st.Note == ""
+		off := autostartDisabled(kv)
+		if off != "" {
+			st.addNote("cli.service.note.switched_off", map[string]any{"Key": off})
+		}
+		st.Enabled = off == ""
 	}
 
 	var details []string
@@ -287,13 +290,6 @@ func (e *env) status() (Status, error) {
 	}
 	st.RunDetail = strings.Join(details, ", ")
 	return st, nil
-}
-
-func joinSemi(a, b string) string {
-	if a == "" {
-		return b
-	}
-	return a + "; " + b
 }
 
 func (e *env) unitInstalled() bool {

@@ -184,9 +184,9 @@ func (e *env) status() (Status, error) {
 		switch {
 		case err != nil:
 			st.Enabled = true
-			st.Note = fmt.Sprintf("cannot read Task Manager's setting: %v", err)
+			st.addNote("cli.service.note.task_manager_unknown", map[string]any{"Error": err})
 		case disabledByUser(appr):
-			st.Note = "disabled in Task Manager (Startup apps); `trustwatch service install` turns it back on"
+			st.addNote("cli.service.note.task_manager_disabled", nil)
 		default:
 			st.Enabled = true
 		}

@@ -32,6 +32,35 @@ type Status struct {
 	Note      string `json:"note"`      // e.g. "disabled in Task Manager"
 	Running   bool   `json:"running"`
 	RunDetail string `json:"running_detail"` // how that was found (systemd state, pid)
+	notes     []note // Note's parts, to be said in the reader's language
+}
+
+// note is one remark on the status, as a catalog message: the JSON's Note
+// carries it in English, people read it in their language.
+type note struct {
+	id   string
+	data map[string]any
+}
+
+// addNote adds a remark to the status.
+func (s *Status) addNote(id string, data map[string]any) {
+	s.notes = append(s.notes, note{id, data})
+	if s.Note != "" {
+		s.Note += "; "
+	}
+	s.Note += catalog.In("en").T(id, data)
+}
+
+// noteIn is Note in w's language.
+func (s Status) noteIn(w catalog.Words) string {
+	if len(s.notes) == 0 {
+		return s.Note
+	}
+	parts := make([]string, len(s.notes))
+	for i, n := range s.notes {
+		parts[i] = w.T(n.id, n.data)
+	}
+	return strings.Join(parts, "; ")
 }
 
 // LoginItemEnabled reports whether trustwatch starts at login (installed and
@@ -163,7 +192,7 @@ func (s Status) Text(w catalog.Words) string {
 		}
 		text := w.T("cli.service.status.installed", map[string]any{"Mechanism": mechWords(w, s.Mechanism), "Location": s.Location, "State": state})
 		if s.Note != "" {
-			text += ": " + s.Note
+			text += ": " + s.noteIn(w)
 		}
 		line(0, text)
 		line(1, s.Command)
@@ -173,7 +202,7 @@ func (s Status) Text(w catalog.Words) string {
 	} else {
 		line(0, w.T("cli.service.status.not_installed", map[string]any{"Mechanism": mechWords(w, s.Mechanism), "Location": s.Location}))
 		if s.Note != "" {
-			b.WriteString(indent + s.Note + "\n")
+			b.WriteString(indent + s.noteIn(w) + "\n")
 		}
 	}
 	switch {
