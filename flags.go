@@ -124,11 +124,13 @@ func (c *cmdFlags) parse(args []string, maxArgs int, stdout, stderr io.Writer) (
 			return nil, exitUsage, false
 		}
 		rest := c.fs.Args()
-		if len(rest) == 0 {
+		// The flag package swallows the "--" that ends the flags: what
+		// follows it is all arguments, even if it starts with a dash.
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			pos = append(pos, rest...)
 			break
 		}
-		if rest[0] == "--" {
-			pos = append(pos, rest[1:]...)
+		if len(rest) == 0 {
 			break
 		}
 		pos = append(pos, rest[0])
