@@ -186,6 +186,9 @@ func TestRussianHasNoEnglish(t *testing.T) {
 	check("guide.ru.html", visibleText(t, HTMLIn("ru")))
 	w := catalog.In("ru")
 	for _, id := range catalog.IDs("ru") {
+		if strings.HasPrefix(id, "cli.") {
+			continue // the command line's words name flags, verbs and paths: TestEveryRussianCLIMessage (package main) holds them to this rule, with those allowed
+		}
 		data := map[string]any{"Service": "usbmuxd", "Why": "", "Phones": "", "How": "", "Err": "", "Label": "", "Count": 5}
 		text := w.T(id, data)
 		if text == id { // a plural message wants a count
