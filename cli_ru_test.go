@@ -15,47 +15,37 @@ import (
 
 	"github.com/trustwatch/trustwatch/guide"
 	"github.com/trustwatch/trustwatch/internal/catalog"
+	"github.com/trustwatch/trustwatch/internal/catalog/catalogtest"
 	"github.com/trustwatch/trustwatch/internal/cliref"
 	"github.com/trustwatch/trustwatch/internal/sim"
 	"github.com/trustwatch/trustwatch/service"
 )
 
-// latinAllowed are the Latin words Russian output may carry: names of
-// products, programs and system parts as they appear on screen, signal and
-// key names, the help's placeholders, language codes.
-var latinAllowed = func() map[string]bool {
-	m := map[string]bool{}
-	for _, w := range strings.Fields(`
-		iPhone iTunes Finder usbmuxd Apple trustwatch lockdownd
-		USB JSON SIGINT SIGTERM Ctrl-C CI root sudo pid
-		systemd systemctl XDG LaunchAgent Run SYSTEM D-Bus StatusNotifierItem
-		Windows Linux macOS GNOME AppIndicator Cocoa cgo Go go libusb
-		Mac DFU jq stdout stderr LANGUAGE LANG UDID DUR ANCHOR N en ru help`) {
-		m[w] = true
-	}
+// cliLatin are the Latin words the command line's Russian may carry
+// besides catalogtest.AllowedLatin (products and systems): the verbs,
+// flags, subcommands and anchors people type, the help's placeholders,
+// programs and system parts named as they appear on screen, signal and key
+// names, language codes.
+var cliLatin = func() []string {
+	words := strings.Fields(`usbmuxd lockdownd
+		JSON SIGINT SIGTERM Ctrl-C CI root sudo pid jq
+		systemd systemctl XDG LaunchAgent Run SYSTEM D-Bus Cocoa cgo Go go libusb
+		stdout stderr LANGUAGE LANG UDID DUR ANCHOR N en ru help`)
 	for _, v := range cliref.Verbs {
-		m[v.Name] = true
+		words = append(words, v.Name)
 		for _, f := range v.Flags {
-			m[f.Name] = true
+			words = append(words, f.Name)
 		}
-		for _, s := range v.Subcommands {
-			m[s] = true
-		}
+		words = append(words, v.Subcommands...)
 	}
-	for _, a := range guide.Anchors() {
-		m[a] = true
-	}
-	for _, s := range service.Verbs {
-		m[s] = true
-	}
-	return m
+	words = append(words, guide.Anchors()...)
+	return append(words, service.Verbs...)
 }()
 
 var (
-	chunkRE     = regexp.MustCompile(`[^\s,;()«»"'` + "`" + `?!]+`)
-	latinWordRE = regexp.MustCompile(`[A-Za-z][A-Za-z-]*[A-Za-z]|[A-Za-z]`)
-	cyrillicRE  = regexp.MustCompile(`\p{Cyrillic}`)
-	typedRE     = regexp.MustCompile(`"[^"\s]*"`)
+	chunkRE    = regexp.MustCompile(`[^\s,;()«»"'` + "`" + `?!]+`)
+	cyrillicRE = regexp.MustCompile(`\p{Cyrillic}`)
+	typedRE    = regexp.MustCompile(`"[^"\s]*"`)
 	// A message id shown instead of its text: cli.usage.line, tray.status.none…
 	messageIDRE = regexp.MustCompile(`(^|[\s"(«])(cli|tray|guide|notify|engine|state|mux)\.[a-z_-]+(\.[a-z0-9_-]+)*`)
 )
@@ -80,10 +70,8 @@ func notRussian(text string) []string {
 		if strings.HasPrefix(chunk, "-") || strings.ContainsAny(chunk, "/.=_:0123456789@|[]") {
 			continue
 		}
-		for _, w := range latinWordRE.FindAllString(chunk, -1) {
-			if !latinAllowed[w] {
-				bad = append(bad, "English "+quote(w))
-			}
+		for _, w := range catalogtest.StrayLatin(chunk, cliLatin...) {
+			bad = append(bad, "English "+quote(w))
 		}
 	}
 	return bad

@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"github.com/trustwatch/trustwatch/internal/catalog/catalogtest"
 	"reflect"
 	"regexp"
 	"sort"
@@ -184,5 +185,35 @@ func TestDuplicateIDRefused(t *testing.T) {
 	})
 	if err == nil || !strings.Contains(err.Error(), "already in") {
 		t.Fatalf("loadFS = %v, want a duplicate-id error", err)
+	}
+}
+
+// Russian messages have no English left in them: every Latin word in every
+// form, placeholders aside, is a name on the allowed list. Commands, paths
+// and flags belong in placeholders, not in the text a translator edits.
+func TestRussianHasNoEnglish(t *testing.T) {
+	for id, forms := range raw(t, "ru") {
+		if strings.HasPrefix(id, "cli.") {
+			// The command line's words name the verbs, flags, anchors and
+			// paths people type; TestEveryRussianCLIMessage (package main)
+			// holds them to this rule with those allowed too.
+			continue
+		}
+		for form, text := range forms {
+			if form == "description" {
+				continue
+			}
+			if ws := catalogtest.StrayLatin(placeholder.ReplaceAllString(text, "")); len(ws) > 0 {
+				t.Errorf("ru %s (%s): Latin words %q in %q", id, form, ws, text)
+			}
+		}
+	}
+	// the check can fail: English is caught
+	en := 0
+	for _, forms := range raw(t, "en") {
+		en += len(catalogtest.StrayLatin(forms["other"]))
+	}
+	if en < 50 {
+		t.Errorf("English messages yield only %d stray words; the check is blind", en)
 	}
 }
