@@ -78,8 +78,7 @@ func TestHelpGolden(t *testing.T) {
 	}
 }
 
-// Every flag of the table appears, spelled --name, in its verb's --help
-// (guide and service print their own help; this keeps them honest too),
+// Every flag of the table appears, spelled --name, in its verb's --help,
 // and in the top-level usage's synopsis.
 func TestEveryFlagInHelp(t *testing.T) {
 	top := tw(t, "/nonexistent", "--help").stdout
