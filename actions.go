@@ -25,7 +25,7 @@ import (
 func runActionURL(url string, stderr io.Writer) int {
 	a, err := actionurl.Parse(url)
 	if err != nil {
-		say(stderr, "cli.url.bad", map[string]any{"Error": err})
+		say(stderr, "cli.failed", map[string]any{"Error": err})
 		return exitUsage
 	}
 	anchor := a.Arg
@@ -42,7 +42,7 @@ func runActionURL(url string, stderr io.Writer) int {
 		anchor = "step-6" // "Fix trust from this computer", by hand
 	}
 	if err := guide.Open(anchor); err != nil {
-		say(stderr, "cli.url.guide_failed", map[string]any{"Error": err})
+		say(stderr, "cli.failed", map[string]any{"Error": err})
 		return exitFailure
 	}
 	return exitOK

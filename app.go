@@ -143,7 +143,7 @@ func startApp(ctx context.Context, c appConfig) int {
 		Start: func(ctx context.Context) { runParts(ctx, w, n, ipcL, headless, c.story, log) },
 	})
 	if err != nil {
-		fmt.Fprintf(c.stderr, "trustwatch: %v\n", err)
+		say(c.stderr, "cli.failed", map[string]any{"Error": err})
 		return exitFailure
 	}
 	return exitOK
