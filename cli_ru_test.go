@@ -263,6 +263,7 @@ func TestFixAndForgetInRussian(t *testing.T) {
 	if code := p.wait(15 * time.Second); code != exitFailure || !strings.Contains(p.stdout(), "Ничего не изменено.") {
 		t.Fatalf("forget, answered нет: exit %d, stdout %q", code, p.stdout())
 	}
+	t.Logf("forget: %s", p.stdout())
 	checkRussian(t, "forget, question and no", p.stdout())
 	if !strings.Contains(p.stdout(), "[д/Н]") {
 		t.Errorf("the question does not offer д/Н: %q", p.stdout())
@@ -299,6 +300,7 @@ func TestFixLockedInRussian(t *testing.T) {
 	if code := p.wait(30 * time.Second); code != exitLocked {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, p.stdout(), p.errText())
 	}
+	t.Logf("stdout:\n%s\nstderr:\n%s", p.stdout(), p.errText())
 	checkRussian(t, "fix, locked (stdout)", p.stdout())
 	checkRussian(t, "fix, locked (stderr)", p.errText())
 	if !strings.Contains(p.errText(), "Телефон Анны оставался заблокированным 3s") {
