@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trustwatch/trustwatch/internal/catalog"
 	"github.com/trustwatch/trustwatch/watcher"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 	"github.com/trustwatch/trustwatch/watcher/usbmux"
@@ -143,23 +144,24 @@ func pickPhone(snap engine.Snapshot, udid, verb string, stdout, stderr io.Writer
 				return d, 0, true
 			}
 		}
+		data := map[string]any{"Verb": verb, "UDID": udid}
 		if len(snap.Devices) == 0 {
-			fmt.Fprintf(stderr, "trustwatch %s: no iPhone is connected (looked for %s)\n", verb, udid)
+			say(stderr, "cli.pick.none_connected", data)
 		} else {
-			fmt.Fprintf(stderr, "trustwatch %s: no connected iPhone has the UDID %s; connected:\n", verb, udid)
+			say(stderr, "cli.pick.no_match", data)
 			listPhones(stderr, snap, verb)
 		}
 		return engine.Device{}, exitNoPhone, false
 	}
 	switch len(snap.Devices) {
 	case 0:
-		fmt.Fprintln(stdout, "No iPhone connected.")
-		fmt.Fprintf(stderr, "trustwatch %s: plug the iPhone in with a USB cable, unlock it, and run this again.\n", verb)
+		say(stdout, "cli.no_iphone", nil)
+		say(stderr, "cli.pick.plug_in", map[string]any{"Verb": verb})
 		return engine.Device{}, exitNoPhone, false
 	case 1:
 		return snap.Devices[0], 0, true
 	}
-	fmt.Fprintf(stderr, "trustwatch %s: %d iPhones are connected; say which one by its UDID (see trustwatch %s --help):\n", verb, len(snap.Devices), verb)
+	fmt.Fprintln(stderr, catalog.Current().N("cli.pick.several", len(snap.Devices), map[string]any{"Verb": verb}))
 	listPhones(stderr, snap, verb)
 	return engine.Device{}, exitUsage, false
 }
@@ -168,7 +170,7 @@ func listPhones(w io.Writer, snap engine.Snapshot, verb string) {
 	for _, d := range snap.Devices {
 		id := d.UDID
 		if id == "" {
-			id = "(UDID unknown)"
+			id = catalog.Current().T("cli.pick.udid_unknown", nil)
 		}
 		fmt.Fprintf(w, "  trustwatch %s %-26s  # %s, %s\n", verb, id, d.DisplayName(), d.State.Words())
 	}
@@ -180,7 +182,7 @@ func describeUnreachable(stderr io.Writer, s engine.Snapshot) {
 	t := s.Usbmux.Text
 	if t.Headline == "" {
 		if s.Usbmux.Error != "" {
-			fmt.Fprintf(stderr, "usbmuxd could not be reached at %s: %s\n", s.Usbmux.Address, s.Usbmux.Error)
+			say(stderr, "cli.mux.unreachable_at", map[string]any{"Address": s.Usbmux.Address, "Error": s.Usbmux.Error})
 		}
 		return
 	}
@@ -197,7 +199,7 @@ func describeUnreachable(stderr io.Writer, s engine.Snapshot) {
 		fmt.Fprintf(stderr, "  %s\n", t.Advice)
 	}
 	if t.Anchor != "" {
-		fmt.Fprintf(stderr, "  More: trustwatch guide %s --print\n", t.Anchor)
+		fmt.Fprintln(stderr, "  "+catalog.Current().T("cli.mux.more", map[string]any{"Anchor": t.Anchor}))
 	}
 	switch s.Usbmux.State {
 	case engine.MuxNotInstalled, engine.MuxNotRunning:
@@ -216,4 +218,48 @@ func shortMuxError(e string) string {
 		return e[i:]
 	}
 	return strings.TrimPrefix(e, "usbmux: ")
+}
+
+// say writes message id of the catalog, in the user's language, as a line.
+func say(w io.Writer, id string, data map[string]any) {
+	fmt.Fprintln(w, catalog.Current().T(id, data))
+}
+
+// action is what fix and forget share once their flags are read: Ctrl-C
+// is caught, the phones are looked at, and the UDID given (if any) is at
+// hand. Close stops the look, then the signal handling.
+type action struct {
+	ctx       context.Context
+	signalled func() int
+	link      phoneLink
+	snap      engine.Snapshot
+	udid      string
+	stop      func()
+}
+
+func (a *action) Close() {
+	a.link.Close()
+	a.stop()
+}
+
+// openForAction reads fix's or forget's arguments (one optional UDID) and
+// opens the phones for p. ok false means: return code, all said (--help,
+// a usage error, or Ctrl-C while looking: nothing was changed).
+func openForAction(fs *cmdFlags, args []string, p purpose, stdout, stderr io.Writer) (*action, int, bool) {
+	addr, pos, code, ok := fs.parseAddr(args, 1, stdout, stderr)
+	if !ok {
+		return nil, code, false
+	}
+	a := &action{}
+	a.ctx, a.signalled, a.stop = interruptible()
+	a.link, a.snap = openPhones(a.ctx, addr, p)
+	if c := a.signalled(); c != 0 {
+		a.Close()
+		say(stderr, "cli.interrupted_unchanged", nil)
+		return nil, c, false
+	}
+	if len(pos) == 1 {
+		a.udid = pos[0]
+	}
+	return a, 0, true
 }

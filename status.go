@@ -35,7 +35,7 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 	}
 	if c := signalled(); c != 0 {
 		// Cut short: whatever was found so far is not a verdict.
-		fmt.Fprintln(stderr, "trustwatch status: interrupted")
+		say(stderr, "cli.status.interrupted", nil)
 		return c
 	}
 	if *asJSON {
@@ -76,7 +76,7 @@ func printStatus(stdout, stderr io.Writer, s engine.Snapshot) {
 		describeUnreachable(stderr, s)
 	}
 	if len(s.Devices) == 0 {
-		fmt.Fprintln(stdout, "No iPhone connected.")
+		say(stdout, "cli.no_iphone", nil)
 		return
 	}
 	for _, d := range s.Devices {
