@@ -66,7 +66,7 @@ func TestDescribeMux(t *testing.T) {
 // words of usbmuxd's state, and its summary follows when that state
 // changes; the snapshot carries the advice for scripts.
 func TestServiceUnavailableSaysWhy(t *testing.T) {
-	h := newHarness(t, Config{AllowPair: true, Follow: true, Mux: debian})
+	h := newHarness(t, Config{Mode: ModeFollow, AllowPair: true, Mux: debian})
 	h.do(MuxDown{Address: "unix:///var/run/usbmuxd", Err: "dial: no such file", State: MuxNotRunning})
 	snap := h.e.Snapshot(h.now)
 	if snap.Usbmux.Advice != "usbmuxd is not running, as usual while no iPhone is plugged in. It starts by itself when one is" {
@@ -101,7 +101,7 @@ func TestServiceUnavailableSaysWhy(t *testing.T) {
 // trustwatch fix diagnoses without Pair, then asks for one: the Pair that
 // follows an unlock belongs to that request (and stays capped).
 func TestFixTrustUnlockPairWithoutAllowPair(t *testing.T) {
-	h := newHarness(t, Config{Follow: true, CompletePairing: true})
+	h := newHarness(t, Config{Mode: ModeFollow})
 	h.do(MuxUp{})
 	if got := cmds(h.do(MuxAttached{phone})); got != "Probe(never)" {
 		t.Fatalf("attach: %q", got)
@@ -118,7 +118,7 @@ func TestFixTrustUnlockPairWithoutAllowPair(t *testing.T) {
 		t.Fatalf("unlock after Fix trust: %q", got)
 	}
 	// Without the user's request, an unlock only re-checks.
-	h = newHarness(t, Config{Follow: true, CompletePairing: true})
+	h = newHarness(t, Config{Mode: ModeFollow})
 	h.do(MuxUp{})
 	h.do(MuxAttached{phone})
 	h.result(key, ProbeResult{State: StateUntrustedLocked})
