@@ -7,6 +7,7 @@ package main
 // (which `status` asks instead of probing).
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -238,4 +239,44 @@ func TestFixThroughTheRunningTray(t *testing.T) {
 		t.Errorf("record saved %v; stdout %q", ok, out.String())
 	}
 	t.Logf("figures: fix through the tray: %d Pair before the tap, %d in all (the second completes the approved pairing); stdout %q", before, st.PairRequests, out.String())
+}
+
+// A `status` run while the untrusted phone is locked sends the plug's Pair
+// (refused: locked, nothing shown); a `watch` started after it adopts the
+// plug: it waits for the unlock, and the unlock brings the Trust prompt up
+// exactly once. Before, the follower read "untrusted-locked" from the
+// ledger and never noticed the unlock until a replug.
+func TestFollowerAdoptsALockedPlug(t *testing.T) {
+	t.Parallel()
+	s := startSim(t)
+	d := s.AddDevice(sim.DeviceConfig{Name: "Anna's iPhone", Locked: true})
+	run := shortTempDir(t)
+	env := append(os.Environ(), "XDG_RUNTIME_DIR="+run, "USBMUXD_SOCKET_ADDRESS="+s.Address())
+	st := exec.Command(binary, "status", "--json")
+	st.Env = env
+	out, _ := st.Output()
+	if !strings.Contains(string(out), `"untrusted-locked"`) {
+		t.Fatalf("status: %s", out)
+	}
+	withRun := func(ctx context.Context, args ...string) *exec.Cmd {
+		c := exec.CommandContext(ctx, binary, args...)
+		c.Env = append(os.Environ(), "XDG_RUNTIME_DIR="+run)
+		return c
+	}
+	w := startWatchWith(t, withRun, true, s.Address())
+	w.waitFor("untrusted-locked", 5*time.Second, stateIs(d.UDID(), "untrusted-locked"))
+	time.Sleep(3 * time.Second) // a person picks the phone up
+	unlocked := time.Now()
+	d.Unlock()
+	w.waitFor("trust-pending after the unlock", 5*time.Second, stateIs(d.UDID(), "trust-pending"))
+	t.Logf("figures: unlock → trust-pending %v (the follower adopted the plug status had paired)", time.Since(unlocked).Round(time.Millisecond))
+	time.Sleep(2 * time.Second) // Trust tapped a moment later
+	if pairs := d.Stats().PairRequests; pairs != 2 {
+		t.Errorf("%d Pair requests before the tap, want 2: status's (refused while locked) and the unlock's", pairs)
+	}
+	d.TapTrust()
+	w.waitFor("ready", 5*time.Second, stateIs(d.UDID(), "ready"))
+	if stats := d.Stats(); stats.DialogShows != 1 || stats.DialogFlashes != 0 || stats.SavePairRecords != 1 {
+		t.Errorf("dialogs %d (want 1), flashes %d (want 0), records saved %d (want 1)", stats.DialogShows, stats.DialogFlashes, stats.SavePairRecords)
+	}
 }

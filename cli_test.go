@@ -322,9 +322,13 @@ func startWatchWith(t *testing.T, command cmdFunc, interruptible bool, addr stri
 	t.Helper()
 	cmd := command(context.Background(), append([]string{"watch", "--json"}, args...)...)
 	cmd.WaitDelay = 2 * time.Second
-	cmd.Env = append(os.Environ(), "USBMUXD_SOCKET_ADDRESS="+addr)
+	base := cmd.Env // what command set, else this process's
+	if base == nil {
+		base = os.Environ()
+	}
+	cmd.Env = append(base, "USBMUXD_SOCKET_ADDRESS="+addr)
 	if addr == "" {
-		cmd.Env = os.Environ() // the OS default
+		cmd.Env = base // the OS default
 	}
 	out, err := cmd.StdoutPipe()
 	if err != nil {

@@ -207,7 +207,7 @@ func (x *executor) do(ctx context.Context, c engine.Command) engine.Event {
 		}
 		return done(c.Target, x.probe(ctx, c.Target, c.Pair))
 	case engine.SendPair:
-		return done(c.Target, x.sendPair(ctx, c.Target, c.ClearStale))
+		return done(c.Target, x.sendPair(ctx, c))
 	case engine.CompletePair:
 		return done(c.Target, x.completePair(ctx, c.Target))
 	case engine.Unpair:

@@ -91,7 +91,11 @@ func (x *executor) probe(ctx context.Context, t engine.Target, policy engine.Pai
 		if x.ledger != nil {
 			plug := ledger.Plug{Address: x.scope(ctx), UDID: t.UDID, DeviceID: t.DeviceID}
 			if mine, _, err := x.ledger.Claim(plug); err == nil && !mine {
-				return fromLedger(x.ledger.Wait(ctx, plug), r)
+				r = fromLedger(x.ledger.Wait(ctx, plug), r)
+				if r.State == engine.StateUntrustedLocked {
+					x.adoptLocked(ctx, t)
+				}
+				return r
 			}
 			defer func() { _ = x.ledger.Record(plug, r.State) }()
 		}
@@ -276,10 +280,20 @@ func (x *executor) save(ctx context.Context, t engine.Target, rec *lockdown.Pair
 
 // sendPair is the user's Fix trust (or the unlock of a locked, untrusted
 // phone): clear a stale record if asked, then one Pair.
-func (x *executor) sendPair(ctx context.Context, t engine.Target, clearStale bool) engine.ProbeResult {
+func (x *executor) sendPair(ctx context.Context, c engine.SendPair) (r engine.ProbeResult) {
+	t := c.Target
 	ctx, cancel := context.WithTimeout(ctx, x.budget)
 	defer cancel()
-	if clearStale {
+	if c.AfterUnlock > 0 && x.ledger != nil {
+		// The Pair an unlock brings: one per unlock across processes (a
+		// tray and a `watch` following the same phone both see the unlock).
+		round := ledger.Plug{Address: x.scope(ctx), UDID: t.UDID, DeviceID: t.DeviceID, Round: c.AfterUnlock}
+		if mine, _, err := x.ledger.Claim(round); err == nil && !mine {
+			return fromLedger(x.ledger.Wait(ctx, round), engine.ProbeResult{})
+		}
+		defer func() { _ = x.ledger.Record(round, r.State) }()
+	}
+	if c.ClearStale {
 		if err := usbmux.DeletePairRecord(ctx, x.addr, t.UDID); err != nil && !errors.Is(err, usbmux.ErrNoPairRecord) {
 			return failed(err, "removing the stale pair record")
 		}
@@ -290,7 +304,6 @@ func (x *executor) sendPair(ctx context.Context, t engine.Target, clearStale boo
 		return failed(err, "connecting to lockdownd")
 	}
 	defer ld.Close()
-	var r engine.ProbeResult
 	x.pair(ctx, t, ld, &r)
 	if x.ledger != nil {
 		// Asked for (Fix trust) or ours to send (unlock): recorded, so no
@@ -300,6 +313,23 @@ func (x *executor) sendPair(ctx context.Context, t engine.Target, clearStale boo
 		_ = x.ledger.Record(plug, r.State)
 	}
 	return r
+}
+
+// adoptLocked: another process's Pair for this plug was refused while the
+// phone was locked, which showed nothing (a `status` run before the tray
+// started, say). A follower then waits for the unlock like the sender would:
+// gated when the phone refuses the session-less service now, so the
+// service coming back means "unlocked". The Pair the unlock brings is
+// claimed per round (sendPair), so the prompt still comes up once.
+func (x *executor) adoptLocked(ctx context.Context, t engine.Target) {
+	if !x.savesPairings {
+		return
+	}
+	obs := x.observeRequestPair(ctx, t)
+	if obs != nil {
+		obs.Close()
+	}
+	x.work(ctx, t.Key, func(w *deviceWork) { w.gated = obs == nil })
 }
 
 // fromLedger reports a plug whose one Pair another process sent: what that

@@ -38,6 +38,11 @@ type Probe struct {
 type SendPair struct {
 	Target
 	ClearStale bool
+	// AfterUnlock > 0: the automatic Pair sent because the phone was
+	// unlocked, the plug's AfterUnlock-th. Like the plug's first Pair it is
+	// claimed across trustwatch processes, so an unlock brings one Trust
+	// prompt whatever runs. 0: the user asked (Fix trust).
+	AfterUnlock int
 }
 
 // CompletePair: the user tapped Trust on a dialog trustwatch raised: send

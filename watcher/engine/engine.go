@@ -792,7 +792,7 @@ func (e *Engine) unlocked(ev Unlocked, now time.Time) {
 	// The Pair refused while locked never showed a dialog, so this is the
 	// one Pair that brings the Trust prompt up.
 	d.unlockPair++
-	e.sendPair(d, false, now)
+	e.sendPair(d, SendPair{AfterUnlock: d.unlockPair}, now)
 }
 
 func (e *Engine) fixTrust(key string, now time.Time) {
@@ -803,10 +803,10 @@ func (e *Engine) fixTrust(key string, now time.Time) {
 	switch d.State.TrustFix() {
 	case FixPair:
 		d.fixAsked = true
-		e.sendPair(d, false, now)
+		e.sendPair(d, SendPair{}, now)
 	case FixPairAfresh:
 		d.fixAsked = true
-		e.sendPair(d, true, now)
+		e.sendPair(d, SendPair{ClearStale: true}, now)
 	}
 }
 
@@ -822,11 +822,13 @@ func (e *Engine) forget(key string, now time.Time) {
 	e.cmd(Unpair{Target: d.target()})
 }
 
-func (e *Engine) sendPair(d *dev, clearStale bool, now time.Time) {
+// sendPair sends c (its options; the target is d's, after the bump).
+func (e *Engine) sendPair(d *dev, c SendPair, now time.Time) {
 	e.bump(d)
 	d.busy = true
 	e.setState(d, StateProbing, "", now)
-	e.cmd(SendPair{Target: d.target(), ClearStale: clearStale})
+	c.Target = d.target()
+	e.cmd(c)
 }
 
 // --- timers ----------------------------------------------------------------

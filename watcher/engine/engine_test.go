@@ -66,6 +66,9 @@ func cmds(o Output) string {
 			s = append(s, p)
 		case SendPair:
 			s = append(s, fmt.Sprintf("SendPair(clear=%v)", c.ClearStale))
+			if c.AfterUnlock > 0 {
+				s[len(s)-1] = fmt.Sprintf("SendPair(clear=%v, unlock=%d)", c.ClearStale, c.AfterUnlock)
+			}
 		case FollowLock:
 			s = append(s, map[bool]string{true: "FollowLock(locked)", false: "FollowLock(unlocked)"}[c.Locked])
 		case AwaitUnlock:
@@ -374,7 +377,7 @@ func TestUnlockThenTrustStory(t *testing.T) {
 		commands string
 		changes  string
 	}{
-		{Unlocked{Key: key}, "SendPair(clear=false)", "untrusted-locked>probing"},
+		{Unlocked{Key: key}, "SendPair(clear=false, unlock=1)", "untrusted-locked>probing"},
 		{ProbeDone{Key: key, Result: ProbeResult{State: StateTrustPending, PairReached: true, OurPair: true}}, "AwaitTrust", "probing>trust-pending"},
 		{TrustSeen{Key: key, Via: ViaRequestPair}, "CompletePair", "trust-pending>probing"},
 		{ProbeDone{Key: key, Result: ProbeResult{State: StateReady}}, "FollowLock(unlocked)", "probing>ready"},

@@ -114,7 +114,7 @@ func TestFixTrustUnlockPairWithoutAllowPair(t *testing.T) {
 	if d, _ := h.e.Snapshot(h.now).Device(key); d.Lockdown != "PasswordProtected" {
 		t.Fatalf("lockdown error name not kept: %+v", d)
 	}
-	if got := cmds(h.do(Unlocked{Key: key, Epoch: h.epoch(key)})); got != "SendPair(clear=false)" {
+	if got := cmds(h.do(Unlocked{Key: key, Epoch: h.epoch(key)})); got != "SendPair(clear=false, unlock=1)" {
 		t.Fatalf("unlock after Fix trust: %q", got)
 	}
 	// Without the user's request, an unlock only re-checks.

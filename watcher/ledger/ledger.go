@@ -30,11 +30,15 @@ const DirName = rundir.Name + "-pairs"
 // daemon that went away for good, a test's simulator).
 const forgetAfter = 24 * time.Hour
 
-// Plug identifies one attach of one phone.
+// Plug identifies one attach of one phone, and which of its automatic
+// Pairs: Round 0 is the Pair at plug-in, Round n the n-th after an unlock
+// (the one at plug-in was refused while the phone was locked and showed
+// nothing).
 type Plug struct {
 	Address  string // usbmuxd's address
 	UDID     string
 	DeviceID int
+	Round    int
 }
 
 // Entry is what the ledger holds about a plug.
@@ -44,6 +48,7 @@ type Entry struct {
 	Address  string       `json:"address"`
 	UDID     string       `json:"udid"`
 	DeviceID int          `json:"device_id"`
+	Round    int          `json:"round,omitempty"`
 	State    engine.State `json:"state,omitempty"` // what the Pair found; "" while it runs
 }
 
@@ -70,9 +75,19 @@ func Default() (*Ledger, error) {
 // Dir is where the entries are.
 func (l *Ledger) Dir() string { return l.dir }
 
-func (l *Ledger) path(p Plug) string {
+// plugName names a plug's files: <hash>.pair for round 0, <hash>.<n>.pair
+// for the rounds after an unlock; the hash is the same for all rounds, so
+// Forget and Prune take them together.
+func plugName(p Plug) string {
 	h := sha256.Sum256([]byte(fmt.Sprintf("%s\x00%s\x00%d", p.Address, engine.NormalizeUDID(p.UDID), p.DeviceID)))
-	return filepath.Join(l.dir, hex.EncodeToString(h[:16])+".pair")
+	return hex.EncodeToString(h[:16])
+}
+
+func (l *Ledger) path(p Plug) string {
+	if p.Round > 0 {
+		return filepath.Join(l.dir, fmt.Sprintf("%s.%d.pair", plugName(p), p.Round))
+	}
+	return filepath.Join(l.dir, plugName(p)+".pair")
 }
 
 // Claim takes the plug's one automatic Pair for this process. ok false
@@ -89,7 +104,7 @@ func (l *Ledger) Claim(p Plug) (ok bool, prior Entry, err error) {
 		return false, Entry{}, fmt.Errorf("pair ledger: %w", err)
 	}
 	defer f.Close()
-	e := Entry{PID: os.Getpid(), At: time.Now(), Address: p.Address, UDID: p.UDID, DeviceID: p.DeviceID}
+	e := Entry{PID: os.Getpid(), At: time.Now(), Address: p.Address, UDID: p.UDID, DeviceID: p.DeviceID, Round: p.Round}
 	b, _ := json.Marshal(e)
 	if _, err := f.Write(b); err != nil {
 		return true, Entry{}, fmt.Errorf("pair ledger: %w", err)
@@ -100,7 +115,7 @@ func (l *Ledger) Claim(p Plug) (ok bool, prior Entry, err error) {
 // Record writes what the plug's Pair found (atomically: readers see the
 // old entry or the new one, never half of one).
 func (l *Ledger) Record(p Plug, s engine.State) error {
-	e := Entry{PID: os.Getpid(), At: time.Now(), Address: p.Address, UDID: p.UDID, DeviceID: p.DeviceID, State: s}
+	e := Entry{PID: os.Getpid(), At: time.Now(), Address: p.Address, UDID: p.UDID, DeviceID: p.DeviceID, Round: p.Round, State: s}
 	b, _ := json.Marshal(e)
 	tmp, err := os.CreateTemp(l.dir, ".entry-*")
 	if err != nil {
@@ -149,15 +164,20 @@ func (l *Ledger) Wait(ctx context.Context, p Plug) Entry {
 	}
 }
 
-// Forget drops a plug that was unplugged.
-func (l *Ledger) Forget(p Plug) { _ = os.Remove(l.path(p)) }
+// Forget drops a plug that was unplugged, every round of it.
+func (l *Ledger) Forget(p Plug) {
+	names, _ := filepath.Glob(filepath.Join(l.dir, plugName(p)+"*.pair"))
+	for _, n := range names {
+		_ = os.Remove(n)
+	}
+}
 
 // Prune forgets the plugs of address that usbmuxd no longer lists (they
 // were unplugged) and entries of any usbmuxd older than a day.
 func (l *Ledger) Prune(address string, listed []Plug) {
-	keep := map[string]bool{}
+	keep := map[string]bool{} // plug names (every round of a listed plug stays)
 	for _, p := range listed {
-		keep[filepath.Base(l.path(p))] = true
+		keep[plugName(p)] = true
 	}
 	ents, err := os.ReadDir(l.dir)
 	if err != nil {
@@ -165,7 +185,7 @@ func (l *Ledger) Prune(address string, listed []Plug) {
 	}
 	for _, de := range ents {
 		name := de.Name()
-		if !strings.HasSuffix(name, ".pair") || keep[name] {
+		if !strings.HasSuffix(name, ".pair") || keep[strings.SplitN(name, ".", 2)[0]] {
 			continue
 		}
 		b, err := os.ReadFile(filepath.Join(l.dir, name))

@@ -116,3 +116,44 @@ func TestPruneAndForget(t *testing.T) {
 		t.Fatalf("%+v", e)
 	}
 }
+
+// The Pair after an unlock is its own round: claimed apart from the plug's
+// first, once across processes, and forgotten and pruned with the plug.
+func TestRounds(t *testing.T) {
+	l, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, afterUnlock := plug, plug
+	afterUnlock.Round = 1
+	if ok, _, err := l.Claim(first); !ok || err != nil {
+		t.Fatal("first round:", ok, err)
+	}
+	if ok, _, err := l.Claim(afterUnlock); !ok || err != nil {
+		t.Fatal("a claimed first round took the round after the unlock:", ok, err)
+	}
+	if err := l.Record(afterUnlock, engine.StateTrustPending); err != nil {
+		t.Fatal(err)
+	}
+	ok, prior, _ := l.Claim(afterUnlock)
+	if ok {
+		t.Fatal("the round after the unlock was claimed twice")
+	}
+	if e := l.Wait(t.Context(), afterUnlock); e.State != engine.StateTrustPending || e.Round != 1 || prior.Round != 1 {
+		t.Fatalf("round 1 reads %+v (prior %+v)", e, prior)
+	}
+	l.Prune(plug.Address, []Plug{plug}) // listed: every round stays
+	if ok, _, _ := l.Claim(afterUnlock); ok {
+		t.Fatal("Prune dropped a listed plug's later round")
+	}
+	l.Forget(plug)
+	for _, p := range []Plug{first, afterUnlock} {
+		if ok, _, _ := l.Claim(p); !ok {
+			t.Fatalf("Forget kept round %d", p.Round)
+		}
+	}
+	l.Prune(plug.Address, nil)
+	if names, _ := os.ReadDir(l.Dir()); len(names) != 0 {
+		t.Fatalf("Prune of an unplugged plug left %d files", len(names))
+	}
+}
