@@ -6,6 +6,8 @@ import (
 	"io"
 	"time"
 
+	"github.com/trustwatch/trustwatch/internal/catalog"
+	"github.com/trustwatch/trustwatch/internal/say"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 )
 
@@ -56,11 +58,11 @@ func runFix(args []string, stdout, stderr io.Writer) int {
 		}
 		link.FixTrust(d.Key)
 	case engine.StateServiceUnavailable:
-		fmt.Fprintf(stdout, "%s  %s  %s\n", name, d.State, d.Summary)
+		fmt.Fprintf(stdout, "%s  %s  %s\n", name, d.State, say.Summary(catalog.Current(), d))
 		describeUnreachable(stderr, snap)
 		return exitUnreachable
 	default:
-		fmt.Fprintf(stdout, "%s  %s  %s\n", name, d.State, terminalSummary(d))
+		fmt.Fprintf(stdout, "%s  %s  %s\n", name, d.State, terminalSummary(catalog.Current(), d))
 		fmt.Fprintf(stderr, "trustwatch fix: nothing was sent to %s: a pairing cannot be asked for in state %s.\n", name, d.State)
 		return exitFailure
 	}
@@ -112,10 +114,10 @@ func awaitTrust(ctx context.Context, signalled func() int, link phoneLink, d eng
 				fmt.Fprintf(stderr, "\"Don't Trust\" was tapped on %s. Unplug it and plug it in again (it asks again then), and run trustwatch fix again.\n", name)
 				return exitDenied
 			case engine.StateServiceUnavailable:
-				fmt.Fprintf(stderr, "%s\n", cur.Summary)
+				fmt.Fprintf(stderr, "%s\n", say.Summary(catalog.Current(), cur))
 				return exitUnreachable
 			default:
-				fmt.Fprintf(stderr, "trustwatch fix: %s is now %s: %s\n", name, cur.State.Words(), terminalSummary(cur))
+				fmt.Fprintf(stderr, "trustwatch fix: %s is now %s: %s\n", name, say.StateWords(catalog.Current(), cur.State), terminalSummary(catalog.Current(), cur))
 				return exitFailure
 			}
 		case <-deadline.C:

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trustwatch/trustwatch/internal/catalog"
+	"github.com/trustwatch/trustwatch/internal/say"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 )
 
@@ -54,7 +56,7 @@ func runForget(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "This computer has no pairing with %s; nothing to forget.\n", name)
 		return exitOK
 	default:
-		fmt.Fprintf(stderr, "trustwatch forget: %s is %s, so usbmuxd cannot reach it; nothing was changed.\n", name, d.State.Words())
+		fmt.Fprintf(stderr, "trustwatch forget: %s is %s, so usbmuxd cannot reach it; nothing was changed.\n", name, say.StateWords(catalog.Current(), d.State))
 		return exitFailure
 	}
 	if !*yes {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trustwatch/trustwatch/internal/catalog"
+	"github.com/trustwatch/trustwatch/internal/say"
 	"github.com/trustwatch/trustwatch/watcher"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 	"github.com/trustwatch/trustwatch/watcher/usbmux"
@@ -170,34 +172,36 @@ func listPhones(w io.Writer, snap engine.Snapshot, verb string) {
 		if id == "" {
 			id = "(UDID unknown)"
 		}
-		fmt.Fprintf(w, "  trustwatch %s %-26s  # %s, %s\n", verb, id, d.DisplayName(), d.State.Words())
+		fmt.Fprintf(w, "  trustwatch %s %-26s  # %s, %s\n", verb, id, d.DisplayName(), say.StateWords(catalog.Current(), d.State))
 	}
 }
 
-// describeUnreachable writes usbmuxd's state to stderr in plain words with
-// the next step (and the raw error when it helps someone fix it).
+// describeUnreachable writes usbmuxd's state to stderr in plain words, in
+// the user's language, with the next step (and the raw error when it helps
+// someone fix it).
 func describeUnreachable(stderr io.Writer, s engine.Snapshot) {
+	w := catalog.Current()
 	t := s.Usbmux.Text
-	if t.Headline == "" {
+	if t.Headline.IsZero() {
 		if s.Usbmux.Error != "" {
-			fmt.Fprintf(stderr, "usbmuxd could not be reached at %s: %s\n", s.Usbmux.Address, s.Usbmux.Error)
+			fmt.Fprintln(stderr, w.T("status.mux.unreachable", map[string]any{"Service": "usbmuxd", "Address": s.Usbmux.Address, "Error": s.Usbmux.Error}))
 		}
 		return
 	}
 	if !t.Problem {
-		fmt.Fprintf(stderr, "%s.\n", strings.TrimSuffix(t.Line(), "."))
+		fmt.Fprintf(stderr, "%s.\n", strings.TrimSuffix(say.MuxLine(w, t), "."))
 		return
 	}
-	fmt.Fprintf(stderr, "%s.\n", t.Headline)
+	fmt.Fprintf(stderr, "%s.\n", say.MuxHeadline(w, t))
 	said := false // a phone's line on stdout already gives the next step
 	for _, d := range s.Devices {
 		said = said || d.State == engine.StateServiceUnavailable
 	}
-	if t.Advice != "" && !said {
-		fmt.Fprintf(stderr, "  %s\n", t.Advice)
+	if next := say.MuxNext(w, t); next != "" && !said {
+		fmt.Fprintf(stderr, "  %s\n", next)
 	}
 	if t.Anchor != "" {
-		fmt.Fprintf(stderr, "  More: trustwatch guide %s --print\n", t.Anchor)
+		fmt.Fprintf(stderr, "  %s\n", w.T("status.more", map[string]any{"Command": "trustwatch guide " + t.Anchor + " --print"}))
 	}
 	switch s.Usbmux.State {
 	case engine.MuxNotInstalled, engine.MuxNotRunning:

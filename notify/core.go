@@ -9,6 +9,8 @@ import (
 
 	"github.com/trustwatch/trustwatch/icons"
 	"github.com/trustwatch/trustwatch/watcher/engine"
+
+	"github.com/trustwatch/trustwatch/internal/say"
 )
 
 // The Core's timings. They are constants on purpose: the product runs
@@ -697,7 +699,7 @@ func combine(ms []*device) Message {
 			fmt.Fprintf(&b, "…and %d more.\n", len(ms)-maxListed)
 			break
 		}
-		fmt.Fprintf(&b, "%s: %s\n", d.name, d.said.Words())
+		fmt.Fprintf(&b, "%s: %s\n", d.name, say.StateWords(say.English, d.said))
 	}
 	if len(problems) > 0 {
 		b.WriteString("Open the trustwatch menu to see what to do for each.")

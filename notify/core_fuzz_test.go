@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trustwatch/trustwatch/internal/say"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 )
 
@@ -50,7 +51,7 @@ func FuzzCore(f *testing.F) {
 				if m.Title == "" || len(m.Keys) == 0 || m.Slot != op.Slot {
 					t.Fatalf("empty message %+v", m)
 				}
-				if strings.Contains(m.Title+m.Body, engine.StateProbing.Words()) {
+				if strings.Contains(m.Title+m.Body, say.StateWords(say.English, engine.StateProbing)) {
 					t.Fatalf("a state in progress told: %+v", m)
 				}
 				for _, k := range m.Keys {

@@ -42,7 +42,7 @@ func (m wireMsg) snapshot() engine.Snapshot {
 	for _, d := range m.Devices {
 		s.Devices = append(s.Devices, engine.Device{
 			Key: d.Key, UDID: d.UDID, Name: d.Name, State: d.State,
-			Summary: d.State.Summary(), Guide: d.State.Anchor(), Detail: d.Detail,
+			Advice: engine.StateAdvice(d.State), Guide: d.State.Anchor(), Detail: d.Detail,
 		})
 	}
 	return s

@@ -17,6 +17,7 @@ import (
 
 	"github.com/trustwatch/trustwatch/icons"
 	"github.com/trustwatch/trustwatch/internal/desktoptest"
+	"github.com/trustwatch/trustwatch/internal/say"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 )
 
@@ -168,7 +169,7 @@ func TestTrayOnXfcePanel(t *testing.T) {
 		t.Errorf("tooltip %q, %v", tip, err)
 	}
 	for _, s := range engine.AllStates {
-		label := "Phone " + string(s) + " — " + s.Words()
+		label := "Phone " + string(s) + " — " + say.StateWords(say.English, s)
 		n := m.Find(label)
 		if n == nil {
 			t.Errorf("no menu entry %q in\n%v", label, m)
@@ -185,7 +186,7 @@ func TestTrayOnXfcePanel(t *testing.T) {
 		}
 	}
 	entry := func(s engine.State) *desktoptest.MenuNode {
-		return m.Find("Phone " + string(s) + " — " + s.Words())
+		return m.Find("Phone " + string(s) + " — " + say.StateWords(say.English, s))
 	}
 	click := func(n *desktoptest.MenuNode, what string) {
 		t.Helper()
@@ -278,7 +279,7 @@ func TestTrayOnXfcePanel(t *testing.T) {
 	} {
 		c.send(wireMsg{Reachable: true, Devices: []wireDevice{{Key: "k", Name: "Anna's iPhone", State: tc.state}}})
 		waitMenu(t, conn, dest, 3*time.Second, string(tc.state), func(m *desktoptest.MenuNode) bool {
-			return complete(m) && m.Find("Anna's iPhone — "+tc.state.Words()) != nil
+			return complete(m) && m.Find("Anna's iPhone — "+say.StateWords(say.English, tc.state)) != nil
 		})
 		waitIcon(t, conn, dest, tc.level, 3*time.Second)
 	}
@@ -435,22 +436,22 @@ func TestNotificationItemsOnXfcePanel(t *testing.T) {
 		return complete(m) && sw != nil && sw.Find("Problems only").Toggled() && !sw.Find("All").Toggled()
 	})
 
-	rev := m.Find("Rev — " + engine.StateTrustRevoked.Words())
+	rev := m.Find("Rev — " + say.StateWords(say.English, engine.StateTrustRevoked))
 	click(rev.Find(LabelMute), "Mute (Rev)")
 	if e := c.expect("SetMuted", 3*time.Second); e.Key != "u-rev" || !e.On {
 		t.Errorf("SetMuted %+v", e)
 	}
 	m = waitMenu(t, conn, dest, 3*time.Second, "Rev muted", func(m *desktoptest.MenuNode) bool {
-		n := m.Find("Rev — " + engine.StateTrustRevoked.Words())
+		n := m.Find("Rev — " + say.StateWords(say.English, engine.StateTrustRevoked))
 		return complete(m) && n != nil && n.Find(LabelMute).Toggled()
 	})
 
-	click(m.Find("Rev — "+engine.StateTrustRevoked.Words()).Find(LabelFixTrust), "Fix trust (revoked)")
+	click(m.Find("Rev — "+say.StateWords(say.English, engine.StateTrustRevoked)).Find(LabelFixTrust), "Fix trust (revoked)")
 	if e := c.expect("FixTrustClicked", 3*time.Second); e.Key != "k-rev" {
 		t.Errorf("FixTrustClicked %+v", e)
 	}
 	c.expect("FixTrust", 3*time.Second)
-	click(m.Find("Locked — "+engine.StateUntrustedLocked.Words()).Find(LabelFixTrust), "Fix trust (locked)")
+	click(m.Find("Locked — "+say.StateWords(say.English, engine.StateUntrustedLocked)).Find(LabelFixTrust), "Fix trust (locked)")
 	if e := c.expect("Answer", 3*time.Second); e.Key != "k-locked" || e.Title != "Unlock your iPhone" {
 		t.Errorf("Answer %+v", e)
 	}

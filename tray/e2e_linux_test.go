@@ -11,6 +11,7 @@ import (
 
 	"github.com/trustwatch/trustwatch/icons"
 	"github.com/trustwatch/trustwatch/internal/desktoptest"
+	"github.com/trustwatch/trustwatch/internal/say"
 	"github.com/trustwatch/trustwatch/internal/sim"
 	"github.com/trustwatch/trustwatch/internal/simtest"
 	"github.com/trustwatch/trustwatch/watcher"
@@ -81,7 +82,7 @@ func TestTrayFixTrustEndToEnd(t *testing.T) {
 
 	c := startChild(t, "watcher", append(env, "USBMUXD_SOCKET_ADDRESS="+s.Address()))
 	dest := waitItem(t, conn, c, 10*time.Second)
-	revoked := "Anna's iPhone — " + engine.StateTrustRevoked.Words()
+	revoked := "Anna's iPhone — " + say.StateWords(say.English, engine.StateTrustRevoked)
 	m := waitMenu(t, conn, dest, 10*time.Second, revoked, func(m *desktoptest.MenuNode) bool { return complete(m) && m.Find(revoked) != nil })
 	waitIcon(t, conn, dest, icons.Attention, 3*time.Second)
 	before := d.Stats().PairRequests
@@ -94,7 +95,7 @@ func TestTrayFixTrustEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.expect("FixTrust", 3*time.Second)
-	pending := "Anna's iPhone — " + engine.StateTrustPending.Words()
+	pending := "Anna's iPhone — " + say.StateWords(say.English, engine.StateTrustPending)
 	waitMenu(t, conn, dest, 5*time.Second, pending, func(m *desktoptest.MenuNode) bool { return complete(m) && m.Find(pending) != nil })
 	if !d.DialogShowing() {
 		t.Fatal("the Trust alert is not showing on the simulated phone")
@@ -109,7 +110,7 @@ func TestTrayFixTrustEndToEnd(t *testing.T) {
 	d.TapTrust()
 	iconAt := waitIcon(t, conn, dest, icons.OK, 10*time.Second)
 	t.Logf("Trust tap → ready icon (IconPixmap over D-Bus): %v", iconAt.Sub(tap).Round(time.Millisecond))
-	ready := "Anna's iPhone — " + engine.StateReady.Words()
+	ready := "Anna's iPhone — " + say.StateWords(say.English, engine.StateReady)
 	waitMenu(t, conn, dest, 3*time.Second, ready, func(m *desktoptest.MenuNode) bool { return complete(m) && m.Find(ready) != nil })
 	st := d.Stats()
 	t.Logf("Pair requests in total: %d (before Fix trust: %d); SavePairRecord: %d", st.PairRequests, before, st.SavePairRecords)

@@ -16,6 +16,8 @@ import (
 	"github.com/trustwatch/trustwatch/internal/catalog"
 	"github.com/trustwatch/trustwatch/notify"
 	"github.com/trustwatch/trustwatch/watcher/engine"
+
+	"github.com/trustwatch/trustwatch/internal/say"
 )
 
 // Op is what a menu item does when clicked.
@@ -160,12 +162,12 @@ func without(items []Item, op Op) []Item {
 // its state in words, the next step, and the guide. Nothing when all is
 // well or the state is normal (usbmuxd idle without a phone): no alarm.
 func serviceItem(snap engine.Snapshot) (Item, bool) {
-	t := snap.Usbmux.Text
-	if snap.Usbmux.Reachable || !t.Problem || t.Headline == "" {
+	t, w := snap.Usbmux.Text, catalog.Current()
+	if snap.Usbmux.Reachable || !t.Problem || t.Headline.IsZero() {
 		return Item{}, false
 	}
-	it := Item{Title: t.Headline, Tooltip: t.Line()}
-	for _, s := range sentences(t.Advice) {
+	it := Item{Title: say.MuxHeadline(w, t), Tooltip: say.MuxLine(w, t)}
+	for _, s := range sentences(say.MuxNext(w, t)) {
 		it.Children = append(it.Children, Item{Title: s, Disabled: true})
 	}
 	if t.Anchor != "" {
@@ -175,7 +177,7 @@ func serviceItem(snap engine.Snapshot) (Item, bool) {
 		it.Children = append(it.Children, Item{Title: LabelShowMeHow, Action: Action{Op: OpShowGuide, Anchor: t.Anchor}})
 	}
 	if len(it.Children) == 0 {
-		it.Children = []Item{{Title: t.Headline, Disabled: true}}
+		it.Children = []Item{{Title: say.MuxHeadline(w, t), Disabled: true}}
 	}
 	return it, true
 }
@@ -318,7 +320,7 @@ func WithNotifications(items []Item, snap engine.Snapshot, mode notify.Mode, mut
 
 // DeviceTitle is a device's menu entry: "Anna's iPhone — waiting for Trust".
 func DeviceTitle(d engine.Device) string {
-	return name(d) + " — " + d.State.Words()
+	return name(d) + " — " + say.StateWords(catalog.Current(), d.State)
 }
 
 // maxName caps a phone's name in menus: the name is whatever its owner
@@ -374,17 +376,12 @@ func deviceItem(d engine.Device) Item {
 	}
 	it.Children = append(it.Children, acts...)
 	if len(it.Children) == 0 {
-		it.Children = []Item{{Title: d.State.Words(), Disabled: true}}
+		it.Children = []Item{{Title: say.StateWords(catalog.Current(), d.State), Disabled: true}}
 	}
 	return it
 }
 
-func summary(d engine.Device) string {
-	if d.Summary != "" {
-		return d.Summary
-	}
-	return d.State.Summary()
-}
+func summary(d engine.Device) string { return say.Summary(catalog.Current(), d) }
 
 // sentences splits advice at ". " so each line of the submenu is one
 // sentence; quotes inside a sentence ("Don't Trust") are kept whole.
@@ -417,7 +414,7 @@ func statusLine(snap engine.Snapshot, goos string) string {
 		return w.T("tray.status.none", nil)
 	case !snap.Usbmux.Reachable:
 		why := w.T("tray.status.unreachable", map[string]any{"Service": serviceName(goos)})
-		if h := snap.Usbmux.Text.Headline; h != "" {
+		if h := say.MuxHeadline(w, snap.Usbmux.Text); h != "" {
 			why = h
 		}
 		return w.N("tray.status.on_usb", n, map[string]any{"Why": why})

@@ -10,6 +10,7 @@ import (
 	"unicode/utf16"
 
 	"github.com/trustwatch/trustwatch/icons"
+	"github.com/trustwatch/trustwatch/internal/say"
 	"github.com/trustwatch/trustwatch/notify"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 )
@@ -17,7 +18,7 @@ import (
 var now = time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 
 func dev(key, name string, s engine.State) engine.Device {
-	return engine.Device{Key: key, UDID: key, Name: name, State: s, Summary: s.Summary(), Guide: s.Anchor()}
+	return engine.Device{Key: key, UDID: key, Name: name, State: s, Advice: engine.StateAdvice(s), Guide: s.Anchor()}
 }
 
 func snap(reachable bool, ds ...engine.Device) engine.Snapshot {
@@ -128,7 +129,7 @@ func TestDeviceEntries(t *testing.T) {
 			d := dev("00008030-001A2B3C4D5E6F70", "Anna's iPhone", s)
 			items := build(snap(true, d), false, "linux")
 			entry := items[1]
-			if wantTitle := "Anna's iPhone — " + s.Words(); entry.Title != wantTitle {
+			if wantTitle := "Anna's iPhone — " + say.StateWords(say.English, s); entry.Title != wantTitle {
 				t.Errorf("title %q, want %q", entry.Title, wantTitle)
 			}
 			if len(entry.Children) == 0 {
@@ -159,8 +160,8 @@ func TestDeviceEntries(t *testing.T) {
 					joined += c.Title + " "
 				}
 			}
-			if !strings.Contains(joined, strings.SplitN(s.Summary(), ". ", 2)[0]) {
-				t.Errorf("submenu %q does not show the summary %q", joined, s.Summary())
+			if !strings.Contains(joined, strings.SplitN(say.StateSummary(say.English, s), ". ", 2)[0]) {
+				t.Errorf("submenu %q does not show the summary %q", joined, say.StateSummary(say.English, s))
 			}
 		})
 	}
@@ -328,7 +329,7 @@ func TestFixAction(t *testing.T) {
 }
 
 func TestSentences(t *testing.T) {
-	got := sentences(engine.StateNoData.Summary())
+	got := sentences(say.StateSummary(say.English, engine.StateNoData))
 	if len(got) != 2 || !strings.HasSuffix(got[0], "came up.") || !strings.HasPrefix(got[1], "Try a data cable") {
 		t.Errorf("%q", got)
 	}

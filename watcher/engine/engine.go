@@ -261,9 +261,6 @@ func (e *Engine) Snapshot(now time.Time) Snapshot {
 	}
 	if e.muxKnown {
 		s.Usbmux.Text = e.muxText()
-		if !e.mux.Reachable {
-			s.Usbmux.Advice = s.Usbmux.Text.Line()
-		}
 	}
 	sort.Slice(s.Devices, func(i, j int) bool { return s.Devices[i].Key < s.Devices[j].Key })
 	return s
@@ -320,7 +317,7 @@ func (e *Engine) muxUp(ev MuxUp, now time.Time) {
 		}
 		// A phone that waited for the service gets the usual window for
 		// its data link, as if it had just been plugged in.
-		if !d.onMux && !d.stale && d.usb != nil && d.usb.Kind == USBMobile && d.usb.DriverProblem == "" && d.State == StateServiceUnavailable {
+		if !d.onMux && !d.stale && d.usb != nil && d.usb.Kind == USBMobile && d.usb.DriverProblem.IsZero() && d.State == StateServiceUnavailable {
 			e.setState(d, StateProbing, "", now)
 			d.noDataAt = now.Add(e.cfg.NoDataWindow)
 		}
@@ -332,7 +329,7 @@ func (e *Engine) muxDown(ev MuxDown, now time.Time) {
 	e.setMux(Usbmux{Address: ev.Address, Reachable: false, Error: ev.Err, State: ev.State})
 	for _, d := range e.sorted() {
 		if d.State == StateServiceUnavailable {
-			d.Summary = e.summaryFor(d, StateServiceUnavailable) // why it is unavailable may have changed
+			d.Advice = e.adviceFor(d, StateServiceUnavailable) // why it is unavailable may have changed
 		}
 		if d.onMux {
 			// Keep the device through a usbmuxd restart; if it comes back
@@ -469,7 +466,7 @@ func (e *Engine) usbAdded(u USBDevice, now time.Time) {
 		e.unstable(d, now)
 		return
 	}
-	if u.DriverProblem != "" {
+	if !u.DriverProblem.IsZero() {
 		// usbmuxd can never see it: say so now, not as no-data in 5 s.
 		e.setState(d, StateServiceUnavailable, "", now)
 		return
@@ -491,7 +488,7 @@ func (e *Engine) usbRefreshed(d *dev, u USBDevice, now time.Time) {
 		return
 	}
 	switch {
-	case u.DriverProblem != "":
+	case !u.DriverProblem.IsZero():
 		d.noDataAt = time.Time{}
 		e.setState(d, StateServiceUnavailable, "", now)
 	case e.muxKnown && !e.mux.Reachable:
@@ -914,7 +911,7 @@ func (e *Engine) setState(d *dev, s State, detail string, now time.Time) {
 // setStateWhy is setState with the lockdownd error name behind the state.
 func (e *Engine) setStateWhy(d *dev, s State, detail, lockdown string, now time.Time) {
 	d.Detail, d.Lockdown = detail, lockdown
-	d.Summary = e.summaryFor(d, s)
+	d.Advice = e.adviceFor(d, s)
 	d.Guide = s.Anchor()
 	if d.State == s {
 		return
@@ -934,24 +931,24 @@ func (e *Engine) remove(d *dev) {
 
 func (e *Engine) cmd(c Command) { e.out.Commands = append(e.out.Commands, c) }
 
-// summary is s's advice; for service-unavailable it says why the service
+// advice is s's advice; for service-unavailable it says why the service
 // cannot be reached and what to do about it.
-func (e *Engine) summary(s State) string {
+func (e *Engine) advice(s State) Advice {
 	if s == StateServiceUnavailable {
-		if t := DescribeMux(e.mux, e.cfg.Mux, true); t.Device != "" {
+		if t := DescribeMux(e.mux, e.cfg.Mux, true); !t.Device.IsZero() {
 			return t.Device
 		}
 	}
-	return s.Summary()
+	return StateAdvice(s)
 }
 
-// summaryFor is summary for one device: a phone that Windows keeps from
+// adviceFor is advice for one device: a phone that Windows keeps from
 // the Apple service (no driver, problem code 28…) says that instead.
-func (e *Engine) summaryFor(d *dev, s State) string {
-	if s == StateServiceUnavailable && d.usb != nil && d.usb.DriverProblem != "" {
+func (e *Engine) adviceFor(d *dev, s State) Advice {
+	if s == StateServiceUnavailable && d.usb != nil && !d.usb.DriverProblem.IsZero() {
 		return d.usb.DriverProblem
 	}
-	return e.summary(s)
+	return e.advice(s)
 }
 
 // muxText describes usbmuxd's state for the phones plugged in now: any
