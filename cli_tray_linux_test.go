@@ -156,7 +156,7 @@ func TestTrayUsbmuxdAndSupportReport(t *testing.T) {
 			t.Errorf("menu %v", m.Labels())
 		}
 		item := m.Find(h)
-		if item.Find("Restart it: sudo systemctl restart usbmuxd") == nil || item.Find(tray.LabelShowMeHow) == nil {
+		if item.Find("Restart it: sudo systemctl restart usbmuxd") == nil || item.Find(tray.LabelShowMeHow.String()) == nil {
 			t.Errorf("submenu %v", item.Labels())
 		}
 	})
@@ -166,9 +166,9 @@ func TestTrayUsbmuxdAndSupportReport(t *testing.T) {
 		s.AddDevice(sim.DeviceConfig{Name: "Anna's iPhone", Trusted: true})
 		p := d.startTray(t, s.Address())
 		m := d.menu(t, p, "Anna ready", func(m *desktoptest.MenuNode) bool { return m.Children[0].Label() == "1 iPhone connected — ready" })
-		item := m.Find(tray.LabelCopyReport)
+		item := m.Find(tray.LabelCopyReport.String())
 		if item == nil {
-			t.Fatalf("no %q in %v", tray.LabelCopyReport, m.Labels())
+			t.Fatalf("no %q in %v", tray.LabelCopyReport.String(), m.Labels())
 		}
 		clicked := time.Now()
 		if err := desktoptest.MenuClick(d.conn, p.dest, item.ID); err != nil {
@@ -203,7 +203,7 @@ func TestTrayUsbmuxdAndSupportReport(t *testing.T) {
 		m := d.menu(t, p, "Ben locked", func(m *desktoptest.MenuNode) bool {
 			return m.Children[0].Label() == "1 iPhone connected — needs attention"
 		})
-		if err := desktoptest.MenuClick(d.conn, p.dest, m.Find(tray.LabelCopyReport).ID); err != nil {
+		if err := desktoptest.MenuClick(d.conn, p.dest, m.Find(tray.LabelCopyReport.String()).ID); err != nil {
 			t.Fatal(err)
 		}
 		n := d.waitNotify(t, "Support report saved", 10*time.Second)

@@ -8,9 +8,9 @@ import (
 	"time"
 
 	"github.com/trustwatch/trustwatch/icons"
-	"github.com/trustwatch/trustwatch/watcher/engine"
-
+	"github.com/trustwatch/trustwatch/internal/catalog"
 	"github.com/trustwatch/trustwatch/internal/say"
+	"github.com/trustwatch/trustwatch/watcher/engine"
 )
 
 // The Core's timings. They are constants on purpose: the product runs
@@ -78,6 +78,9 @@ type Message struct {
 	Level icons.Level
 	// Keys are the devices the message is about (sorted; none for Tell).
 	Keys []string
+	// Buttons are the labels of "How to fix" and "Fix trust" in the
+	// user's language (empty: English).
+	Buttons ButtonLabels
 }
 
 // Op is one thing for the sender to do: show (or replace) Message in its
@@ -112,25 +115,27 @@ type Policy struct {
 func MuteID(d engine.Device) string { return d.UDID }
 
 // Feedback is an answer to a user's click, shown in the phone's bubble.
-// Title and Body may contain NamePlaceholder.
+// Title and Body are message ids, filled with the phone's name ({{.Name}})
+// in the Core's language.
 type Feedback struct {
-	Title, Body, Anchor string
-	Level               icons.Level
+	Title, Body string // message ids
+	Anchor      string
+	Level       icons.Level
 }
 
 // FixTrustFeedback is shown when a Fix trust click is not answered by a
 // state change within FeedbackGrace.
 var FixTrustFeedback = Feedback{
-	Title:  "Check your iPhone — tap Trust",
-	Body:   "{name} should now ask \"Trust This Computer?\". Tap Trust, then enter its passcode.",
+	Title:  "notify.fix_trust_sent.title",
+	Body:   "notify.fix_trust_sent.body",
 	Anchor: engine.StateTrustPending.Anchor(),
 	Level:  icons.Waiting,
 }
 
 // ForgottenFeedback is shown after "Forget this computer's pairing".
 var ForgottenFeedback = Feedback{
-	Title:  "Pairing forgotten",
-	Body:   "{name} will ask to trust this computer the next time it is plugged in.",
+	Title:  "notify.forgotten.title",
+	Body:   "notify.forgotten.body",
 	Anchor: engine.StateUntrusted.Anchor(),
 	Level:  icons.Idle,
 }
@@ -177,18 +182,24 @@ type bubble struct {
 // Core turns snapshots and the user's clicks into bubble operations: one
 // bubble per phone per plug, updated in place as its story moves,
 // withdrawn when outdated, with storms limited and progress never held.
-// It is pure: time comes in as arguments. Not safe for concurrent use.
+// It is pure: time comes in as arguments, and its words come from the
+// catalog it was given (SetWords), rendered as it composes each message.
+// Not safe for concurrent use.
 type Core struct {
+	words   catalog.Words
 	policy  Policy
 	devs    map[string]*device
 	bubbles []*bubble
 	seq     int
 }
 
-// NewCore makes a Core in ModeAll with nothing muted.
+// NewCore makes a Core in ModeAll with nothing muted, speaking English.
 func NewCore() *Core {
-	return &Core{policy: Policy{Mode: ModeAll}, devs: map[string]*device{}}
+	return &Core{words: say.English, policy: Policy{Mode: ModeAll}, devs: map[string]*device{}}
 }
+
+// SetWords sets the language of the messages composed from now on.
+func (c *Core) SetWords(w catalog.Words) { c.words = w }
 
 func deviceKey(d engine.Device) string {
 	switch {
@@ -310,7 +321,7 @@ func (c *Core) Answer(key string, f Feedback, now time.Time) {
 		return
 	}
 	d.clickAt, d.feedbackAt = now, time.Time{}
-	title, body := Text{Title: f.Title, Body: f.Body}.Render(d.name)
+	title, body := Text{Title: f.Title, Body: f.Body}.Render(c.words, d.name)
 	m := &Message{Title: title, Body: body, Anchor: f.Anchor, Urgency: UrgencyNormal, Level: f.Level, Keys: []string{d.key}}
 	b := c.isOpen(d.b, now)
 	if b == nil || len(b.members) > 1 {
@@ -613,21 +624,14 @@ func (c *Core) render(b *bubble, now time.Time) (Op, bool) {
 	if b.feedback != nil {
 		m = *b.feedback
 	} else {
-		m = combine(b.members)
+		m = c.combine(b.members)
 	}
-	m.Slot = b.slot
+	m.Slot, m.Buttons = b.slot, Buttons(c.words)
 	b.sentAt, b.expires = now, time.Time{}
 	if m.Transient {
 		b.expires = now.Add(QuietExpire)
 	}
 	return Op{Slot: b.slot, Message: m}, true
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return fmt.Sprintf("1 %s", one)
-	}
-	return fmt.Sprintf("%d %s", n, many)
 }
 
 // lineText is what a member's line says on its own.
@@ -649,7 +653,8 @@ func worst(ms []*device) icons.Level {
 	return lv
 }
 
-func combine(ms []*device) Message {
+func (c *Core) combine(ms []*device) Message {
+	w := c.words
 	keys := make([]string, len(ms))
 	for i, d := range ms {
 		keys[i] = d.key
@@ -658,7 +663,7 @@ func combine(ms []*device) Message {
 	if len(ms) == 1 {
 		d := ms[0]
 		t := lineText(d)
-		m.Title, m.Body = t.Render(d.name)
+		m.Title, m.Body = t.Render(w, d.name)
 		if d.said == engine.StateReady {
 			m.Urgency, m.Transient = UrgencyLow, true
 		} else {
@@ -679,14 +684,14 @@ func combine(ms []*device) Message {
 	}
 	switch len(problems) {
 	case 0:
-		m.Title = plural(len(ms), "iPhone is", "iPhones are") + " ready"
+		m.Title = w.N("notify.group.ready", len(ms), nil)
 		m.Urgency, m.Transient = UrgencyLow, true
 	case 1:
 		t := lineText(problems[0])
-		m.Title, _ = t.Render(problems[0].name)
+		m.Title, _ = t.Render(w, problems[0].name)
 		m.Anchor = t.Anchor
 	default:
-		m.Title = fmt.Sprintf("%d iPhones need attention", len(problems))
+		m.Title = w.N("notify.group.need_attention", len(problems), nil)
 		if len(anchors) == 1 {
 			m.Anchor = lineText(problems[0]).Anchor
 		} else {
@@ -696,13 +701,13 @@ func combine(ms []*device) Message {
 	var b strings.Builder
 	for i, d := range ms {
 		if i == maxListed {
-			fmt.Fprintf(&b, "…and %d more.\n", len(ms)-maxListed)
+			b.WriteString(w.N("notify.group.more", len(ms)-maxListed, nil) + "\n")
 			break
 		}
-		fmt.Fprintf(&b, "%s: %s\n", d.name, say.StateWords(say.English, d.said))
+		b.WriteString(w.T("notify.group.line", map[string]any{"Name": d.name, "State": say.StateWords(w, d.said)}) + "\n")
 	}
 	if len(problems) > 0 {
-		b.WriteString("Open the trustwatch menu to see what to do for each.")
+		b.WriteString(w.T("notify.group.see_menu", nil))
 	}
 	m.Body = strings.TrimSuffix(b.String(), "\n")
 	return m

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/trustwatch/trustwatch/icons"
+	"github.com/trustwatch/trustwatch/internal/catalog"
+	"github.com/trustwatch/trustwatch/internal/say"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 )
 
@@ -59,7 +61,14 @@ func (o timedOp) String() string {
 // every time Next asks for.
 func play(t *testing.T, steps []step, until time.Duration) []timedOp {
 	t.Helper()
+	return playIn(t, say.English, steps, until)
+}
+
+// playIn is play with a Core speaking w.
+func playIn(t *testing.T, w catalog.Words, steps []step, until time.Duration) []timedOp {
+	t.Helper()
 	c := NewCore()
+	c.SetWords(w)
 	var out []timedOp
 	due := func(now time.Time) {
 		for _, op := range c.Due(now) {
@@ -512,7 +521,7 @@ func TestCoreMessageFields(t *testing.T) {
 			Anchor: "step-6", FixTrust: "k1", Urgency: UrgencyNormal, Level: icons.Attention, Keys: []string{"k1"}},
 		{Slot: "b1", Title: "Anna's iPhone now trusts this computer", Body: "Syncing, backups and photo import work now.",
 			Urgency: UrgencyLow, Transient: true, Level: icons.OK, Keys: []string{"k1"}},
-		{Slot: "b2", Title: "Ben's iPhone is only charging", Body: texts[engine.StateNoData].Body,
+		{Slot: "b2", Title: "Ben's iPhone is only charging", Body: "No data connection came up. Use a data cable (not charge-only), a USB port on the computer itself rather than a hub, and unlock the iPhone.",
 			Anchor: "issue-cable", Urgency: UrgencyNormal, Level: icons.Problem, Keys: []string{"k2"}},
 	}
 	if len(ops) != len(want) {

@@ -205,13 +205,13 @@ func (b *DBusBackend) Send(ctx context.Context, m Message) error {
 			b.cfg.Logger.Warn("cannot listen for notification actions; sending without them", "err", err)
 		} else {
 			if m.Anchor != "" {
-				acts = append(acts, actionDefault, ActionHowToFixLabel)
+				acts = append(acts, actionDefault, m.Buttons.howToFix())
 			}
 			if m.FixTrust != "" {
-				acts = append(acts, ActionFixTrust, ActionFixTrustLabel)
+				acts = append(acts, ActionFixTrust, m.Buttons.fixTrust())
 			}
 			if m.Anchor != "" {
-				acts = append(acts, ActionHowToFix, ActionHowToFixLabel)
+				acts = append(acts, ActionHowToFix, m.Buttons.howToFix())
 			}
 		}
 	} else if b.cfg.OnClosed != nil && m.Slot != "" {

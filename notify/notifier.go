@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/trustwatch/trustwatch/icons"
+	"github.com/trustwatch/trustwatch/internal/catalog"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 )
 
@@ -30,6 +31,8 @@ type Backend interface {
 }
 
 // The buttons a notification can carry (where the platform shows them).
+// The labels are the English ones, for a message that carries none of its
+// own (Message.Buttons).
 const (
 	ActionHowToFix      = "how-to-fix"
 	ActionHowToFixLabel = "How to fix"
@@ -64,6 +67,9 @@ type Options struct {
 	Logger       *slog.Logger
 	// Backend overrides the platform default (D-Bus on Linux, beeep elsewhere).
 	Backend Backend
+	// Words are the language of the notifications; nil: the process's
+	// language (catalog.Current()).
+	Words *catalog.Words
 	// OS holds the platform backend's own options (the D-Bus connection
 	// on Linux).
 	OS OSOptions
@@ -81,6 +87,7 @@ type Options struct {
 // the caller.
 type Notifier struct {
 	opts    Options
+	words   catalog.Words
 	log     *slog.Logger
 	now     func() time.Time
 	backend Backend
@@ -139,6 +146,11 @@ func New(o Options) *Notifier {
 		n.settings = s
 	}
 	n.core.SetPolicy(n.settings.Policy())
+	n.words = catalog.Current()
+	if o.Words != nil {
+		n.words = *o.Words
+	}
+	n.core.SetWords(n.words)
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	n.backend = o.Backend
 	if n.backend == nil {
@@ -163,15 +175,6 @@ func iconFor(o Options) func(icons.Level) []byte {
 	return icons.NotificationPNG
 }
 
-// GuideUnavailable is the notice shown when the guide cannot be opened.
-func GuideUnavailable(anchor string) (title, body string) {
-	cmd := "trustwatch guide --print"
-	if anchor != "" {
-		cmd = fmt.Sprintf("trustwatch guide %s --print", anchor)
-	}
-	return "Could not open the guide", fmt.Sprintf("No browser could be started. Read the same steps in a terminal: %s", cmd)
-}
-
 func (n *Notifier) onAction(a Action) {
 	switch a.Key {
 	case ActionHowToFix:
@@ -184,7 +187,7 @@ func (n *Notifier) onAction(a Action) {
 			defer n.wg.Done()
 			if err := n.opts.OpenGuide(a.Anchor); err != nil {
 				n.log.Warn("could not open the guide", "anchor", a.Anchor, "err", err)
-				title, body := GuideUnavailable(a.Anchor)
+				title, body := GuideUnavailable(n.words, a.Anchor)
 				n.enqueue(Op{Slot: "guide", Message: Message{Slot: "guide", Title: title, Body: body, Urgency: UrgencyNormal, Level: icons.Problem}})
 			}
 		}()
@@ -257,7 +260,7 @@ func (n *Notifier) Run(ctx context.Context, snaps <-chan engine.Snapshot) {
 // Tell shows a one-off message right away (About, an error of the tray's
 // own). anchor "" means no "How to fix" button.
 func (n *Notifier) Tell(title, body, anchor string) {
-	n.enqueue(Op{Message: Message{Title: title, Body: body, Anchor: anchor, Urgency: UrgencyNormal, Level: icons.Idle}})
+	n.enqueue(Op{Message: Message{Title: title, Body: body, Anchor: anchor, Urgency: UrgencyNormal, Level: icons.Idle, Buttons: Buttons(n.words)}})
 }
 
 // Answer shows f in the phone's bubble: the answer to a click on it

@@ -18,6 +18,7 @@ import (
 
 	"github.com/trustwatch/trustwatch/icons"
 	"github.com/trustwatch/trustwatch/internal/desktoptest"
+	"github.com/trustwatch/trustwatch/internal/say"
 	"github.com/trustwatch/trustwatch/internal/simtest"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 )
@@ -514,7 +515,7 @@ func TestDunstReplacesAndWithdraws(t *testing.T) {
 	var first uint32
 	for i, s := range []engine.State{engine.StateUntrustedLocked, engine.StateTrustPending, engine.StateTrustRevoked} {
 		tx, _ := TextFor(s)
-		title, body := tx.Render("Anna's iPhone")
+		title, body := tx.Render(say.English, "Anna's iPhone")
 		m := Message{Slot: "b1", Title: title, Body: body, Anchor: tx.Anchor, Urgency: UrgencyNormal, Level: icons.StateLevel(s), Keys: []string{"k"}}
 		if s == engine.StateTrustRevoked {
 			m.FixTrust = "k"

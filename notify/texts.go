@@ -1,115 +1,64 @@
 package notify
 
 import (
-	"strings"
-
+	"github.com/trustwatch/trustwatch/internal/catalog"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 )
 
-// NamePlaceholder is replaced by the device's display name in titles and bodies.
-const NamePlaceholder = "{name}"
-
-// Text is what one notification says about one device in one state.
-// Title and Body may contain NamePlaceholder. Anchor is the guide anchor the
-// "How to fix" action opens (taken from the engine, the single source).
+// Text is what one notification says about one device in one state: its
+// title and body as message ids of the catalog (notify.toml), filled with
+// the phone's name ({{.Name}}). Anchor is the guide anchor the "How to fix"
+// action opens (taken from the engine, the single source).
 type Text struct {
 	State  engine.State
-	Title  string
-	Body   string
+	Title  string // message id
+	Body   string // message id
 	Anchor string
 	// When says when this text is used, for the closing note and docs.
 	When string
 }
 
-// Render fills in the device's name.
-func (t Text) Render(name string) (title, body string) {
-	return strings.ReplaceAll(t.Title, NamePlaceholder, name), strings.ReplaceAll(t.Body, NamePlaceholder, name)
+// Render is the text in w's language for the phone called name.
+func (t Text) Render(w catalog.Words, name string) (title, body string) {
+	data := textData(name)
+	return w.T(t.Title, data), w.T(t.Body, data)
 }
 
-// The one table: state → words. Bodies say what to do, in the phone's terms,
-// and stand on their own because macOS notifications carry no action.
-var texts = map[engine.State]Text{
-	engine.StateLocked: {
-		Title: "{name} is locked",
-		Body:  "Unlock it to use it with this computer.",
-	},
-	engine.StateLockedSinceRestart: {
-		Title: "{name} restarted and is still locked",
-		Body:  "Unlock it once with its passcode so this computer can reach it.",
-	},
-	engine.StateUntrusted: {
-		Title: "{name} does not trust this computer",
-		Body:  "Unlock it and tap Trust when it asks \"Trust This Computer?\".",
-	},
-	engine.StateUntrustedLocked: {
-		Title: "{name} is locked",
-		Body:  "Unlock it to see the \"Trust This Computer?\" prompt.",
-	},
-	engine.StateTrustPending: {
-		Title: "{name} is asking to trust this computer",
-		Body:  "Tap Trust on the iPhone, then enter its passcode.",
-	},
-	engine.StateTrustDenied: {
-		Title: "\"Don't Trust\" was tapped on {name}",
-		Body:  "Unplug it and plug it in again to get the question back, then tap Trust.",
-	},
-	engine.StateTrustRevoked: {
-		Title: "{name} no longer trusts this computer",
-		Body:  "Choose Fix trust in the trustwatch menu, then tap Trust on the iPhone.",
-	},
-	engine.StateNoData: {
-		Title: "{name} is only charging",
-		Body:  "No data connection came up. Use a data cable (not charge-only), a USB port on the computer itself rather than a hub, and unlock the iPhone.",
-	},
-	engine.StateUnstable: {
-		Title: "{name} keeps disconnecting",
-		Body:  "Try another cable, or another USB port on the computer itself.",
-	},
-	engine.StateRecovery: {
-		Title: "{name} is in recovery mode",
-		Body:  "Restart it normally, or restore it with Finder, iTunes or Apple Devices.",
-	},
-	engine.StateServiceUnavailable: {
-		Title: "The Apple device service is not running",
-		Body:  "{name} is plugged in, but usbmuxd (Apple Mobile Device Service on Windows) cannot be reached. Install or start it.",
-	},
-	engine.StateError: {
-		Title: "trustwatch could not check {name}",
-		Body:  "Unplug it and plug it in again. If that does not help, open the guide from the trustwatch menu.",
-	},
-	engine.StateReady: {
-		Title: "{name} is ready",
-		Body:  "It trusts this computer and is unlocked: syncing, backups and photo import work now.",
-		When:  "after a lock or connection problem resolves",
-	},
+// textData is what a notification's message may fill in: the phone's name,
+// and the device service's names (the service-unavailable body).
+func textData(name string) map[string]any {
+	return map[string]any{"Name": name, "Service": "usbmuxd", "WindowsService": "Apple Mobile Device Service"}
 }
 
-// resolvedTrust is the quiet notice after a trust problem (untrusted, pending,
-// denied, revoked) ends in ready.
+// notified are the states a change into which is told: every state that
+// needs the user, and ready (the quiet notice after a problem). Probing is
+// never told.
+func notified(s engine.State) bool { return s.Known() && s.Final() }
+
+// stateText is s's text: notify.<state>.title and .body.
+func stateText(s engine.State) Text {
+	return Text{State: s, Title: "notify." + string(s) + ".title", Body: "notify." + string(s) + ".body",
+		Anchor: s.Anchor(), When: "on a change into this state"}
+}
+
+// resolvedTrust is the quiet notice after a trust problem (untrusted,
+// pending, denied, revoked) ends in ready.
 var resolvedTrust = Text{
-	State: engine.StateReady,
-	Title: "{name} now trusts this computer",
-	Body:  "Syncing, backups and photo import work now.",
-	When:  "after a trust problem resolves",
-}
-
-func init() {
-	for s, t := range texts {
-		t.State = s
-		t.Anchor = s.Anchor()
-		if t.When == "" {
-			t.When = "on a change into this state"
-		}
-		texts[s] = t
-	}
-	resolvedTrust.Anchor = engine.StateReady.Anchor()
+	State: engine.StateReady, Title: "notify.trust-resolved.title", Body: "notify.trust-resolved.body",
+	Anchor: engine.StateReady.Anchor(), When: "after a trust problem resolves",
 }
 
 // TextFor returns the text for a change into state s. ok is false for states
 // that are never notified (probing, unknown strings).
 func TextFor(s engine.State) (t Text, ok bool) {
-	t, ok = texts[s]
-	return t, ok
+	if !notified(s) {
+		return Text{}, false
+	}
+	t = stateText(s)
+	if s == engine.StateReady {
+		t.When = "after a lock or connection problem resolves"
+	}
+	return t, true
 }
 
 // ResolvedText is the quiet notice when a device becomes ready after the
@@ -118,7 +67,8 @@ func ResolvedText(prev engine.State) Text {
 	if prev.TrustProblem() {
 		return resolvedTrust
 	}
-	return texts[engine.StateReady]
+	t, _ := TextFor(engine.StateReady)
+	return t
 }
 
 // Texts lists every text in the contract's state order, the trust-resolved
@@ -126,7 +76,7 @@ func ResolvedText(prev engine.State) Text {
 func Texts() []Text {
 	var out []Text
 	for _, s := range engine.AllStates {
-		t, ok := texts[s]
+		t, ok := TextFor(s)
 		if !ok {
 			continue
 		}
@@ -136,4 +86,41 @@ func Texts() []Text {
 		}
 	}
 	return out
+}
+
+// ButtonLabels are a notification's buttons in the user's language; the
+// backends fall back to English (ActionHowToFixLabel, ActionFixTrustLabel)
+// for a message that carries none.
+type ButtonLabels struct {
+	HowToFix, FixTrust string
+}
+
+// Buttons are the button labels in w's language.
+func Buttons(w catalog.Words) ButtonLabels {
+	return ButtonLabels{HowToFix: w.T("notify.button.how_to_fix", nil), FixTrust: w.T("notify.button.fix_trust", nil)}
+}
+
+func (l ButtonLabels) howToFix() string { return or(l.HowToFix, ActionHowToFixLabel) }
+func (l ButtonLabels) fixTrust() string { return or(l.FixTrust, ActionFixTrustLabel) }
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// GuideUnavailable is the notice shown when the guide cannot be opened.
+func GuideUnavailable(w catalog.Words, anchor string) (title, body string) {
+	cmd := "trustwatch guide --print"
+	if anchor != "" {
+		cmd = "trustwatch guide " + anchor + " --print"
+	}
+	return w.T("notify.guide_unavailable.title", nil), w.T("notify.guide_unavailable.body", map[string]any{"Command": cmd})
+}
+
+// Forgotten is the notice after "Forget this computer's pairing" for the
+// phone called name (shown by the tray itself when there is no notifier).
+func Forgotten(w catalog.Words, name string) (title, body string) {
+	return Text{Title: ForgottenFeedback.Title, Body: ForgottenFeedback.Body}.Render(w, name)
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/trustwatch/trustwatch/internal/say"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 )
 
@@ -19,15 +20,12 @@ func TestEveryStateThatNeedsTheUserHasAText(t *testing.T) {
 		if tx.State != s || tx.Anchor != s.Anchor() || tx.Anchor == "" {
 			t.Errorf("%s: state %q anchor %q (engine says %q)", s, tx.State, tx.Anchor, s.Anchor())
 		}
-		if !strings.Contains(tx.Title+tx.Body, NamePlaceholder) {
-			t.Errorf("%s: the text never names the device", s)
-		}
-		title, body := tx.Render("Anna's iPhone")
-		if strings.Contains(title+body, "{") || !strings.Contains(title+body, "Anna's iPhone") {
+		title, body := tx.Render(say.English, "Anna's iPhone")
+		if strings.Contains(title+body, "{") || strings.Contains(title+body, "notify.") || !strings.Contains(title+body, "Anna's iPhone") {
 			t.Errorf("%s: rendered %q / %q", s, title, body)
 		}
-		if !strings.HasSuffix(tx.Body, ".") {
-			t.Errorf("%s: body is not a sentence: %q", s, tx.Body)
+		if !strings.HasSuffix(body, ".") {
+			t.Errorf("%s: body is not a sentence: %q", s, body)
 		}
 	}
 	if _, ok := TextFor(engine.StateProbing); ok {
@@ -45,10 +43,11 @@ func TestTextsListsEveryRowOnce(t *testing.T) {
 	}
 	seen := map[string]bool{}
 	for _, tx := range all {
-		if seen[tx.Title+tx.Body] {
-			t.Errorf("duplicate text %q %q", tx.Title, tx.Body)
+		title, body := tx.Render(say.English, "X")
+		if seen[title+body] {
+			t.Errorf("duplicate text %q %q", title, body)
 		}
-		seen[tx.Title+tx.Body] = true
+		seen[title+body] = true
 		if tx.When == "" {
 			t.Errorf("%s: no When", tx.State)
 		}
@@ -59,10 +58,10 @@ func TestTextsListsEveryRowOnce(t *testing.T) {
 }
 
 func TestResolvedText(t *testing.T) {
-	if got := ResolvedText(engine.StateTrustPending).Title; got != "{name} now trusts this computer" {
+	if got, _ := ResolvedText(engine.StateTrustPending).Render(say.English, "X"); got != "X now trusts this computer" {
 		t.Error(got)
 	}
-	if got := ResolvedText(engine.StateNoData).Title; got != "{name} is ready" {
+	if got, _ := ResolvedText(engine.StateNoData).Render(say.English, "X"); got != "X is ready" {
 		t.Error(got)
 	}
 }

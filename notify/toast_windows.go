@@ -130,10 +130,10 @@ func toastFor(m Message, appID, icon string) toast.Notification {
 		n.ActivationArguments = actionurl.GuideURL(m.Anchor)
 	}
 	if m.FixTrust != "" {
-		n.Actions = append(n.Actions, toast.Action{Type: toast.Protocol, Content: ActionFixTrustLabel, Arguments: actionurl.FixURL(m.FixTrust)})
+		n.Actions = append(n.Actions, toast.Action{Type: toast.Protocol, Content: m.Buttons.fixTrust(), Arguments: actionurl.FixURL(m.FixTrust)})
 	}
 	if m.Anchor != "" {
-		n.Actions = append(n.Actions, toast.Action{Type: toast.Protocol, Content: ActionHowToFixLabel, Arguments: actionurl.GuideURL(m.Anchor)})
+		n.Actions = append(n.Actions, toast.Action{Type: toast.Protocol, Content: m.Buttons.howToFix(), Arguments: actionurl.GuideURL(m.Anchor)})
 	}
 	return n
 }

@@ -214,7 +214,10 @@ package_linux() { # ARCH
 package_windows() { # ARCH
 	local arch=$1 name=trustwatch_${version}_windows_$1
 	mkdir -p "$work/$name"
+	stamp_windows_resources
 	build windows "$arch" "$work/$name/trustwatch.exe"
+	say "winres -check windows/$arch: icon, manifest, version $version"
+	go run ./internal/cmd/winres -check "$work/$name/trustwatch.exe" -version "$version"
 	cp README.md "$work/$name/README.md"
 	zipdir "$work/$name" "$out/$name.zip"
 	if [[ -x scripts/build-msi.sh ]]; then
@@ -223,6 +226,29 @@ package_windows() { # ARCH
 	else
 		say "no MSI for windows/$arch: scripts/build-msi.sh is not in this checkout"
 	fi
+}
+
+# stamp_windows_resources: the committed rsrc_windows_*.syso say version
+# "dev"; a release's exe carries its own version in Explorer's Details tab
+# and in the MSI's file table. The committed files are put back at exit, so
+# the checkout stays clean.
+stamp_windows_resources() {
+	[[ -z ${windows_stamped:-} ]] || return 0
+	copy_syso . "$work"
+	windows_stamped=1
+	say "winres: version $version into rsrc_windows_*.syso"
+	go run ./internal/cmd/winres -version "$version"
+}
+restore_windows_resources() {
+	[[ -n ${windows_stamped:-} ]] || return 0
+	copy_syso "$work" .
+	windows_stamped=
+}
+copy_syso() { # FROM TO
+	local f
+	for f in rsrc_windows_amd64.syso rsrc_windows_arm64.syso; do
+		cp -p "$1/$f" "$2/$f"
+	done
 }
 
 package_macos() {
@@ -285,7 +311,7 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 work=$out/.work
 mkdir -p "$work"
-trap '[[ -n ${KEEP_WORK:-} ]] || rm -rf "$work"' EXIT
+trap 'restore_windows_resources; [[ -n ${KEEP_WORK:-} ]] || rm -rf "$work"' EXIT
 
 for t in $targets; do
 	case $t in

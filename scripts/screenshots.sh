@@ -3,13 +3,20 @@
 # and docs/screenshot-notification.png (a dunst notification) by running
 # `trustwatch demo` (the real tray, engine and notifier against the
 # built-in simulated iPhones) on a private Xvfb display and D-Bus bus.
+# With a language, `trustwatch --lang <lang> demo` is shot instead, into
+# docs/screenshot-tray-<lang>.png and docs/screenshot-notification-<lang>.png.
 #
 # Needs: xvfb x11-utils xdotool imagemagick dbus dunst xfce4-panel.
-# Usage: scripts/screenshots.sh [outdir]   (default: docs)
+# Usage: scripts/screenshots.sh [outdir [lang]]   (default: docs, English)
+#        scripts/screenshots.sh docs ru
 # Every process it starts is recorded and killed by PID on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-docs}
+SHOT_LANG=${2:-}
+SUFFIX=${SHOT_LANG:+-$SHOT_LANG}
+LANG_ARGS=()
+[ -n "$SHOT_LANG" ] && LANG_ARGS=(--lang "$SHOT_LANG")
 export PATH=$PATH:/usr/local/go/bin
 
 for t in Xvfb xdotool import dbus-daemon dunst xfce4-panel; do
@@ -120,7 +127,7 @@ convert -size 1024x600 xc:'#5b7083' "$D/bg.png" && display -window root "$D/bg.p
 
 echo "== trustwatch demo"
 SPEED=${SPEED:-1}  # normal speed: the notifier is shown exactly as a person sees it
-"$D/trustwatch" demo --allow-root --speed "$SPEED" >"$D/demo.log" 2>"$D/demo.err" &
+"$D/trustwatch" "${LANG_ARGS[@]}" demo --allow-root --speed "$SPEED" >"$D/demo.log" 2>"$D/demo.err" &
 PIDS+=($!)
 
 wait_line() { # wait_line PATTERN SECONDS
@@ -136,8 +143,8 @@ mkdir -p "$OUT"
 wait_line "Anna unlocks it" 60
 sleep $(awk "BEGIN{print 2.5/$SPEED}")
 import -window root "$D/full.png"
-convert "$D/full.png" -crop 470x250+554+44 +repage "$OUT/screenshot-notification.png"
-echo "== wrote $OUT/screenshot-notification.png"
+convert "$D/full.png" -crop 470x250+554+44 +repage "$OUT/screenshot-notification$SUFFIX.png"
+echo "== wrote $OUT/screenshot-notification$SUFFIX.png"
 
 # At the end of the story three phones are connected: Anna's is ready,
 # Ben's only charges, and "Don't Trust" was tapped on Chris's.
@@ -160,5 +167,5 @@ if [ "$lum" -lt 200 ]; then
   echo "screenshots.sh: the tray menu did not open (pixel luminance $lum); is the icon at x=$ICON_X?" >&2
   exit 1
 fi
-convert "$D/full.png" -crop 1024x360+0+0 +repage "$OUT/screenshot-tray.png"
-echo "== wrote $OUT/screenshot-tray.png"
+convert "$D/full.png" -crop 1024x360+0+0 +repage "$OUT/screenshot-tray$SUFFIX.png"
+echo "== wrote $OUT/screenshot-tray$SUFFIX.png"

@@ -8,7 +8,8 @@
 #     trustwatch` renders without a warning and lists every verb of --help;
 #   - an upgrade to a later version, then `apt-get purge`: no file is left;
 #   - the .rpm through rpm -qip/-qlp/-qpR/--recommends/-K;
-#   - the Windows zip holds a GUI-subsystem trustwatch.exe stamped with the version;
+#   - the Windows zip holds a GUI-subsystem trustwatch.exe stamped with the version,
+#     in its version resource too, and the committed .syso files are left as they were;
 #   - actionlint (pinned, via go run) on .github/workflows.
 # lintian and rpmlint run inside release.sh (errors fail it).
 #
@@ -169,7 +170,12 @@ subsystem = struct.unpack_from("<H", b, pe + 24 + 68)[0]  # optional header + 68
 sys.exit(0 if subsystem == 2 else 1)  # 2 = IMAGE_SUBSYSTEM_WINDOWS_GUI, 3 = console
 PY
 grep -qaF "$version" "$work/win/trustwatch.exe" || fail "trustwatch.exe is not stamped with $version"
-say "windows zip: GUI-subsystem trustwatch.exe, version stamped"
+# the version resource Explorer and the MSI read, not only the Go string
+go run ./internal/cmd/winres -check "$work/win/trustwatch.exe" -version "$version" ||
+	fail "trustwatch.exe's version resource does not say $version"
+git diff --quiet -- rsrc_windows_amd64.syso rsrc_windows_arm64.syso ||
+	fail "release.sh left the committed rsrc_windows_*.syso changed"
+say "windows zip: GUI-subsystem trustwatch.exe, version stamped (string and version resource)"
 
 # --- the workflows -------------------------------------------------------------
 "${ACTIONLINT[@]}" -no-color .github/workflows/*.yml || fail "actionlint"

@@ -42,7 +42,7 @@ func (m wireMsg) snapshot() engine.Snapshot {
 	for _, d := range m.Devices {
 		s.Devices = append(s.Devices, engine.Device{
 			Key: d.Key, UDID: d.UDID, Name: d.Name, State: d.State,
-			Advice: engine.StateAdvice(d.State), Guide: d.State.Anchor(), Detail: d.Detail,
+			Guide: d.State.Anchor(), Detail: d.Detail,
 		})
 	}
 	return s
@@ -133,7 +133,7 @@ func (f *fakeNotifications) FixTrustClicked(key string) {
 }
 func (f *fakeNotifications) Forgot(key string) { report(event{Ev: "Forgot", Key: key}) }
 func (f *fakeNotifications) Answer(key string, fb notify.Feedback) {
-	report(event{Ev: "Answer", Key: key, Title: fb.Title, Anchor: fb.Anchor})
+	report(event{Ev: "Answer", Key: key, Title: words().T(fb.Title, nil), Anchor: fb.Anchor})
 }
 
 type fakeLogin struct {
@@ -150,6 +150,27 @@ func (l *fakeLogin) SetEnabled(on bool) error {
 	return nil
 }
 
+// feed reads the test's messages from stdin: snapshots go to every
+// controller in to, clicks on a notification's Fix trust to actions.
+func feed(actions chan<- Action, to ...*fakeController) {
+	sc := bufio.NewScanner(os.Stdin)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var m wireMsg
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			report(event{Ev: "BadInput", Err: err.Error()})
+			continue
+		}
+		if m.FixTrustFromNotification != "" {
+			actions <- Action{Op: OpFixTrust, Key: m.FixTrustFromNotification}
+			continue
+		}
+		for _, fc := range to {
+			fc.publish(m.snapshot())
+		}
+	}
+}
+
 // childModes are extra child modes registered by per-OS test files.
 var childModes = map[string]func() int{}
 
@@ -162,22 +183,7 @@ func runChild(mode string) int {
 	lg := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	fc := &fakeController{ch: make(chan engine.Snapshot, 1)}
 	actions := make(chan Action, 4)
-	go func() {
-		sc := bufio.NewScanner(os.Stdin)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		for sc.Scan() {
-			var m wireMsg
-			if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-				report(event{Ev: "BadInput", Err: err.Error()})
-				continue
-			}
-			if m.FixTrustFromNotification != "" {
-				actions <- Action{Op: OpFixTrust, Key: m.FixTrustFromNotification}
-				continue
-			}
-			fc.publish(m.snapshot())
-		}
-	}()
+	go feed(actions, fc)
 	opts := Options{
 		Controller: fc,
 		Tell:       func(title, body, anchor string) { report(event{Ev: "Tell", Title: title, Body: body, Anchor: anchor}) },

@@ -175,14 +175,14 @@ func TestTrayOnXfcePanel(t *testing.T) {
 			t.Errorf("no menu entry %q in\n%v", label, m)
 			continue
 		}
-		if (n.Find(LabelFixTrust) != nil) != s.TrustProblem() {
-			t.Errorf("%s: Fix trust shown=%v", s, n.Find(LabelFixTrust) != nil)
+		if (n.Find(LabelFixTrust.String()) != nil) != s.TrustProblem() {
+			t.Errorf("%s: Fix trust shown=%v", s, n.Find(LabelFixTrust.String()) != nil)
 		}
-		if (n.Find(LabelForget) != nil) != s.HoldsPairing() {
-			t.Errorf("%s: Forget shown=%v", s, n.Find(LabelForget) != nil)
+		if (n.Find(LabelForget.String()) != nil) != s.HoldsPairing() {
+			t.Errorf("%s: Forget shown=%v", s, n.Find(LabelForget.String()) != nil)
 		}
-		if (n.Find(LabelShowMeHow) != nil) != (s.Anchor() != "") {
-			t.Errorf("%s: Show me how shown=%v", s, n.Find(LabelShowMeHow) != nil)
+		if (n.Find(LabelShowMeHow.String()) != nil) != (s.Anchor() != "") {
+			t.Errorf("%s: Show me how shown=%v", s, n.Find(LabelShowMeHow.String()) != nil)
 		}
 	}
 	entry := func(s engine.State) *desktoptest.MenuNode {
@@ -200,35 +200,35 @@ func TestTrayOnXfcePanel(t *testing.T) {
 
 	// Fix trust on an untrusted phone: one FixTrust (the state change it
 	// causes is what gets notified).
-	click(entry(engine.StateUntrusted).Find(LabelFixTrust), "Fix trust (untrusted)")
+	click(entry(engine.StateUntrusted).Find(LabelFixTrust.String()), "Fix trust (untrusted)")
 	if e := c.expect("FixTrust", 3*time.Second); e.Key != "key-untrusted" {
 		t.Errorf("FixTrust(%q), want key-untrusted", e.Key)
 	}
 	// trust-revoked also pairs again
-	click(entry(engine.StateTrustRevoked).Find(LabelFixTrust), "Fix trust (revoked)")
+	click(entry(engine.StateTrustRevoked).Find(LabelFixTrust.String()), "Fix trust (revoked)")
 	if e := c.expect("FixTrust", 3*time.Second); e.Key != "key-trust-revoked" {
 		t.Errorf("FixTrust(%q), want key-trust-revoked", e.Key)
 	}
 
 	// Don't Trust was tapped: advice and the guide, but no Pair.
-	click(entry(engine.StateTrustDenied).Find(LabelFixTrust), "Fix trust (denied)")
+	click(entry(engine.StateTrustDenied).Find(LabelFixTrust.String()), "Fix trust (denied)")
 	got := c.expectAll(3*time.Second, "Tell", "Guide")
 	if got["Guide"].Anchor != "step-2" || !strings.HasPrefix(got["Tell"].Title, "Unplug") {
 		t.Errorf("trust-denied: %+v", got)
 	}
 	// locked and untrusted: tell to unlock, no Pair
-	click(entry(engine.StateUntrustedLocked).Find(LabelFixTrust), "Fix trust (untrusted-locked)")
+	click(entry(engine.StateUntrustedLocked).Find(LabelFixTrust.String()), "Fix trust (untrusted-locked)")
 	if e := c.expect("Tell", 3*time.Second); e.Title != "Unlock your iPhone" {
 		t.Errorf("untrusted-locked: Tell %+v", e)
 	}
 	// pending: the prompt is up already; the guide explains it
-	click(entry(engine.StateTrustPending).Find(LabelFixTrust), "Fix trust (pending)")
+	click(entry(engine.StateTrustPending).Find(LabelFixTrust.String()), "Fix trust (pending)")
 	if e := c.expect("Guide", 3*time.Second); e.Anchor != "step-3" {
 		t.Errorf("guide opened at %q, want step-3", e.Anchor)
 	}
 	c.quiet(300*time.Millisecond, "FixTrust")
 
-	click(entry(engine.StateNoData).Find(LabelShowMeHow), "Show me how (no data)")
+	click(entry(engine.StateNoData).Find(LabelShowMeHow.String()), "Show me how (no data)")
 	if e := c.expect("Guide", 3*time.Second); e.Anchor != "issue-cable" {
 		t.Errorf("guide opened at %q, want issue-cable", e.Anchor)
 	}
@@ -236,35 +236,35 @@ func TestTrayOnXfcePanel(t *testing.T) {
 	if e := c.expect("Forget", 3*time.Second); e.Key != "key-ready" {
 		t.Errorf("Forget(%q), want key-ready", e.Key)
 	}
-	click(m.Find(LabelOpenGuide), "Open guide")
+	click(m.Find(LabelOpenGuide.String()), "Open guide")
 	if e := c.expect("Guide", 3*time.Second); e.Anchor != "" {
 		t.Errorf("Open guide… opened %q, want the start", e.Anchor)
 	}
 
 	// Open at login: the click reaches the login item and the check shows.
-	if m.Find(LabelOpenAtLog).Toggled() {
+	if m.Find(LabelOpenAtLog.String()).Toggled() {
 		t.Error("Open at login checked before it was enabled")
 	}
-	click(m.Find(LabelOpenAtLog), "Open at login")
+	click(m.Find(LabelOpenAtLog.String()), "Open at login")
 	if e := c.expect("Login", 3*time.Second); !e.On {
 		t.Error("Open at login click did not enable the login item")
 	}
 	m = waitMenu(t, conn, dest, 3*time.Second, "Open at login checked", func(m *desktoptest.MenuNode) bool {
-		n := m.Find(LabelOpenAtLog)
+		n := m.Find(LabelOpenAtLog.String())
 		return complete(m) && n != nil && n.Toggled()
 	})
 
 	// About: this build and its log, and the log's folder one click away.
-	about := m.Find(LabelAbout)
+	about := m.Find(LabelAbout.String())
 	if about == nil {
 		t.Fatalf("no About item in\n%v", m)
 	}
 	wantAbout := "trustwatch v0.0.0-test|Commit 0123456789ab, built 2026-11-30|Licence: test licence|" +
-		"Log: ~/.local/state/trustwatch/trustwatch.log|---|" + LabelOpenLogDir
+		"Log: ~/.local/state/trustwatch/trustwatch.log|---|" + LabelOpenLogDir.String()
 	if got := strings.Join(about.Labels(), "|"); got != wantAbout {
 		t.Errorf("About submenu %q, want %q", got, wantAbout)
 	}
-	click(about.Find(LabelOpenLogDir), "Open log folder")
+	click(about.Find(LabelOpenLogDir.String()), "Open log folder")
 	if e := c.expect("OpenFolder", 3*time.Second); e.Anchor != filepath.Dir(logFile) {
 		t.Errorf("opened %q, want the log folder %s", e.Anchor, filepath.Dir(logFile))
 	}
@@ -296,7 +296,7 @@ func TestTrayOnXfcePanel(t *testing.T) {
 	m = waitMenu(t, conn, dest, 3*time.Second, "usbmuxd refusing", func(m *desktoptest.MenuNode) bool {
 		return complete(m) && m.Children[1].Label() == refused
 	})
-	if m.Children[0].Label() != "No iPhone connected" || m.Find(refused).Find(LabelShowMeHow) == nil {
+	if m.Children[0].Label() != "No iPhone connected" || m.Find(refused).Find(LabelShowMeHow.String()) == nil {
 		t.Errorf("menu %v / %v", m.Labels(), m.Find(refused).Labels())
 	}
 
@@ -330,10 +330,10 @@ func TestTrayWithoutHost(t *testing.T) {
 	c.expect("Start", 5*time.Second)
 	c.send(wireMsg{Reachable: true, Devices: []wireDevice{{Key: "k1", Name: "Anna's iPhone", State: engine.StateUntrusted}}})
 	m := waitMenu(t, conn, dest, 5*time.Second, "the device", statusIs("1 iPhone connected — needs attention"))
-	if m.Find(LabelOpenAtLog) != nil {
+	if m.Find(LabelOpenAtLog.String()) != nil {
 		t.Error("Open at login shown without a login item")
 	}
-	if err := desktoptest.MenuClick(conn, dest, m.Find(LabelFixTrust).ID); err != nil {
+	if err := desktoptest.MenuClick(conn, dest, m.Find(LabelFixTrust.String()).ID); err != nil {
 		t.Fatal(err)
 	}
 	if e := c.expect("FixTrust", 3*time.Second); e.Key != "k1" {
@@ -380,8 +380,8 @@ func TestTrayWatcherStopped(t *testing.T) {
 	dest := waitItem(t, conn, c, 10*time.Second)
 	c.send(wireMsg{Reachable: true, Devices: []wireDevice{{Key: "k1", Name: "Anna's iPhone", State: engine.StateReady}}})
 	c.expect("Stop", 5*time.Second)
-	waitMenu(t, conn, dest, 5*time.Second, "the stopped line", statusIs(StoppedLine))
-	if tip, err := desktoptest.ToolTip(conn, dest); err != nil || tip != "trustwatch: "+StoppedLine {
+	waitMenu(t, conn, dest, 5*time.Second, "the stopped line", statusIs(StoppedLine()))
+	if tip, err := desktoptest.ToolTip(conn, dest); err != nil || tip != "trustwatch: "+StoppedLine() {
 		t.Errorf("tooltip %q, %v", tip, err)
 	}
 	c.signal(syscall.SIGTERM)
@@ -437,21 +437,21 @@ func TestNotificationItemsOnXfcePanel(t *testing.T) {
 	})
 
 	rev := m.Find("Rev — " + say.StateWords(say.English, engine.StateTrustRevoked))
-	click(rev.Find(LabelMute), "Mute (Rev)")
+	click(rev.Find(LabelMute.String()), "Mute (Rev)")
 	if e := c.expect("SetMuted", 3*time.Second); e.Key != "u-rev" || !e.On {
 		t.Errorf("SetMuted %+v", e)
 	}
 	m = waitMenu(t, conn, dest, 3*time.Second, "Rev muted", func(m *desktoptest.MenuNode) bool {
 		n := m.Find("Rev — " + say.StateWords(say.English, engine.StateTrustRevoked))
-		return complete(m) && n != nil && n.Find(LabelMute).Toggled()
+		return complete(m) && n != nil && n.Find(LabelMute.String()).Toggled()
 	})
 
-	click(m.Find("Rev — "+say.StateWords(say.English, engine.StateTrustRevoked)).Find(LabelFixTrust), "Fix trust (revoked)")
+	click(m.Find("Rev — "+say.StateWords(say.English, engine.StateTrustRevoked)).Find(LabelFixTrust.String()), "Fix trust (revoked)")
 	if e := c.expect("FixTrustClicked", 3*time.Second); e.Key != "k-rev" {
 		t.Errorf("FixTrustClicked %+v", e)
 	}
 	c.expect("FixTrust", 3*time.Second)
-	click(m.Find("Locked — "+say.StateWords(say.English, engine.StateUntrustedLocked)).Find(LabelFixTrust), "Fix trust (locked)")
+	click(m.Find("Locked — "+say.StateWords(say.English, engine.StateUntrustedLocked)).Find(LabelFixTrust.String()), "Fix trust (locked)")
 	if e := c.expect("Answer", 3*time.Second); e.Key != "k-locked" || e.Title != "Unlock your iPhone" {
 		t.Errorf("Answer %+v", e)
 	}

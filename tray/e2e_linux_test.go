@@ -87,7 +87,7 @@ func TestTrayFixTrustEndToEnd(t *testing.T) {
 	waitIcon(t, conn, dest, icons.Attention, 3*time.Second)
 	before := d.Stats().PairRequests
 
-	fix := m.Find(revoked).Find(LabelFixTrust)
+	fix := m.Find(revoked).Find(LabelFixTrust.String())
 	if fix == nil {
 		t.Fatalf("no Fix trust under %q:\n%v", revoked, m)
 	}

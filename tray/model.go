@@ -14,10 +14,9 @@ import (
 
 	"github.com/trustwatch/trustwatch/icons"
 	"github.com/trustwatch/trustwatch/internal/catalog"
+	"github.com/trustwatch/trustwatch/internal/say"
 	"github.com/trustwatch/trustwatch/notify"
 	"github.com/trustwatch/trustwatch/watcher/engine"
-
-	"github.com/trustwatch/trustwatch/internal/say"
 )
 
 // Op is what a menu item does when clicked.
@@ -64,31 +63,45 @@ type Item struct {
 	Device    string // the device key of a device's entry ("" otherwise)
 }
 
+// words are the tray's words: the catalog in the process's language. A
+// variable so that a test can run the real tray in a pseudo-locale.
+var words = catalog.Current
+
+// Label is a menu item's words, by message id (tray.toml).
+type Label string
+
+// String is the label in the process's language: what the menu shows, and
+// what tests look items up by.
+func (l Label) String() string { return l.In(words()) }
+
+// In is the label in w's language.
+func (l Label) In(w catalog.Words) string { return w.T(string(l), nil) }
+
 // Menu labels that tests and docs refer to.
 const (
-	LabelFixTrust   = "Fix trust"
-	LabelShowMeHow  = "Show me how…"
-	LabelForget     = "Forget this computer's pairing…"
-	LabelOpenGuide  = "Open guide…"
-	LabelOpenAtLog  = "Open at login"
-	LabelAbout      = "About trustwatch"
-	LabelCopyReport = "Copy support report"
-	LabelOpenLogDir = "Open log folder"
-	LabelMute       = "Mute this iPhone"
-	labelQuitUnix   = "Quit"
-	labelQuitWindow = "Exit"
+	LabelFixTrust   Label = "tray.menu.fix_trust"
+	LabelShowMeHow  Label = "tray.menu.show_me_how"
+	LabelForget     Label = "tray.menu.forget"
+	LabelOpenGuide  Label = "tray.menu.open_guide"
+	LabelOpenAtLog  Label = "tray.menu.open_at_login"
+	LabelAbout      Label = "tray.menu.about"
+	LabelCopyReport Label = "tray.menu.copy_report"
+	LabelOpenLogDir Label = "tray.menu.open_log_folder"
+	LabelMute       Label = "tray.menu.mute"
+	labelQuitUnix   Label = "tray.menu.quit"
+	labelQuitWindow Label = "tray.menu.exit"
 )
 
 // StoppedLine replaces the status line when the watcher has stopped.
-const StoppedLine = "Not watching any more: quit and start trustwatch again"
+func StoppedLine() string { return words().T("tray.stopped", nil) }
 
 // QuitLabel is "Exit" on Windows and "Quit" elsewhere, as each platform's
 // own apps say it.
 func QuitLabel(goos string) string {
 	if goos == "windows" {
-		return labelQuitWindow
+		return labelQuitWindow.String()
 	}
-	return labelQuitUnix
+	return labelQuitUnix.String()
 }
 
 // serviceName is what the user knows usbmuxd as on goos.
@@ -124,19 +137,20 @@ func escapeAmpersands(items []Item) {
 }
 
 func buildRaw(snap engine.Snapshot, loginEnabled bool, goos string) []Item {
-	items := []Item{{Title: statusLine(snap, goos), Disabled: true}}
-	if it, ok := serviceItem(snap); ok {
+	w := words()
+	items := []Item{{Title: statusLine(w, snap, goos), Disabled: true}}
+	if it, ok := serviceItem(w, snap); ok {
 		items = append(items, it)
 	}
 	for _, d := range snap.Devices {
-		items = append(items, deviceItem(d))
+		items = append(items, deviceItem(w, d))
 	}
 	items = append(items,
 		Item{Separator: true},
-		Item{Title: LabelOpenGuide, Action: Action{Op: OpShowGuide}},
-		Item{Title: LabelCopyReport, Action: Action{Op: OpCopyReport}},
-		Item{Title: LabelOpenAtLog, Checkbox: true, Checked: loginEnabled, Action: Action{Op: OpToggleLogin}},
-		Item{Title: LabelAbout, Action: Action{Op: OpAbout}},
+		Item{Title: LabelOpenGuide.In(w), Action: Action{Op: OpShowGuide}},
+		Item{Title: LabelCopyReport.In(w), Action: Action{Op: OpCopyReport}},
+		Item{Title: LabelOpenAtLog.In(w), Checkbox: true, Checked: loginEnabled, Action: Action{Op: OpToggleLogin}},
+		Item{Title: LabelAbout.In(w), Action: Action{Op: OpAbout}},
 		Item{Separator: true},
 		Item{Title: QuitLabel(goos), Action: Action{Op: OpQuit}},
 	)
@@ -161,8 +175,8 @@ func without(items []Item, op Op) []Item {
 // serviceItem is a submenu about usbmuxd when something is wrong with it:
 // its state in words, the next step, and the guide. Nothing when all is
 // well or the state is normal (usbmuxd idle without a phone): no alarm.
-func serviceItem(snap engine.Snapshot) (Item, bool) {
-	t, w := snap.Usbmux.Text, catalog.Current()
+func serviceItem(w catalog.Words, snap engine.Snapshot) (Item, bool) {
+	t := snap.Usbmux.Text
 	if snap.Usbmux.Reachable || !t.Problem || t.Headline.IsZero() {
 		return Item{}, false
 	}
@@ -174,7 +188,7 @@ func serviceItem(snap engine.Snapshot) (Item, bool) {
 		if len(it.Children) > 0 {
 			it.Children = append(it.Children, Item{Separator: true})
 		}
-		it.Children = append(it.Children, Item{Title: LabelShowMeHow, Action: Action{Op: OpShowGuide, Anchor: t.Anchor}})
+		it.Children = append(it.Children, Item{Title: LabelShowMeHow.In(w), Action: Action{Op: OpShowGuide, Anchor: t.Anchor}})
 	}
 	if len(it.Children) == 0 {
 		it.Children = []Item{{Title: say.MuxHeadline(w, t), Disabled: true}}
@@ -193,8 +207,9 @@ type About struct {
 	Home     string // shown as "~" at the start of Log, "" to show it whole
 }
 
-// maxAboutLine caps an About line, as maxName does a phone's name.
-const maxAboutLine = 64
+// maxLogPath caps the log file's path in About, as maxName does a
+// phone's name: the path is shortened, never the words around it.
+const maxLogPath = 56
 
 // WithAbout makes the About item a submenu of disabled lines (version,
 // commit and build date, licence, log) with "Open log folder" when the log
@@ -205,42 +220,43 @@ func WithAbout(items []Item, a About, canOpen bool) []Item {
 	copy(out, items)
 	for i, it := range out {
 		if it.Action.Op == OpAbout {
-			out[i] = Item{Title: it.Title, Children: aboutLines(a, canOpen)}
+			out[i] = Item{Title: it.Title, Children: aboutLines(words(), a, canOpen)}
 		}
 	}
 	return out
 }
 
-func aboutLines(a About, canOpen bool) []Item {
-	line := func(s string) Item { return Item{Title: shorten(s, maxAboutLine), Disabled: true} }
-	v := a.Version
-	if v == "" {
-		v = "(development build)"
+func aboutLines(w catalog.Words, a About, canOpen bool) []Item {
+	line := func(s string) Item { return Item{Title: s, Disabled: true} }
+	version := w.T("tray.about.development_build", nil)
+	if a.Version != "" {
+		version = w.T("tray.about.version", map[string]any{"Version": shorten(a.Version, maxLogPath)})
 	}
-	commit := "Commit unknown"
+	commit := w.T("tray.about.commit_unknown", nil)
 	if a.Commit != "" && a.Commit != "unknown" {
 		c := a.Commit
 		if len(c) > 12 {
 			c = c[:12]
 		}
-		commit = "Commit " + c
+		id := "tray.about.commit"
 		if a.Modified {
-			commit += " (modified)"
+			id = "tray.about.commit_modified"
 		}
+		commit = w.T(id, map[string]any{"Commit": c})
 	}
 	if a.Built != "" {
-		commit += ", built " + a.Built
+		commit = w.T("tray.about.built", map[string]any{"Commit": commit, "Date": a.Built})
 	}
-	lic := a.Licence
-	if lic == "" {
-		lic = "not stated"
+	lic := w.T("tray.about.licence_unknown", nil)
+	if a.Licence != "" {
+		lic = w.T("tray.about.licence", map[string]any{"Licence": a.Licence})
 	}
-	items := []Item{line("trustwatch " + v), line(commit), line("Licence: " + lic)}
+	items := []Item{line(version), line(commit), line(lic)}
 	switch a.Log {
 	case "", "stderr":
-		items = append(items, line("Log: printed to the terminal it was started from"))
+		items = append(items, line(w.T("tray.about.log_terminal", nil)))
 	case "journal":
-		items = append(items, line("Log: journalctl --user -u trustwatch"))
+		items = append(items, line(w.T("tray.about.log_journal", map[string]any{"Command": "journalctl --user -u trustwatch"})))
 	default:
 		shown := a.Log
 		if a.Home != "" {
@@ -248,9 +264,9 @@ func aboutLines(a About, canOpen bool) []Item {
 				shown = filepath.Join("~", rel)
 			}
 		}
-		items = append(items, line("Log: "+shown))
+		items = append(items, line(w.T("tray.about.log_file", map[string]any{"Path": shorten(shown, maxLogPath)})))
 		if canOpen && filepath.IsAbs(a.Log) {
-			items = append(items, Item{Separator: true}, Item{Title: LabelOpenLogDir, Action: Action{Op: OpOpenLogFolder}})
+			items = append(items, Item{Separator: true}, Item{Title: LabelOpenLogDir.In(w), Action: Action{Op: OpOpenLogFolder}})
 		}
 	}
 	return items
@@ -269,47 +285,46 @@ func shorten(s string, max int) string {
 
 // NotificationsTitle is the submenu that holds the Notifications switch;
 // its title says what is in force ("Notifications: problems only").
-func NotificationsTitle(m notify.Mode) string { return "Notifications: " + modeWords(m) }
+func NotificationsTitle(m notify.Mode) string { return notificationsTitle(words(), m) }
+
+func notificationsTitle(w catalog.Words, m notify.Mode) string {
+	if !m.Valid() {
+		m = notify.ModeAll
+	}
+	return w.T("tray.notifications."+string(m), nil)
+}
 
 // ModeLabels are the switch's items, in menu order.
 var ModeLabels = []struct {
 	Mode  notify.Mode
-	Label string
+	Label Label
 }{
-	{notify.ModeAll, "All"},
-	{notify.ModeProblems, "Problems only"},
-	{notify.ModeOff, "Off"},
-}
-
-func modeWords(m notify.Mode) string {
-	for _, l := range ModeLabels {
-		if l.Mode == m {
-			return strings.ToLower(l.Label)
-		}
-	}
-	return "all"
+	{notify.ModeAll, "tray.notifications.mode.all"},
+	{notify.ModeProblems, "tray.notifications.mode.problems"},
+	{notify.ModeOff, "tray.notifications.mode.off"},
 }
 
 // WithNotifications adds the Notifications switch (after "Open guide…")
 // and, in each phone's submenu that has a UDID, "Mute this iPhone".
 // muted reports whether a UDID is muted.
 func WithNotifications(items []Item, snap engine.Snapshot, mode notify.Mode, muted func(udid string) bool) []Item {
+	w := words()
 	out := make([]Item, 0, len(items)+1)
 	for _, it := range items {
 		if it.Device != "" {
 			if d, ok := snap.Device(it.Device); ok && notify.MuteID(d) != "" {
 				it.Children = append(slices.Clone(it.Children),
 					Item{Separator: true},
-					Item{Title: LabelMute, Checkbox: true, Checked: muted(notify.MuteID(d)),
-						Tooltip: "No notifications about this iPhone (the menu still shows it)",
+					Item{Title: LabelMute.In(w), Checkbox: true, Checked: muted(notify.MuteID(d)),
+						Tooltip: w.T("tray.menu.mute.tooltip", nil),
 						Action:  Action{Op: OpMute, UDID: notify.MuteID(d)}})
 			}
 		}
 		out = append(out, it)
-		if it.Action.Op == OpShowGuide && it.Device == "" && it.Title == LabelOpenGuide {
-			sw := Item{Title: NotificationsTitle(mode)}
+		if it.Action == (Action{Op: OpShowGuide}) && it.Device == "" { // "Open guide…"
+			sw := Item{Title: notificationsTitle(w, mode)}
 			for _, l := range ModeLabels {
-				sw.Children = append(sw.Children, Item{Title: l.Label, Checkbox: true, Checked: l.Mode == mode,
+				sw.Children = append(sw.Children, Item{Title: l.Label.In(w), Checkbox: true, Checked: l.Mode == mode,
 					Action: Action{Op: OpNotifyMode, Mode: l.Mode}})
 			}
 			out = append(out, sw)
@@ -319,8 +334,10 @@ func WithNotifications(items []Item, snap engine.Snapshot, mode notify.Mode, mut
 }
 
 // DeviceTitle is a device's menu entry: "Anna's iPhone — waiting for Trust".
-func DeviceTitle(d engine.Device) string {
-	return name(d) + " — " + say.StateWords(catalog.Current(), d.State)
+func DeviceTitle(d engine.Device) string { return deviceTitle(words(), d) }
+
+func deviceTitle(w catalog.Words, d engine.Device) string {
+	return w.T("tray.device.title", map[string]any{"Name": name(d), "State": say.StateWords(w, d.State)})
 }
 
 // maxName caps a phone's name in menus: the name is whatever its owner
@@ -343,32 +360,33 @@ func name(d engine.Device) string {
 	return strings.TrimSpace(string(r))
 }
 
-func deviceItem(d engine.Device) Item {
-	it := Item{Title: DeviceTitle(d), Tooltip: summary(d), Device: d.Key}
+func deviceItem(w catalog.Words, d engine.Device) Item {
+	advice := say.Summary(w, d)
+	it := Item{Title: deviceTitle(w, d), Tooltip: advice, Device: d.Key}
 	// The advice first, as disabled lines, one sentence each: menus do not
 	// wrap, and a sentence is short enough to read.
-	for _, s := range sentences(summary(d)) {
+	for _, s := range sentences(advice) {
 		it.Children = append(it.Children, Item{Title: s, Disabled: true})
 	}
 	if d.Detail != "" && d.State == engine.StateError {
-		it.Children = append(it.Children, Item{Title: "Reason: " + d.Detail, Disabled: true})
+		it.Children = append(it.Children, Item{Title: w.T("tray.device.reason", map[string]any{"Detail": d.Detail}), Disabled: true})
 	}
 	if d.LinkSpeed != "" {
 		it.Children = append(it.Children, Item{Title: d.LinkSpeed, Disabled: true})
 	}
 	var acts []Item
 	if d.State.TrustProblem() {
-		acts = append(acts, Item{Title: LabelFixTrust, Action: Action{Op: OpFixTrust, Key: d.Key}})
+		acts = append(acts, Item{Title: LabelFixTrust.In(w), Action: Action{Op: OpFixTrust, Key: d.Key}})
 	}
 	if a := d.State.Anchor(); a != "" {
-		acts = append(acts, Item{Title: LabelShowMeHow, Action: Action{Op: OpShowGuide, Anchor: a}})
+		acts = append(acts, Item{Title: LabelShowMeHow.In(w), Action: Action{Op: OpShowGuide, Anchor: a}})
 	}
 	if d.State.HoldsPairing() {
 		// A submenu is the confirmation step: forgetting makes the phone
 		// ask for Trust again, which nobody wants by a slip of the mouse.
-		acts = append(acts, Item{Title: LabelForget, Children: []Item{
-			{Title: "The iPhone will ask to trust this computer again.", Disabled: true},
-			{Title: "Forget pairing with " + name(d), Action: Action{Op: OpForget, Key: d.Key}},
+		acts = append(acts, Item{Title: LabelForget.In(w), Children: []Item{
+			{Title: w.T("tray.forget.warning", nil), Disabled: true},
+			{Title: w.T("tray.forget.confirm", map[string]any{"Name": name(d)}), Action: Action{Op: OpForget, Key: d.Key}},
 		}})
 	}
 	if len(acts) > 0 && len(it.Children) > 0 {
@@ -376,12 +394,10 @@ func deviceItem(d engine.Device) Item {
 	}
 	it.Children = append(it.Children, acts...)
 	if len(it.Children) == 0 {
-		it.Children = []Item{{Title: say.StateWords(catalog.Current(), d.State), Disabled: true}}
+		it.Children = []Item{{Title: say.StateWords(w, d.State), Disabled: true}}
 	}
 	return it
 }
-
-func summary(d engine.Device) string { return say.Summary(catalog.Current(), d) }
 
 // sentences splits advice at ". " so each line of the submenu is one
 // sentence; quotes inside a sentence ("Don't Trust") are kept whole.
@@ -401,8 +417,7 @@ func sentences(s string) []string {
 
 // statusLine is the disabled first line of the menu and the tooltip, in
 // the user's language (internal/catalog, tray.status.*).
-func statusLine(snap engine.Snapshot, goos string) string {
-	w := catalog.Current()
+func statusLine(w catalog.Words, snap engine.Snapshot, goos string) string {
 	n := len(snap.Devices)
 	switch {
 	case snap.Time.IsZero() && n == 0 && !snap.Usbmux.Reachable:
@@ -448,9 +463,10 @@ func statusLine(snap engine.Snapshot, goos string) string {
 func Tooltip(snap engine.Snapshot) string { return tooltip(snap, runtime.GOOS) }
 
 func tooltip(snap engine.Snapshot, goos string) string {
-	lines := []string{"trustwatch: " + statusLine(snap, goos)}
+	w := words()
+	lines := []string{TooltipLine(w, statusLine(w, snap, goos))}
 	for _, d := range snap.Devices {
-		lines = append(lines, DeviceTitle(d))
+		lines = append(lines, deviceTitle(w, d))
 	}
 	if goos == "windows" {
 		return fitUTF16(lines, winTipMax)
@@ -458,9 +474,17 @@ func tooltip(snap engine.Snapshot, goos string) string {
 	return strings.Join(lines, "\n")
 }
 
+// TooltipLine is the tooltip's first line for status.
+func TooltipLine(w catalog.Words, status string) string {
+	return w.T("tray.tooltip.status", map[string]any{"Status": status})
+}
+
 // winTipMax is the longest tooltip Windows shows: NOTIFYICONDATA.szTip
 // holds 128 UTF-16 units including the terminating NUL, and systray copies
 // without truncating, so a longer string would lose its terminator.
+// The one place the tray cuts text, and only on Windows: whole lines are
+// dropped first (the phones' lines, then "…"); a status line longer than
+// that alone (no language comes near it) is cut with "…".
 const winTipMax = 127
 
 // fitUTF16 joins as many whole lines as fit in max UTF-16 units, ending
@@ -526,10 +550,12 @@ func LevelOf(snap engine.Snapshot) icons.Level {
 // Fix is what "Fix trust" does for a state: any of calling the
 // controller, telling the user something, and opening the guide.
 type Fix struct {
-	CallFixTrust bool   // Controller.FixTrust(key)
-	Title, Body  string // a notification; empty Title = none
-	Anchor       string // the notification's guide anchor
-	OpenGuide    string // open the guide here; "" = do not open
+	CallFixTrust bool // Controller.FixTrust(key)
+	// Title and Body are a notification's message ids (tray.toml); empty
+	// Title = none. Render gives their words.
+	Title, Body string
+	Anchor      string // the notification's guide anchor
+	OpenGuide   string // open the guide here; "" = do not open
 }
 
 // FixAction decides what "Fix trust" does in state s.
@@ -543,17 +569,50 @@ func FixAction(s engine.State) Fix {
 		return Fix{CallFixTrust: true}
 	case engine.FixUnlockFirst:
 		return Fix{
-			Title:  "Unlock your iPhone",
-			Body:   "Unlock it with its passcode. The Trust question then appears by itself; tap Trust.",
+			Title:  "tray.fix.unlock.title",
+			Body:   "tray.fix.unlock.body",
 			Anchor: "step-1",
 		}
 	case engine.FixReplug:
 		return Fix{
-			Title:     "Unplug the iPhone and plug it in again",
-			Body:      "\"Don't Trust\" was tapped. The iPhone asks again after you unplug it and reconnect it.",
+			Title:     "tray.fix.replug.title",
+			Body:      "tray.fix.replug.body",
 			Anchor:    "step-2",
 			OpenGuide: "step-2",
 		}
 	}
 	return Fix{OpenGuide: s.Anchor()}
+}
+
+// Render is the notification's words in w's language.
+func (f Fix) Render(w catalog.Words) (title, body string) {
+	return w.T(f.Title, nil), w.T(f.Body, nil)
+}
+
+// notice is a one-off notification of the tray's own, by message ids
+// (tray.<id>.title and .body) and what fills them.
+type notice struct {
+	id     string
+	data   map[string]any
+	anchor string
+}
+
+func (n notice) render(w catalog.Words) (title, body string) {
+	return w.T("tray."+n.id+".title", n.data), w.T("tray."+n.id+".body", n.data)
+}
+
+// The tray's own notices.
+func noticeUnplugged() notice    { return notice{id: "fix.unplugged", anchor: "step-1"} }
+func noticeReportCopied() notice { return notice{id: "report.copied"} }
+func noticeReportSaved(path string) notice {
+	return notice{id: "report.saved", data: map[string]any{"Path": path}}
+}
+func noticeReportFailed(err error) notice {
+	return notice{id: "report.failed", data: map[string]any{"Command": "trustwatch report", "Err": err.Error()}}
+}
+func noticeLoginFailed(err error) notice {
+	return notice{id: "login.failed", data: map[string]any{"Err": err.Error()}}
+}
+func noticeLogFolderFailed(path string) notice {
+	return notice{id: "log_folder.failed", data: map[string]any{"Path": path}}
 }

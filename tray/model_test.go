@@ -135,9 +135,9 @@ func TestDeviceEntries(t *testing.T) {
 			if len(entry.Children) == 0 {
 				t.Fatal("device entry has no submenu")
 			}
-			fix, hasFix := find(entry.Children, LabelFixTrust)
-			how, hasHow := find(entry.Children, LabelShowMeHow)
-			_, hasForget := find(entry.Children, LabelForget)
+			fix, hasFix := find(entry.Children, LabelFixTrust.String())
+			how, hasHow := find(entry.Children, LabelShowMeHow.String())
+			_, hasForget := find(entry.Children, LabelForget.String())
 			if hasFix != w.fix || hasHow != w.how || hasForget != w.forget {
 				t.Errorf("offers fix=%v how=%v forget=%v, want %+v", hasFix, hasHow, hasForget, w)
 			}
@@ -205,7 +205,7 @@ func TestServiceItem(t *testing.T) {
 			var how Item
 			for _, c := range it.Children {
 				text = append(text, c.Title)
-				if c.Title == LabelShowMeHow {
+				if c.Title == LabelShowMeHow.String() {
 					how = c
 				}
 			}
@@ -226,21 +226,21 @@ func TestMenuTail(t *testing.T) {
 		items := build(snap(true, dev("k", "", engine.StateUntrusted)), true, tc.goos)
 		got := labels(items)
 		tail := got[len(got)-6:]
-		if !reflect.DeepEqual(tail, []string{LabelOpenGuide, LabelCopyReport, LabelOpenAtLog, LabelAbout, "---", tc.quit}) {
+		if !reflect.DeepEqual(tail, []string{LabelOpenGuide.String(), LabelCopyReport.String(), LabelOpenAtLog.String(), LabelAbout.String(), "---", tc.quit}) {
 			t.Errorf("%s: tail %q", tc.goos, tail)
 		}
-		login, _ := find(items, LabelOpenAtLog)
+		login, _ := find(items, LabelOpenAtLog.String())
 		if !login.Checkbox || !login.Checked || login.Action.Op != OpToggleLogin {
 			t.Errorf("%s: login item %+v", tc.goos, login)
 		}
-		if _, ok := find(WithoutLogin(items), LabelOpenAtLog); ok {
+		if _, ok := find(WithoutLogin(items), LabelOpenAtLog.String()); ok {
 			t.Error("WithoutLogin kept the login item")
 		}
 		if len(WithoutLogin(items)) != len(items)-1 {
 			t.Error("WithoutLogin removed more than the login item")
 		}
 		unchecked := build(snap(true), false, tc.goos)
-		if l, _ := find(unchecked, LabelOpenAtLog); l.Checked {
+		if l, _ := find(unchecked, LabelOpenAtLog.String()); l.Checked {
 			t.Error("login item checked while disabled")
 		}
 	}
@@ -307,17 +307,18 @@ func withPrev(d engine.Device, p engine.State) engine.Device { d.Previous = p; r
 func TestFixAction(t *testing.T) {
 	for _, s := range engine.AllStates {
 		f := FixAction(s)
+		title, body := f.Render(say.English)
 		switch s {
 		case engine.StateUntrusted, engine.StateTrustRevoked:
 			if !f.CallFixTrust || f.Title != "" || f.OpenGuide != "" {
 				t.Errorf("%s: %+v", s, f)
 			}
 		case engine.StateUntrustedLocked:
-			if f.CallFixTrust || !strings.Contains(f.Title, "Unlock") || f.OpenGuide != "" {
+			if f.CallFixTrust || !strings.Contains(title, "Unlock") || f.OpenGuide != "" {
 				t.Errorf("%s: %+v", s, f)
 			}
 		case engine.StateTrustDenied:
-			if f.CallFixTrust || f.OpenGuide != "step-2" || !strings.Contains(f.Body, "unplug") {
+			if f.CallFixTrust || f.OpenGuide != "step-2" || !strings.Contains(body, "unplug") {
 				t.Errorf("%s: %+v", s, f)
 			}
 		default:
@@ -398,9 +399,9 @@ func TestWithAbout(t *testing.T) {
 	if _, ok := find(items, "trustwatch v1.2.3"); ok {
 		t.Fatal("WithAbout changed its input")
 	}
-	about, _ := find(got, LabelAbout)
+	about, _ := find(got, LabelAbout.String())
 	want := []string{"trustwatch v1.2.3", "Commit 0123456789ab (modified), built 2026-11-30", "Licence: MIT",
-		"Log: " + filepath.Join("~", ".local", "state", "trustwatch", "trustwatch.log"), "---", LabelOpenLogDir}
+		"Log: " + filepath.Join("~", ".local", "state", "trustwatch", "trustwatch.log"), "---", LabelOpenLogDir.String()}
 	if !reflect.DeepEqual(labels(about.Children), want) {
 		t.Errorf("About submenu %q, want %q", labels(about.Children), want)
 	}
@@ -429,18 +430,18 @@ func TestWithAbout(t *testing.T) {
 		{"stderr", About{Version: "dev", Log: "stderr"}, true,
 			[]string{"trustwatch dev", "Commit unknown", "Licence: not stated", "Log: printed to the terminal it was started from"}},
 		{"outside home", About{Version: "dev", Log: "/var/log/tw.log", Home: home}, true,
-			[]string{"trustwatch dev", "Commit unknown", "Licence: not stated", "Log: /var/log/tw.log", "---", LabelOpenLogDir}},
+			[]string{"trustwatch dev", "Commit unknown", "Licence: not stated", "Log: /var/log/tw.log", "---", LabelOpenLogDir.String()}},
 	} {
-		about, _ := find(WithAbout(items, tc.a, tc.canOpen), LabelAbout)
+		about, _ := find(WithAbout(items, tc.a, tc.canOpen), LabelAbout.String())
 		if got := labels(about.Children); !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
 		}
 	}
 
 	long := About{Version: "dev", Log: "/srv/" + strings.Repeat("very-long-folder-name/", 8) + "trustwatch.log"}
-	about, _ = find(WithAbout(items, long, true), LabelAbout)
+	about, _ = find(WithAbout(items, long, true), LabelAbout.String())
 	line := about.Children[3].Title
-	if n := len([]rune(line)); n > maxAboutLine || !strings.HasSuffix(line, "trustwatch.log") || !strings.Contains(line, "…") {
+	if n := len([]rune(line)); n > len("Log: ")+maxLogPath || !strings.HasSuffix(line, "trustwatch.log") || !strings.Contains(line, "…") {
 		t.Errorf("long log path shown as %q (%d characters)", line, n)
 	}
 }
@@ -466,15 +467,15 @@ func TestWithNotifications(t *testing.T) {
 	}
 	for i, l := range ModeLabels {
 		c := sw.Children[i]
-		if c.Title != l.Label || !c.Checkbox || c.Checked != (l.Mode == notify.ModeProblems) || c.Action != (Action{Op: OpNotifyMode, Mode: l.Mode}) {
+		if c.Title != l.Label.String() || !c.Checkbox || c.Checked != (l.Mode == notify.ModeProblems) || c.Action != (Action{Op: OpNotifyMode, Mode: l.Mode}) {
 			t.Errorf("switch item %d: %+v", i, c)
 		}
 	}
-	mute, ok := find(items[1].Children, LabelMute)
+	mute, ok := find(items[1].Children, LabelMute.String())
 	if !ok || !mute.Checkbox || !mute.Checked || mute.Action != (Action{Op: OpMute, UDID: "k1"}) {
 		t.Errorf("mute item %+v (found %v)", mute, ok)
 	}
-	if _, ok := find(items[2].Children, LabelMute); ok {
+	if _, ok := find(items[2].Children, LabelMute.String()); ok {
 		t.Error("a phone without UDID offers Mute")
 	}
 	if !reflect.DeepEqual(base, build(s, true, "linux")) {

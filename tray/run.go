@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -324,7 +323,7 @@ func (t *shell) render() {
 
 	items := Build(snap, login)
 	if stopped {
-		items[0].Title = StoppedLine
+		items[0].Title = StoppedLine()
 	}
 	if t.opts.LoginItem == nil {
 		items = WithoutLogin(items)
@@ -346,7 +345,7 @@ func (t *shell) render() {
 	}
 	tip := Tooltip(snap)
 	if stopped {
-		tip = "trustwatch: " + StoppedLine
+		tip = TooltipLine(words(), StoppedLine())
 	}
 	if tip != t.tooltip || reapply {
 		systray.SetTooltip(tip)
@@ -451,7 +450,7 @@ func (t *shell) do(a Action) {
 		d, ok := t.snap.Device(a.Key)
 		t.mu.Unlock()
 		if !ok {
-			t.tell("iPhone not connected", "That iPhone was unplugged. Plug it in again, then use Fix trust.", "step-1")
+			t.notice(noticeUnplugged())
 			return
 		}
 		// decide on the state now, not the one the menu was drawn from
@@ -468,7 +467,8 @@ func (t *shell) do(a Action) {
 			if n != nil {
 				n.Answer(a.Key, notify.Feedback{Title: f.Title, Body: f.Body, Anchor: f.Anchor, Level: icons.StateLevel(d.State)})
 			} else {
-				t.tell(f.Title, f.Body, f.Anchor)
+				title, body := f.Render(words())
+				t.tell(title, body, f.Anchor)
 			}
 		}
 		if f.OpenGuide != "" {
@@ -491,7 +491,7 @@ func (t *shell) do(a Action) {
 			return
 		}
 		t.opts.Controller.Forget(a.Key)
-		title, body := notify.ForgottenFeedback.Title, strings.ReplaceAll(notify.ForgottenFeedback.Body, notify.NamePlaceholder, d.DisplayName())
+		title, body := notify.Forgotten(words(), d.DisplayName())
 		t.tell(title, body, notify.ForgottenFeedback.Anchor)
 	case OpNotifyMode:
 		if n := t.opts.Notifications; n != nil {
@@ -532,17 +532,17 @@ func (t *shell) copyReport() {
 		how, err := clipboard.Copy(t.ctx, text)
 		if err == nil {
 			t.log.Info("support report copied", "tool", how, "bytes", len(text))
-			t.tell("Support report copied", "Paste it into a message to whoever helps you. It holds no keys or pairing records.", "")
+			t.notice(noticeReportCopied())
 			return
 		}
 		t.log.Info("no clipboard; saving the support report to a file", "err", err)
 		path, ferr := saveReport(text, time.Now())
 		if ferr != nil {
 			t.log.Warn("cannot save the support report", "err", ferr)
-			t.tell("Could not save the support report", "Run \"trustwatch report\" in a terminal to see it. ("+ferr.Error()+")", "")
+			t.notice(noticeReportFailed(ferr))
 			return
 		}
-		t.tell("Support report saved", "There is no clipboard here, so it was saved as "+path+". Attach that file to a message to whoever helps you.", "")
+		t.notice(noticeReportSaved(path))
 	}()
 }
 
@@ -568,7 +568,7 @@ func (t *shell) toggleLogin() {
 	}
 	if err != nil {
 		t.log.Warn("cannot change Open at login", "err", err)
-		t.tell("Could not change Open at login", err.Error(), "")
+		t.notice(noticeLoginFailed(err))
 	}
 	if now, rerr := li.Enabled(); rerr == nil {
 		on = now
@@ -593,6 +593,12 @@ func (t *shell) tell(title, body, anchor string) {
 	}()
 }
 
+// notice tells one of the tray's own notices in the user's language.
+func (t *shell) notice(n notice) {
+	title, body := n.render(words())
+	t.tell(title, body, n.anchor)
+}
+
 func (t *shell) openLogFolder() {
 	dir := filepath.Dir(t.opts.About.Log)
 	if t.opts.OpenFolder == nil || !filepath.IsAbs(t.opts.About.Log) {
@@ -603,7 +609,7 @@ func (t *shell) openLogFolder() {
 		defer t.wg.Done()
 		if err := t.opts.OpenFolder(dir); err != nil {
 			t.log.Warn("cannot open the log folder", "dir", dir, "err", err)
-			t.tell("Could not open the log folder", "The log is "+t.opts.About.Log+".", "")
+			t.notice(noticeLogFolderFailed(t.opts.About.Log))
 		}
 	}()
 }
@@ -617,7 +623,7 @@ func (t *shell) openGuide(anchor string) {
 		defer t.wg.Done()
 		if err := t.opts.OpenGuide(anchor); err != nil {
 			t.log.Warn("cannot open the guide", "anchor", anchor, "err", err)
-			title, body := notify.GuideUnavailable(anchor)
+			title, body := notify.GuideUnavailable(words(), anchor)
 			t.tell(title, body, "")
 		}
 	}()

@@ -10,5 +10,5 @@ import (
 // Run cannot show a menu-bar item without cgo: fyne.io/systray needs Cocoa.
 // This stub keeps `GOOS=darwin CGO_ENABLED=0 go vet ./...` working.
 func Run(ctx context.Context, opts Options) error {
-	return errors.New("tray: this macOS build has no menu-bar support (built with CGO_ENABLED=0); rebuild with cgo on a Mac")
+	return errors.New(words().T("tray.no_menu_bar", map[string]any{"Setting": "CGO_ENABLED=0", "Cgo": "cgo"}))
 }

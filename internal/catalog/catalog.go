@@ -104,6 +104,8 @@ func Languages() []string {
 type Words struct {
 	tag string
 	loc *goi18n.Localizer
+	// reshape, when set, is applied to every rendered message (Reshaped).
+	reshape func(string) string
 }
 
 // In is the catalog in language tag (falling back message by message to
@@ -143,6 +145,14 @@ func (w Words) N(id string, count int, data map[string]any) string {
 }
 
 func (w Words) localize(c *goi18n.LocalizeConfig) string {
+	s := w.render(c)
+	if w.reshape != nil {
+		return w.reshape(s)
+	}
+	return s
+}
+
+func (w Words) render(c *goi18n.LocalizeConfig) string {
 	if w.loc == nil {
 		if w.tag != "" {
 			return c.MessageID
