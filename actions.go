@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -26,7 +25,7 @@ import (
 func runActionURL(url string, stderr io.Writer) int {
 	a, err := actionurl.Parse(url)
 	if err != nil {
-		fmt.Fprintf(stderr, "trustwatch: %v\n", err)
+		say(stderr, "cli.failed", map[string]any{"Error": err})
 		return exitUsage
 	}
 	anchor := a.Arg
@@ -38,12 +37,12 @@ func runActionURL(url string, stderr io.Writer) int {
 			return exitOK
 		}
 		if !errors.Is(err, ipc.ErrNotRunning) {
-			fmt.Fprintf(stderr, "trustwatch: could not reach the running trustwatch: %v\n", err)
+			say(stderr, "cli.url.tray_unreachable", map[string]any{"Error": err})
 		}
 		anchor = "step-6" // "Fix trust from this computer", by hand
 	}
 	if err := guide.Open(anchor); err != nil {
-		fmt.Fprintf(stderr, "trustwatch: %v\n", err)
+		say(stderr, "cli.failed", map[string]any{"Error": err})
 		return exitFailure
 	}
 	return exitOK

@@ -65,10 +65,10 @@ func startApp(ctx context.Context, c appConfig) int {
 		var err error
 		inst, err = service.AcquireInstance()
 		if errors.Is(err, service.ErrAlreadyRunning) {
-			fmt.Fprintln(c.stderr, "trustwatch is already running")
+			say(c.stderr, "cli.tray.already_running", nil)
 			return exitFailure
 		} else if err != nil {
-			fmt.Fprintf(c.stderr, "trustwatch: %v\n", err)
+			say(c.stderr, "cli.failed", map[string]any{"Error": err})
 			return exitFailure
 		}
 		defer inst.Release()
@@ -143,7 +143,7 @@ func startApp(ctx context.Context, c appConfig) int {
 		Start: func(ctx context.Context) { runParts(ctx, w, n, ipcL, headless, c.story, log) },
 	})
 	if err != nil {
-		fmt.Fprintf(c.stderr, "trustwatch: %v\n", err)
+		say(c.stderr, "cli.failed", map[string]any{"Error": err})
 		return exitFailure
 	}
 	return exitOK

@@ -32,8 +32,27 @@ type proc struct {
 
 func startTW(t *testing.T, addr, stdin string, args ...string) *proc {
 	t.Helper()
+	return startTWEnv(t, addr, stdin, nil, args...)
+}
+
+// startTWEnv is startTW with exactly the locale variables in env (when
+// env is not nil).
+func startTWEnv(t *testing.T, addr, stdin string, env map[string]string, args ...string) *proc {
+	t.Helper()
 	cmd := exec.Command(binary, args...)
 	cmd.Env = append(os.Environ(), "USBMUXD_SOCKET_ADDRESS="+addr)
+	if env != nil {
+		cmd.Env = []string{"USBMUXD_SOCKET_ADDRESS=" + addr}
+		for _, kv := range os.Environ() {
+			k, _, _ := strings.Cut(kv, "=")
+			if k != "LANG" && k != "LANGUAGE" && !strings.HasPrefix(k, "LC_") && k != "TRUSTWATCH_LANG" && k != "USBMUXD_SOCKET_ADDRESS" {
+				cmd.Env = append(cmd.Env, kv)
+			}
+		}
+		for k, v := range env {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+	}
 	cmd.Stdin = strings.NewReader(stdin)
 	p := &proc{t: t, cmd: cmd, lines: make(chan string, 64), done: make(chan struct{})}
 	cmd.Stderr = &lockedBuilder{mu: &p.mu, b: &p.stderr}

@@ -78,8 +78,7 @@ func TestHelpGolden(t *testing.T) {
 	}
 }
 
-// Every flag of the table appears, spelled --name, in its verb's --help
-// (guide and service print their own help; this keeps them honest too),
+// Every flag of the table appears, spelled --name, in its verb's --help,
 // and in the top-level usage's synopsis.
 func TestEveryFlagInHelp(t *testing.T) {
 	top := tw(t, "/nonexistent", "--help").stdout
@@ -131,7 +130,12 @@ func TestUsageErrorsGolden(t *testing.T) {
 		{"help", "bogus"},
 		{"guide", "--bogus"},
 		{"guide", "nowhere"},
+		{"guide", "step-1", "step-2"},
+		{"service"},
 		{"service", "bogus"},
+		{"service", "--bogus"},
+		{"service", "install", "--json"},
+		{"service", "status", "extra"},
 	}
 	var all strings.Builder
 	for _, args := range cases {
@@ -145,6 +149,37 @@ func TestUsageErrorsGolden(t *testing.T) {
 		all.WriteString("$ trustwatch " + strings.Join(args, " ") + "\n" + r.stderr)
 	}
 	golden(t, "usage-errors", all.String())
+}
+
+// guide and service read their arguments like every verb: flags before or
+// after the rest, one or two dashes; the guide takes "#ANCHOR" as copied
+// from a URL; service takes --allow-root before its verb.
+func TestGuideAndServiceArguments(t *testing.T) {
+	want := tw(t, "/nonexistent", "guide", "step-3", "--print")
+	if want.code != 0 || !strings.HasPrefix(want.stdout, "Step 3: Tap Trust") {
+		t.Fatalf("guide step-3 --print: exit %d, %q", want.code, want.stdout)
+	}
+	for _, args := range [][]string{{"guide", "--print", "step-3"}, {"guide", "-print", "#step-3"}, {"guide", "--print", "--", "step-3"}} {
+		if r := tw(t, "/nonexistent", args...); r.code != want.code || r.stdout != want.stdout || r.stderr != "" {
+			t.Errorf("%v: exit %d, stdout %.40q, stderr %q", args, r.code, r.stdout, r.stderr)
+		}
+	}
+	// After "--" a flag is an argument: here one too many.
+	if r := tw(t, "/nonexistent", "guide", "--", "step-3", "--print"); r.code != exitUsage || !strings.Contains(r.stderr, `unexpected argument "--print"`) {
+		t.Errorf("guide -- step-3 --print: exit %d, stderr %q", r.code, r.stderr)
+	}
+	plain := tw(t, "/nonexistent", "service", "status", "--json")
+	if plain.code != 0 || !strings.HasPrefix(plain.stdout, `{"installed":`) {
+		t.Fatalf("service status --json: exit %d, %q, %q", plain.code, plain.stdout, plain.stderr)
+	}
+	for _, args := range [][]string{{"service", "--json", "status"}, {"service", "--allow-root", "status", "--json"}, {"service", "status", "-json"}} {
+		if r := tw(t, "/nonexistent", args...); r.code != 0 || r.stdout != plain.stdout {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, r.code, r.stdout, r.stderr)
+		}
+	}
+	if r, h := tw(t, "/nonexistent", "service", "help"), tw(t, "/nonexistent", "service", "--help"); r.code != 0 || r.stdout != h.stdout {
+		t.Errorf("service help: exit %d, differs from service --help", r.code)
+	}
 }
 
 // As root, the tray and the demo refuse once, in one sentence that says

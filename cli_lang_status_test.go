@@ -11,7 +11,7 @@ import (
 
 	"github.com/trustwatch/trustwatch/internal/catalog"
 	"github.com/trustwatch/trustwatch/internal/catalog/catalogtest"
-	"github.com/trustwatch/trustwatch/internal/say"
+	speak "github.com/trustwatch/trustwatch/internal/say"
 	"github.com/trustwatch/trustwatch/internal/sim"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 )
@@ -37,7 +37,7 @@ func TestStatusLineInEveryLanguage(t *testing.T) {
 				if tag == "en" {
 					return
 				}
-				english := terminalSummary(say.English, engine.Device{UDID: d.UDID(), State: engine.State(c.want)})
+				english := terminalSummary(speak.English, engine.Device{UDID: d.UDID(), State: engine.State(c.want)})
 				if summary == english {
 					t.Errorf("%s: the English advice %q", tag, summary)
 				}
@@ -73,7 +73,7 @@ func TestStatusUsbmuxdLinesInRussian(t *testing.T) {
 			s := startSim(t)
 			s.SetMuxFault(c.fault)
 			r := tw(t, s.Address(), "--lang", "ru", "status")
-			if r.code != exitUnreachable || r.stdout != ru.T("status.no-phone", nil)+"\n" || r.stdout == "No iPhone connected.\n" {
+			if r.code != exitUnreachable || r.stdout != ru.T("cli.no_iphone", nil)+"\n" || r.stdout == "No iPhone connected.\n" {
 				t.Fatalf("exit %d stdout %q", r.code, r.stdout)
 			}
 			m := engine.DescribeMux(engine.Usbmux{Address: s.Address(), State: c.state, Error: "x"}, engine.MuxEnv{GOOS: "linux"}, false)
@@ -82,9 +82,9 @@ func TestStatusUsbmuxdLinesInRussian(t *testing.T) {
 			}
 			lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
 			want := []string{
-				say.MuxHeadline(ru, m) + ".",
-				"  " + say.MuxNext(ru, m),
-				"  Подробнее: trustwatch guide " + c.anchor + " --print",
+				speak.MuxHeadline(ru, m) + ".",
+				"  " + speak.MuxNext(ru, m),
+				"  " + ru.T("cli.mux.more", map[string]any{"Anchor": c.anchor}),
 			}
 			if len(lines) != len(want)+1 || !strings.HasPrefix(lines[len(want)], "  (") {
 				t.Fatalf("stderr:\n%s\nwant:\n%s\n  (the error)", r.stderr, strings.Join(want, "\n"))
@@ -128,7 +128,7 @@ func TestWatchLinesInRussian(t *testing.T) {
 	ru := catalog.In("ru")
 	want := []string{
 		ru.T("watch.mux.reachable", map[string]any{"Service": "usbmuxd", "Address": "unix://" + s.SocketPath()}), // as the address is shown: scheme in small letters
-		"Anna's iPhone: ready — " + say.StateSummary(ru, engine.StateReady),
+		"Anna's iPhone: ready — " + speak.StateSummary(ru, engine.StateReady),
 	}
 	var got []string
 	sc := bufio.NewScanner(out)

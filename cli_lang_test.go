@@ -69,10 +69,10 @@ func TestLanguageThroughTheBinary(t *testing.T) {
 		want string
 	}{
 		{map[string]string{"LANG": "C"}, []string{"version"}, "language:  en (from LANG=C; available: en, ru)"},
-		{map[string]string{"LANG": "ru_RU.UTF-8"}, []string{"version"}, "language:  ru (from LANG=ru_RU.UTF-8; available: en, ru)"},
-		{map[string]string{"LANG": "de_DE.UTF-8", "LANGUAGE": "de:ru"}, []string{"version"}, "language:  ru (from LANGUAGE=de:ru;"},
+		{map[string]string{"LANG": "ru_RU.UTF-8"}, []string{"version"}, "язык:       ru (выбран по LANG=ru_RU.UTF-8; есть: en, ru)"},
+		{map[string]string{"LANG": "de_DE.UTF-8", "LANGUAGE": "de:ru"}, []string{"version"}, "язык:       ru (выбран по LANGUAGE=de:ru;"},
 		{map[string]string{"LANG": "ru_RU.UTF-8"}, []string{"--lang", "en", "version"}, "language:  en (from --lang;"},
-		{map[string]string{"LANG": "en_US.UTF-8", "TRUSTWATCH_LANG": "ru"}, []string{"version"}, "language:  ru (from TRUSTWATCH_LANG;"},
+		{map[string]string{"LANG": "en_US.UTF-8", "TRUSTWATCH_LANG": "ru"}, []string{"version"}, "язык:       ru (выбран по TRUSTWATCH_LANG;"},
 		{map[string]string{"LANG": "ru_RU.UTF-8"}, []string{"version", "--lang=tlh"}, "language:  en (from --lang;"},
 		{map[string]string{"LANG": "ru_RU.UTF-8"}, []string{"guide", "step-6", "--print"}, "Шаг 6. Сбросьте доверие"},
 		{map[string]string{"LANG": "ru_RU.UTF-8"}, []string{"guide", "--lang", "en", "step-6", "--print"}, "Step 6: Reset the trust"},

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/trustwatch/trustwatch/internal/say"
+	speak "github.com/trustwatch/trustwatch/internal/say"
 	"github.com/trustwatch/trustwatch/internal/sim"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 	"github.com/trustwatch/trustwatch/watcher/lockdown"
@@ -88,7 +88,7 @@ func TestReportHasEveryStateAndNoSecret(t *testing.T) {
 		t.Fatalf("exit %d stderr %q", r.code, r.stderr)
 	}
 	for state, d := range devs {
-		words := say.StateWords(say.English, engine.State(state))
+		words := speak.StateWords(speak.English, engine.State(state))
 		want := "state:         " + state
 		if words != state {
 			want += " (" + words + ")"

@@ -6,6 +6,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/trustwatch/trustwatch/internal/catalog"
 	"github.com/trustwatch/trustwatch/internal/sim"
 	"github.com/trustwatch/trustwatch/service"
 	"github.com/trustwatch/trustwatch/watcher/engine"
@@ -31,16 +32,16 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	}
 	s, err := sim.Start(sim.Options{})
 	if err != nil {
-		fmt.Fprintf(stderr, "trustwatch demo: starting the simulator: %v\n", err)
+		say(stderr, "cli.demo.sim_failed", map[string]any{"Error": err})
 		return exitFailure
 	}
 	defer s.Close()
 	addr, err := usbmux.ParseAddress(s.Address())
 	if err != nil {
-		fmt.Fprintf(stderr, "trustwatch demo: %v\n", err)
+		say(stderr, "cli.demo.failed", map[string]any{"Error": err})
 		return exitFailure
 	}
-	fmt.Fprintf(stdout, "trustwatch demo: simulated usbmuxd at %s (the real one is not touched)\n", s.Address())
+	say(stdout, "cli.demo.started", map[string]any{"Address": s.Address()})
 	usb := &demoUSB{events: make(chan engine.Event, 4)}
 	return startApp(ctx, appConfig{
 		addr: addr, usb: usb, allowRoot: *allowRoot, stderr: stderr,
@@ -71,27 +72,28 @@ func (u *demoUSB) Watch(ctx context.Context, out chan<- engine.Event) error {
 // unlocked, shows the Trust prompt, Trust is tapped, and it is ready. Then
 // Ben's phone charges on a cable without data, and Chris taps "Don't Trust".
 func playStory(ctx context.Context, s *sim.Server, usb *demoUSB, speed float64, out io.Writer) {
-	step := func(after time.Duration, say string, do func()) bool {
+	w := catalog.Current()
+	step := func(after time.Duration, id string, do func()) bool {
 		select {
 		case <-ctx.Done():
 			return false
 		case <-time.After(time.Duration(float64(after) / speed)):
 		}
-		fmt.Fprintln(out, "demo:", say)
+		fmt.Fprintln(out, w.T("cli.demo.step", map[string]any{"Text": w.T(id, nil)}))
 		do()
 		return true
 	}
 	var anna *sim.Device
-	_ = step(time.Second, "Anna plugs in her iPhone; it is locked and has never trusted this computer", func() {
-		anna = s.AddDevice(sim.DeviceConfig{Name: "Anna's iPhone", Locked: true})
+	_ = step(time.Second, "cli.demo.anna_plugs_in", func() {
+		anna = s.AddDevice(sim.DeviceConfig{Name: w.T("cli.demo.anna_phone", nil), Locked: true})
 	}) &&
-		step(6*time.Second, "Anna unlocks it; the Trust prompt appears", func() { anna.Unlock() }) &&
-		step(6*time.Second, "Anna taps Trust and enters her passcode", func() { anna.TapTrust() }) &&
-		step(6*time.Second, "Ben plugs his iPhone into a charge-only cable", func() {
+		step(6*time.Second, "cli.demo.anna_unlocks", func() { anna.Unlock() }) &&
+		step(6*time.Second, "cli.demo.anna_trusts", func() { anna.TapTrust() }) &&
+		step(6*time.Second, "cli.demo.ben_plugs_in", func() {
 			usb.events <- engine.USBAdded{Device: engine.USBDevice{Bus: 3, Address: 7, ProductID: 0x12a8, SpeedMbps: 480, Kind: engine.USBMobile}}
 		}) &&
-		step(8*time.Second, "Chris plugs in his iPhone, on which \"Don't Trust\" was tapped", func() {
-			s.AddDevice(sim.DeviceConfig{Name: "Chris's iPhone", Denied: true})
+		step(8*time.Second, "cli.demo.chris_plugs_in", func() {
+			s.AddDevice(sim.DeviceConfig{Name: w.T("cli.demo.chris_phone", nil), Denied: true})
 		}) &&
-		step(time.Second, "the story is over; explore the tray menu, then Quit", func() {})
+		step(time.Second, "cli.demo.over", func() {})
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trustwatch/trustwatch/internal/catalog"
 	"github.com/trustwatch/trustwatch/internal/cliref"
 	"github.com/trustwatch/trustwatch/watcher/usbmux"
 )
@@ -45,7 +46,8 @@ func (c *cmdFlags) doc(name string) cliref.Flag {
 
 // Bool declares a switch.
 func (c *cmdFlags) Bool(name string) *bool {
-	return c.fs.Bool(name, false, c.doc(name).Help)
+	c.doc(name)
+	return c.fs.Bool(name, false, "") // the help is cliref's, in the catalog
 }
 
 // Duration declares a positive duration flag with its cliref default.
@@ -56,7 +58,7 @@ func (c *cmdFlags) Duration(name string) *time.Duration {
 		panic(fmt.Sprintf("trustwatch: --%s default %q: %v", name, f.Default, err))
 	}
 	v := durationValue(d)
-	c.fs.Var(&v, name, f.Help)
+	c.fs.Var(&v, name, "")
 	return (*time.Duration)(&v)
 }
 
@@ -68,7 +70,7 @@ func (c *cmdFlags) Float(name string) *float64 {
 		panic(fmt.Sprintf("trustwatch: --%s default %q: %v", name, f.Default, err))
 	}
 	v := floatValue(x)
-	c.fs.Var(&v, name, f.Help)
+	c.fs.Var(&v, name, "")
 	return (*float64)(&v)
 }
 
@@ -118,22 +120,24 @@ func (c *cmdFlags) parse(args []string, maxArgs int, stdout, stderr io.Writer) (
 			return nil, exitOK, false
 		}
 		if err != nil {
-			usageError(stderr, c.verb.Name, "%s", c.explain(err))
+			usageError(stderr, c.verb.Name, c.explain(err))
 			return nil, exitUsage, false
 		}
 		rest := c.fs.Args()
-		if len(rest) == 0 {
+		// The flag package swallows the "--" that ends the flags: what
+		// follows it is all arguments, even if it starts with a dash.
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			pos = append(pos, rest...)
 			break
 		}
-		if rest[0] == "--" {
-			pos = append(pos, rest[1:]...)
+		if len(rest) == 0 {
 			break
 		}
 		pos = append(pos, rest[0])
 		args = rest[1:]
 	}
 	if len(pos) > maxArgs {
-		usageError(stderr, c.verb.Name, "unexpected argument %q", pos[maxArgs])
+		usageError(stderr, c.verb.Name, unexpectedArg(pos[maxArgs]))
 		return nil, exitUsage, false
 	}
 	return pos, 0, true
@@ -147,7 +151,7 @@ func (c *cmdFlags) parseAddr(args []string, maxArgs int, stdout, stderr io.Write
 	}
 	addr, err := usbmux.AddressFromEnv()
 	if err != nil {
-		usageError(stderr, c.verb.Name, "USBMUXD_SOCKET_ADDRESS: %v", err)
+		usageError(stderr, c.verb.Name, "USBMUXD_SOCKET_ADDRESS: "+err.Error())
 		return addr, nil, exitUsage, false
 	}
 	return addr, pos, 0, true
@@ -177,40 +181,47 @@ var (
 // explain turns the flag package's error into words that name the flag as
 // it is spelled in the synopsis and say what a good value looks like.
 func (c *cmdFlags) explain(err error) string {
+	w := catalog.Current()
 	msg := err.Error()
 	if m := undefinedRE.FindStringSubmatch(msg); m != nil {
-		return "unknown flag --" + m[1]
+		return w.T("cli.usage.unknown_flag", map[string]any{"Flag": m[1]})
 	}
 	if m := needsArgRE.FindStringSubmatch(msg); m != nil {
-		return "--" + m[1] + " needs a value: " + valueHint(c.doc(m[1]))
+		return w.T("cli.usage.needs_value", map[string]any{"Flag": m[1], "Hint": valueHint(w, c.doc(m[1]))})
 	}
 	if m := invalidRE.FindStringSubmatch(msg); m != nil {
-		value, name, why := m[1], m[2], m[3]
+		value, name, why := strconv.Quote(m[1]), m[2], m[3]
 		f := c.doc(name)
-		if f.Arg == "" {
-			return fmt.Sprintf("--%s is a switch and takes no value (got %q)", name, value)
+		data := map[string]any{"Flag": name, "Value": value, "Hint": valueHint(w, f)}
+		switch {
+		case f.Arg == "":
+			return w.T("cli.usage.switch_no_value", data)
+		case why == errNotPositive.Error():
+			return w.T("cli.usage.not_positive", data)
 		}
-		if why == errNotPositive.Error() {
-			return fmt.Sprintf("--%s must be above zero: %s, not %q", name, valueHint(f), value)
-		}
-		return fmt.Sprintf("--%s wants %s, not %q", name, valueHint(f), value)
+		return w.T("cli.usage.wants", data)
 	}
 	return msg
 }
 
 // valueHint says what a flag's value looks like, with an example.
-func valueHint(f cliref.Flag) string {
+func valueHint(w catalog.Words, f cliref.Flag) string {
 	switch f.Arg {
 	case "DUR":
-		return "a duration such as 10s or 1m"
+		return w.T("cli.usage.hint_duration", nil)
 	case "N":
-		return "a number such as 2 or 0.5"
+		return w.T("cli.usage.hint_number", nil)
 	}
-	return "a value"
+	return w.T("cli.usage.hint_value", nil)
 }
 
 // usageError prints one line: what is wrong, and where help is.
-func usageError(stderr io.Writer, verb, format string, a ...any) {
+func usageError(stderr io.Writer, verb, problem string) {
 	cmd := strings.TrimSpace("trustwatch " + verb)
-	fmt.Fprintf(stderr, "%s: %s (see %s --help)\n", cmd, fmt.Sprintf(format, a...), cmd)
+	fmt.Fprintln(stderr, catalog.Current().T("cli.usage.line", map[string]any{"Command": cmd, "Problem": problem}))
+}
+
+// unexpectedArg is the usage error for a stray argument.
+func unexpectedArg(arg string) string {
+	return catalog.Current().T("cli.usage.unexpected_arg", map[string]any{"Arg": strconv.Quote(arg)})
 }

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/trustwatch/trustwatch/internal/catalog"
-	"github.com/trustwatch/trustwatch/internal/say"
+	speak "github.com/trustwatch/trustwatch/internal/say"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 )
 
@@ -25,27 +25,17 @@ const forgetBound = 15 * time.Second
 func runForget(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("forget")
 	yes := fs.Bool("yes")
-	addr, pos, code, ok := fs.parseAddr(args, 1, stdout, stderr)
+	s, code, ok := openForAction(fs, args, forForget, stdout, stderr)
 	if !ok {
 		return code
 	}
-	ctx, signalled, stop := interruptible()
-	defer stop()
-	link, snap := openPhones(ctx, addr, forForget)
-	defer link.Close()
-	if c := signalled(); c != 0 {
-		fmt.Fprintln(stderr, "Interrupted; nothing was changed.")
-		return c
-	}
+	defer s.Close()
+	ctx, signalled, link, snap := s.ctx, s.signalled, s.link, s.snap
 	if !snap.Usbmux.Reachable {
 		describeUnreachable(stderr, snap)
 		return exitUnreachable
 	}
-	udid := ""
-	if len(pos) == 1 {
-		udid = pos[0]
-	}
-	d, code, ok := pickPhone(snap, udid, "forget", stdout, stderr)
+	d, code, ok := pickPhone(snap, s.udid, "forget", stdout, stderr)
 	if !ok {
 		return code
 	}
@@ -53,14 +43,14 @@ func runForget(args []string, stdout, stderr io.Writer) int {
 	switch d.State {
 	case engine.StateReady, engine.StateLocked, engine.StateLockedSinceRestart, engine.StateTrustRevoked, engine.StateError:
 	case engine.StateUntrusted, engine.StateUntrustedLocked, engine.StateTrustPending, engine.StateTrustDenied:
-		fmt.Fprintf(stdout, "This computer has no pairing with %s; nothing to forget.\n", name)
+		say(stdout, "cli.forget.no_pairing", map[string]any{"Name": name})
 		return exitOK
 	default:
-		fmt.Fprintf(stderr, "trustwatch forget: %s is %s, so usbmuxd cannot reach it; nothing was changed.\n", name, say.StateWords(catalog.Current(), d.State))
+		say(stderr, "cli.forget.unreachable_state", map[string]any{"Name": name, "Words": speak.StateWords(catalog.Current(), d.State)})
 		return exitFailure
 	}
 	if !*yes {
-		fmt.Fprintf(stdout, "Forget the pairing between this computer and %s (%s)? It will ask \"Trust This Computer?\" again the next time it is plugged in. [y/N] ", name, d.UDID)
+		fmt.Fprint(stdout, catalog.Current().T("cli.forget.question", map[string]any{"Name": name, "UDID": d.UDID})+" ")
 		answer := make(chan string, 1)
 		go func() {
 			line, _ := bufio.NewReader(stdin).ReadString('\n')
@@ -68,13 +58,13 @@ func runForget(args []string, stdout, stderr io.Writer) int {
 		}()
 		select {
 		case a := <-answer:
-			if a != "y" && a != "yes" {
-				fmt.Fprintln(stdout, "Nothing was changed.")
+			if !isYes(a) {
+				say(stdout, "cli.nothing_changed", nil)
 				return exitFailure
 			}
 		case <-ctx.Done():
 			fmt.Fprintln(stdout)
-			fmt.Fprintln(stderr, "Interrupted; nothing was changed.")
+			say(stderr, "cli.interrupted_unchanged", nil)
 			return signalled()
 		}
 	}
@@ -84,7 +74,7 @@ func runForget(args []string, stdout, stderr io.Writer) int {
 // forgetPhone asks the engine to forget, waits for the phone's next final
 // state, and checks that usbmuxd no longer holds the pairing.
 func forgetPhone(ctx context.Context, signalled func() int, link phoneLink, d engine.Device, stdout, stderr io.Writer) int {
-	name := d.DisplayName()
+	name := map[string]any{"Name": d.DisplayName()}
 	snaps, unsubscribe := link.Subscribe()
 	defer unsubscribe()
 	link.Forget(d.Key)
@@ -99,7 +89,7 @@ func forgetPhone(ctx context.Context, signalled func() int, link phoneLink, d en
 			}
 			cur, present := s.Device(d.Key)
 			if !present {
-				fmt.Fprintf(stderr, "trustwatch forget: %s was unplugged before its pairing could be removed.\n", name)
+				say(stderr, "cli.forget.unplugged", name)
 				return exitNoPhone
 			}
 			// Snapshots coalesce, so "probing" may never be seen: a new
@@ -108,22 +98,34 @@ func forgetPhone(ctx context.Context, signalled func() int, link phoneLink, d en
 				continue
 			}
 		case <-bound.C:
-			fmt.Fprintf(stderr, "trustwatch forget: %s did not answer within %s.\n", name, forgetBound)
+			say(stderr, "cli.forget.no_answer", map[string]any{"Name": d.DisplayName(), "Bound": forgetBound})
 			return exitFailure
 		case <-ctx.Done():
-			fmt.Fprintln(stderr, "Interrupted; the pairing may or may not have been removed (run trustwatch status to see).")
+			say(stderr, "cli.forget.interrupted", nil)
 			return signalled()
 		}
 		saved, err := link.HasPairRecord(ctx, d.UDID)
 		switch {
 		case err != nil:
-			fmt.Fprintf(stderr, "trustwatch forget: could not check usbmuxd afterwards: %v\n", err)
+			say(stderr, "cli.forget.cannot_check", map[string]any{"Error": err})
 			return exitFailure
 		case saved:
-			fmt.Fprintf(stderr, "trustwatch forget: usbmuxd still holds the pairing with %s; nothing was removed.\n", name)
+			say(stderr, "cli.forget.still_held", name)
 			return exitFailure
 		}
-		fmt.Fprintf(stdout, "Forgotten: %s will ask to trust this computer the next time it is plugged in.\n", name)
+		say(stdout, "cli.forget.done", name)
 		return exitOK
 	}
+}
+
+// isYes tells whether an answer to forget's question (lower case, trimmed)
+// is a yes in the language asked or in English.
+func isYes(answer string) bool {
+	words := catalog.Current().T("cli.forget.yes_words", nil) + "," + catalog.In("en").T("cli.forget.yes_words", nil)
+	for _, w := range strings.Split(words, ",") {
+		if w = strings.TrimSpace(w); w != "" && answer == w {
+			return true
+		}
+	}
+	return false
 }

@@ -29,13 +29,13 @@ func takeLang(args []string) ([]string, error) {
 		}
 		if !hasValue {
 			if i+1 >= len(args) || strings.HasPrefix(args[i+1], "-") {
-				return nil, errors.New("--lang needs a value: a language such as en or ru")
+				return nil, langNeedsValue()
 			}
 			i++
 			value = args[i]
 		}
 		if strings.TrimSpace(value) == "" {
-			return nil, errors.New("--lang needs a value: a language such as en or ru")
+			return nil, langNeedsValue()
 		}
 		flag = value
 	}
@@ -43,8 +43,28 @@ func takeLang(args []string) ([]string, error) {
 	return rest, nil
 }
 
-// languageLine is what `version` says about the language in use.
-func languageLine() string {
+// errLangNeedsValue is --lang without a language.
+var errLangNeedsValue = errors.New("--lang needs a value")
+
+// langNeedsValue takes the language from the environment (the flag gave
+// none), so that the complaint about --lang is in it.
+func langNeedsValue() error {
+	lang.Set(lang.Detect("", os.Getenv, catalog.Languages()))
+	return errLangNeedsValue
+}
+
+// languageLine is the language in use, where the choice came from and
+// which languages there are, in English (for the support report).
+func languageLine() string { return languageLineIn(catalog.In("en")) }
+
+// languageLineIn is what `version` says about the language, in w's language.
+func languageLineIn(w catalog.Words) string {
 	c := lang.Current()
-	return c.Tag + " (from " + c.Source + "; available: " + strings.Join(catalog.Languages(), ", ") + ")"
+	source := c.Source // a flag, a variable or a setting's name, except for these
+	if c.Source == "default" {
+		source = w.T("cli.version.source_default", nil)
+	} else if l, ok := strings.CutPrefix(c.Source, "Windows display language "); ok {
+		source = w.T("cli.version.source_windows", map[string]any{"Lang": l})
+	}
+	return w.T("cli.version.language_line", map[string]any{"Tag": c.Tag, "Source": source, "Available": strings.Join(catalog.Languages(), ", ")})
 }

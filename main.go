@@ -8,9 +8,13 @@ package main
 import (
 	"io"
 	"os"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/trustwatch/trustwatch/guide"
 	"github.com/trustwatch/trustwatch/internal/actionurl"
+	"github.com/trustwatch/trustwatch/internal/catalog"
 	"github.com/trustwatch/trustwatch/internal/cliref"
 	"github.com/trustwatch/trustwatch/service"
 )
@@ -38,7 +42,7 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) int {
 	rest, err := takeLang(args)
 	if err != nil {
-		usageError(stderr, "", "%v", err)
+		usageError(stderr, "", catalog.Current().T("cli.usage.lang_needs_value", nil))
 		return exitUsage
 	}
 	return runVerb(rest, stdout, stderr)
@@ -72,15 +76,15 @@ func runVerb(args []string, stdout, stderr io.Writer) int {
 	case "report":
 		return runReport(rest, stdout, stderr)
 	case "guide":
-		return guide.Main(rest, stdout, stderr)
+		return runGuide(rest, stdout, stderr)
 	case "service":
-		return service.Main(rest, stdout, stderr)
+		return runService(rest, stdout, stderr)
 	case "demo":
 		return runDemo(rest, stdout, stderr)
 	case "version":
 		return runVersion(rest, stdout, stderr)
 	}
-	usageError(stderr, "", "unknown command %q%s", verb, didYouMean(verb))
+	usageError(stderr, "", unknownCommand(verb))
 	return exitUsage
 }
 
@@ -91,22 +95,20 @@ func runHelp(args []string, stdout, stderr io.Writer) int {
 		cliref.Usage(stdout)
 		return exitOK
 	case len(args) > 1:
-		usageError(stderr, "", "help takes one VERB at most, got %q and %q", args[0], args[1])
+		usageError(stderr, "", catalog.Current().T("cli.usage.help_one_verb", map[string]any{"First": strconv.Quote(args[0]), "Second": strconv.Quote(args[1])}))
 		return exitUsage
 	}
 	if v, ok := cliref.Lookup(args[0]); ok && v.Name != "" {
-		if v.OwnHelp {
-			return runVerb([]string{v.Name, "--help"}, stdout, stderr)
-		}
 		cliref.Help(stdout, v)
 		return exitOK
 	}
-	usageError(stderr, "", "unknown command %q%s", args[0], didYouMean(args[0]))
+	usageError(stderr, "", unknownCommand(args[0]))
 	return exitUsage
 }
 
-// didYouMean suggests the verb one or two typos away from name.
-func didYouMean(name string) string {
+// unknownCommand is the usage error for a verb that does not exist, with
+// the verb one or two typos away from it.
+func unknownCommand(name string) string {
 	best, bestD := "", 3
 	for _, v := range cliref.Verbs {
 		if v.Name == "" {
@@ -116,10 +118,11 @@ func didYouMean(name string) string {
 			best, bestD = v.Name, d
 		}
 	}
+	data := map[string]any{"Name": strconv.Quote(name), "Verb": best}
 	if best == "" {
-		return ""
+		return catalog.Current().T("cli.usage.unknown_command", data)
 	}
-	return "; did you mean " + best + "?"
+	return catalog.Current().T("cli.usage.did_you_mean", data)
 }
 
 func editDistance(a, b string) int {
@@ -140,4 +143,52 @@ func editDistance(a, b string) int {
 		prev = cur
 	}
 	return prev[len(b)]
+}
+
+// runGuide is `trustwatch guide [ANCHOR] [--print]`.
+func runGuide(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("guide")
+	print := fs.Bool("print")
+	pos, code, ok := fs.parse(args, 1, stdout, stderr)
+	if !ok {
+		return code
+	}
+	anchor := ""
+	if len(pos) == 1 {
+		anchor = strings.TrimPrefix(pos[0], "#") // what people copy from a URL
+		if !guide.Has(anchor) {
+			usageError(stderr, "guide", catalog.Current().T("cli.guide.unknown_anchor", map[string]any{
+				"Anchor": strconv.Quote(anchor), "Anchors": strings.Join(guide.Anchors(), ", "),
+			}))
+			return exitUsage
+		}
+	}
+	return guide.Show(anchor, *print, stdout, stderr)
+}
+
+// runService is `trustwatch service VERB [--json] [--allow-root]`.
+func runService(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("service")
+	asJSON := fs.Bool("json")
+	allowRoot := fs.Bool("allow-root")
+	pos, code, ok := fs.parse(args, 1, stdout, stderr)
+	if !ok {
+		return code
+	}
+	w := catalog.Current()
+	switch {
+	case len(pos) == 0:
+		usageError(stderr, "service", w.T("cli.service.missing_verb", nil))
+		return exitUsage
+	case pos[0] == "help":
+		cliref.Help(stdout, fs.verb)
+		return exitOK
+	case !slices.Contains(service.Verbs, pos[0]):
+		usageError(stderr, "service", w.T("cli.service.unknown_verb", map[string]any{"Verb": strconv.Quote(pos[0])}))
+		return exitUsage
+	case *asJSON && pos[0] != "status":
+		usageError(stderr, "service", w.T("cli.service.json_only_status", nil))
+		return exitUsage
+	}
+	return service.Run(pos[0], *allowRoot, *asJSON, stdout, stderr)
 }

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/trustwatch/trustwatch/internal/catalog"
-	"github.com/trustwatch/trustwatch/internal/say"
+	speak "github.com/trustwatch/trustwatch/internal/say"
 	"github.com/trustwatch/trustwatch/watcher"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 	"github.com/trustwatch/trustwatch/watcher/usbmux"
@@ -145,23 +145,24 @@ func pickPhone(snap engine.Snapshot, udid, verb string, stdout, stderr io.Writer
 				return d, 0, true
 			}
 		}
+		data := map[string]any{"Verb": verb, "UDID": udid}
 		if len(snap.Devices) == 0 {
-			fmt.Fprintf(stderr, "trustwatch %s: no iPhone is connected (looked for %s)\n", verb, udid)
+			say(stderr, "cli.pick.none_connected", data)
 		} else {
-			fmt.Fprintf(stderr, "trustwatch %s: no connected iPhone has the UDID %s; connected:\n", verb, udid)
+			say(stderr, "cli.pick.no_match", data)
 			listPhones(stderr, snap, verb)
 		}
 		return engine.Device{}, exitNoPhone, false
 	}
 	switch len(snap.Devices) {
 	case 0:
-		fmt.Fprintln(stdout, "No iPhone connected.")
-		fmt.Fprintf(stderr, "trustwatch %s: plug the iPhone in with a USB cable, unlock it, and run this again.\n", verb)
+		say(stdout, "cli.no_iphone", nil)
+		say(stderr, "cli.pick.plug_in", map[string]any{"Verb": verb})
 		return engine.Device{}, exitNoPhone, false
 	case 1:
 		return snap.Devices[0], 0, true
 	}
-	fmt.Fprintf(stderr, "trustwatch %s: %d iPhones are connected; say which one by its UDID (see trustwatch %s --help):\n", verb, len(snap.Devices), verb)
+	fmt.Fprintln(stderr, catalog.Current().N("cli.pick.several", len(snap.Devices), map[string]any{"Verb": verb}))
 	listPhones(stderr, snap, verb)
 	return engine.Device{}, exitUsage, false
 }
@@ -170,38 +171,37 @@ func listPhones(w io.Writer, snap engine.Snapshot, verb string) {
 	for _, d := range snap.Devices {
 		id := d.UDID
 		if id == "" {
-			id = "(UDID unknown)"
+			id = catalog.Current().T("cli.pick.udid_unknown", nil)
 		}
-		fmt.Fprintf(w, "  trustwatch %s %-26s  # %s, %s\n", verb, id, d.DisplayName(), say.StateWords(catalog.Current(), d.State))
+		fmt.Fprintf(w, "  trustwatch %s %-26s  # %s, %s\n", verb, id, d.DisplayName(), speak.StateWords(catalog.Current(), d.State))
 	}
 }
 
 // describeUnreachable writes usbmuxd's state to stderr in plain words, in
-// the user's language, with the next step (and the raw error when it helps
-// someone fix it).
+// the user's language, with the next step (and the raw error when it helps someone fix it).
 func describeUnreachable(stderr io.Writer, s engine.Snapshot) {
 	w := catalog.Current()
 	t := s.Usbmux.Text
 	if t.Headline.IsZero() {
 		if s.Usbmux.Error != "" {
-			fmt.Fprintln(stderr, w.T("status.mux.unreachable", map[string]any{"Service": "usbmuxd", "Address": s.Usbmux.Address, "Error": s.Usbmux.Error}))
+			say(stderr, "cli.mux.unreachable_at", map[string]any{"Address": s.Usbmux.Address, "Error": s.Usbmux.Error})
 		}
 		return
 	}
 	if !t.Problem {
-		fmt.Fprintf(stderr, "%s.\n", strings.TrimSuffix(say.MuxLine(w, t), "."))
+		fmt.Fprintf(stderr, "%s.\n", strings.TrimSuffix(speak.MuxLine(w, t), "."))
 		return
 	}
-	fmt.Fprintf(stderr, "%s.\n", say.MuxHeadline(w, t))
+	fmt.Fprintf(stderr, "%s.\n", speak.MuxHeadline(w, t))
 	said := false // a phone's line on stdout already gives the next step
 	for _, d := range s.Devices {
 		said = said || d.State == engine.StateServiceUnavailable
 	}
-	if next := say.MuxNext(w, t); next != "" && !said {
+	if next := speak.MuxNext(w, t); next != "" && !said {
 		fmt.Fprintf(stderr, "  %s\n", next)
 	}
 	if t.Anchor != "" {
-		fmt.Fprintf(stderr, "  %s\n", w.T("status.more", map[string]any{"Command": "trustwatch guide " + t.Anchor + " --print"}))
+		fmt.Fprintln(stderr, "  "+w.T("cli.mux.more", map[string]any{"Anchor": t.Anchor}))
 	}
 	switch s.Usbmux.State {
 	case engine.MuxNotInstalled, engine.MuxNotRunning:
@@ -220,4 +220,48 @@ func shortMuxError(e string) string {
 		return e[i:]
 	}
 	return strings.TrimPrefix(e, "usbmux: ")
+}
+
+// say writes message id of the catalog, in the user's language, as a line.
+func say(w io.Writer, id string, data map[string]any) {
+	fmt.Fprintln(w, catalog.Current().T(id, data))
+}
+
+// action is what fix and forget share once their flags are read: Ctrl-C
+// is caught, the phones are looked at, and the UDID given (if any) is at
+// hand. Close stops the look, then the signal handling.
+type action struct {
+	ctx       context.Context
+	signalled func() int
+	link      phoneLink
+	snap      engine.Snapshot
+	udid      string
+	stop      func()
+}
+
+func (a *action) Close() {
+	a.link.Close()
+	a.stop()
+}
+
+// openForAction reads fix's or forget's arguments (one optional UDID) and
+// opens the phones for p. ok false means: return code, all said (--help,
+// a usage error, or Ctrl-C while looking: nothing was changed).
+func openForAction(fs *cmdFlags, args []string, p purpose, stdout, stderr io.Writer) (*action, int, bool) {
+	addr, pos, code, ok := fs.parseAddr(args, 1, stdout, stderr)
+	if !ok {
+		return nil, code, false
+	}
+	a := &action{}
+	a.ctx, a.signalled, a.stop = interruptible()
+	a.link, a.snap = openPhones(a.ctx, addr, p)
+	if c := a.signalled(); c != 0 {
+		a.Close()
+		say(stderr, "cli.interrupted_unchanged", nil)
+		return nil, c, false
+	}
+	if len(pos) == 1 {
+		a.udid = pos[0]
+	}
+	return a, 0, true
 }

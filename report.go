@@ -38,13 +38,13 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 	hist := link.History()
 	link.Close()
 	if c := signalled(); c != 0 {
-		fmt.Fprintln(stderr, "Interrupted; no report.")
+		say(stderr, "cli.report.interrupted", nil)
 		return c
 	}
 	of := fmt.Sprintf("this report's own look at the phones, %s–%s", started.Format("15:04:05"), time.Now().Format("15:04:05"))
 	in := gatherReport(context.Background(), addr, snap, hist, of)
 	if err := report.Write(stdout, in, *redact); err != nil {
-		fmt.Fprintf(stderr, "trustwatch report: %v\n", err)
+		say(stderr, "cli.report.failed", map[string]any{"Error": err})
 	}
 	return exitOK
 }
@@ -112,15 +112,21 @@ func gatherReport(ctx context.Context, addr usbmux.Address, snap engine.Snapshot
 	return in
 }
 
-// language is the user's locale as the environment says it.
+// language is the language trustwatch speaks, where that choice came from
+// (the flag, TRUSTWATCH_LANG, which locale variable, the OS), and the
+// locale variables as set, which tell a helper more than the choice alone.
 func language() string {
-	var parts []string
-	for _, k := range []string{"LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"} {
+	line := languageLine()
+	var vars []string
+	for _, k := range []string{"LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG", "TRUSTWATCH_LANG"} {
 		if v := os.Getenv(k); v != "" {
-			parts = append(parts, k+"="+v)
+			vars = append(vars, k+"="+v)
 		}
 	}
-	return strings.Join(parts, " ")
+	if len(vars) > 0 {
+		line += "; " + strings.Join(vars, " ")
+	}
+	return line
 }
 
 func nonEmptyLines(s string) []string {

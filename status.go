@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/trustwatch/trustwatch/internal/catalog"
-	"github.com/trustwatch/trustwatch/internal/say"
+	speak "github.com/trustwatch/trustwatch/internal/say"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 	"github.com/trustwatch/trustwatch/watcher/usbmux"
 )
@@ -37,7 +37,7 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 	}
 	if c := signalled(); c != 0 {
 		// Cut short: whatever was found so far is not a verdict.
-		fmt.Fprintln(stderr, "trustwatch status: interrupted")
+		say(stderr, "cli.status.interrupted", nil)
 		return c
 	}
 	if *asJSON {
@@ -105,13 +105,13 @@ type deviceOut struct {
 func contractStatus(s engine.Snapshot) statusOut {
 	u := s.Usbmux
 	out := statusOut{
-		Usbmux:  usbmuxOut{Address: u.Address, Reachable: u.Reachable, Error: u.Error, State: u.State, Advice: say.MuxAdvice(u)},
+		Usbmux:  usbmuxOut{Address: u.Address, Reachable: u.Reachable, Error: u.Error, State: u.State, Advice: speak.MuxAdvice(u)},
 		Devices: make([]deviceOut, 0, len(s.Devices)),
 	}
 	for _, d := range s.Devices {
 		out.Devices = append(out.Devices, deviceOut{
 			UDID: d.UDID, Name: d.Name, ProductType: d.ProductType, IOSVersion: d.IOSVersion, Connection: d.Connection,
-			State: d.State, Summary: say.Summary(say.English, d), Guide: d.Guide, Detail: d.Detail,
+			State: d.State, Summary: speak.Summary(speak.English, d), Guide: d.Guide, Detail: d.Detail,
 			LinkSpeed: d.LinkSpeed, USB: d.USB,
 		})
 	}
@@ -124,7 +124,7 @@ func printStatus(stdout, stderr io.Writer, s engine.Snapshot) {
 		describeUnreachable(stderr, s)
 	}
 	if len(s.Devices) == 0 {
-		fmt.Fprintln(stdout, w.T("status.no-phone", nil))
+		say(stdout, "cli.no_iphone", nil)
 		return
 	}
 	for _, d := range s.Devices {
@@ -147,8 +147,8 @@ func terminalSummary(w catalog.Words, d engine.Device) string {
 		return w.T("status.untrusted", map[string]any{"Command": fix})
 	case engine.StateError:
 		if d.Detail != "" {
-			return w.T("status.reason", map[string]any{"Summary": say.Summary(w, d), "Detail": d.Detail})
+			return w.T("status.reason", map[string]any{"Summary": speak.Summary(w, d), "Detail": d.Detail})
 		}
 	}
-	return say.Summary(w, d)
+	return speak.Summary(w, d)
 }

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/trustwatch/trustwatch/internal/catalog"
-	"github.com/trustwatch/trustwatch/internal/say"
+	speak "github.com/trustwatch/trustwatch/internal/say"
 	"github.com/trustwatch/trustwatch/watcher"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 )
@@ -74,7 +74,7 @@ func printChangeJSON(w io.Writer, out engine.Output, snap engine.Snapshot, now t
 	if out.MuxChanged {
 		var l muxLine
 		l.Time, l.Usbmux.Reachable, l.Usbmux.Error = stamp(now), snap.Usbmux.Reachable, snap.Usbmux.Error
-		l.Usbmux.State, l.Usbmux.Advice = snap.Usbmux.State, say.MuxAdvice(snap.Usbmux)
+		l.Usbmux.State, l.Usbmux.Advice = snap.Usbmux.State, speak.MuxAdvice(snap.Usbmux)
 		_ = enc.Encode(l)
 	}
 	for _, c := range out.Changes {
@@ -83,7 +83,7 @@ func printChangeJSON(w io.Writer, out engine.Output, snap engine.Snapshot, now t
 		if c.Removed {
 			l.Detached = true
 		} else {
-			l.State, l.Guide, l.Summary, l.Detail = d.State, d.Guide, say.Summary(say.English, d), d.Detail
+			l.State, l.Guide, l.Summary, l.Detail = d.State, d.Guide, speak.Summary(speak.English, d), d.Detail
 		}
 		_ = enc.Encode(l)
 	}
@@ -99,7 +99,7 @@ func printChangeText(w io.Writer, out engine.Output, snap engine.Snapshot, now t
 		if u.Reachable {
 			fmt.Fprintf(w, "%s %s\n", ts, words.T("watch.mux.reachable", map[string]any{"Service": "usbmuxd", "Address": u.Address}))
 		} else if !u.Text.Headline.IsZero() {
-			fmt.Fprintf(w, "%s %s\n", ts, say.MuxLine(words, u.Text))
+			fmt.Fprintf(w, "%s %s\n", ts, speak.MuxLine(words, u.Text))
 		} else {
 			fmt.Fprintf(w, "%s %s\n", ts, words.T("watch.mux.unreachable", map[string]any{"Service": "usbmuxd", "Error": u.Error}))
 		}

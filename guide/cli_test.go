@@ -6,70 +6,16 @@ import (
 	"testing"
 )
 
-func runMain(args ...string) (code int, stdout, stderr string) {
+func runShow(anchor string, print bool) (code int, stdout, stderr string) {
 	var o, e bytes.Buffer
-	code = Main(args, &o, &e)
+	code = Show(anchor, print, &o, &e)
 	return code, o.String(), e.String()
 }
 
-func TestMainHelp(t *testing.T) {
-	for _, h := range []string{"--help", "-h", "-help"} {
-		code, out, errOut := runMain("step-1", h)
-		if code != 0 || errOut != "" {
-			t.Errorf("%s: code %d, stderr %q", h, code, errOut)
-		}
-		if !strings.Contains(out, "Usage: trustwatch guide [ANCHOR] [--print]") || !strings.Contains(out, "--print") {
-			t.Errorf("%s: usage text is %q", h, out)
-		}
-		for _, a := range Anchors() {
-			if !strings.Contains(out, "  "+a+" ") {
-				t.Errorf("%s: help does not list anchor %s", h, a)
-			}
-		}
-	}
-}
-
-func TestMainUsageErrors(t *testing.T) {
-	got := recordOpener(t, nil)
-	withCache(t)
-	cases := []struct {
-		args []string
-		want []string
-	}{
-		{[]string{"nope"}, append([]string{`unknown anchor "nope"`, "valid anchors:"}, contractAnchors...)},
-		{[]string{"nope", "--print"}, []string{`unknown anchor "nope"`}},
-		{[]string{"--bogus"}, []string{"unknown flag --bogus"}},
-		{[]string{"--print=yes"}, []string{"unknown flag --print"}},
-		{[]string{"step-1", "--verbose"}, []string{"unknown flag --verbose"}},
-		{[]string{"step-1", "step-2"}, []string{"one ANCHOR at most"}},
-		{[]string{"--", "--print"}, []string{`unknown anchor "--print"`}},
-	}
-	for _, c := range cases {
-		code, out, errOut := runMain(c.args...)
-		if code != 2 {
-			t.Errorf("%q: exit %d, want 2", c.args, code)
-		}
-		if out != "" {
-			t.Errorf("%q: wrote to stdout: %q", c.args, out)
-		}
-		if strings.Count(errOut, "\n") != 1 || !strings.HasSuffix(errOut, "\n") {
-			t.Errorf("%q: want exactly one line on stderr, got %q", c.args, errOut)
-		}
-		for _, w := range c.want {
-			if !strings.Contains(errOut, w) {
-				t.Errorf("%q: stderr %q lacks %q", c.args, errOut, w)
-			}
-		}
-	}
-	if len(*got) != 0 {
-		t.Errorf("usage errors opened a browser: %q", *got)
-	}
-}
-
-func TestMainPrint(t *testing.T) {
+func TestShowPrint(t *testing.T) {
 	got := recordOpener(t, nil)
 	whole, _ := Text("")
-	code, out, errOut := runMain("--print")
+	code, out, errOut := runShow("", true)
 	if code != 0 || errOut != "" || out != whole {
 		t.Fatalf("--print: code %d, stderr %q, output matches Text(\"\"): %v", code, errOut, out == whole)
 	}
@@ -79,11 +25,8 @@ func TestMainPrint(t *testing.T) {
 		}
 	}
 	s3, _ := Text("step-3")
-	for _, args := range [][]string{{"step-3", "--print"}, {"--print", "step-3"}, {"-print", "#step-3"}} {
-		code, out, errOut := runMain(args...)
-		if code != 0 || errOut != "" || out != s3 {
-			t.Errorf("%q: code %d, stderr %q, output %q", args, code, errOut, out)
-		}
+	if code, out, errOut := runShow("step-3", true); code != 0 || errOut != "" || out != s3 {
+		t.Errorf("step-3: code %d, stderr %q, output %q", code, errOut, out)
 	}
 	if !strings.HasPrefix(s3, "Step 3: Tap Trust, then enter your passcode\n---") || strings.Contains(s3, "Step 4:") {
 		t.Errorf("step-3 text: %q", s3)
@@ -93,10 +36,10 @@ func TestMainPrint(t *testing.T) {
 	}
 }
 
-func TestMainOpens(t *testing.T) {
+func TestShowOpens(t *testing.T) {
 	withCache(t)
 	got := recordOpener(t, nil)
-	code, out, errOut := runMain("step-3")
+	code, out, errOut := runShow("step-3", false)
 	if code != 0 || errOut != "" {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
@@ -106,16 +49,16 @@ func TestMainOpens(t *testing.T) {
 	if out != "Opened the guide: "+(*got)[0]+"\n" {
 		t.Errorf("stdout %q", out)
 	}
-	code, _, _ = runMain()
+	code, _, _ = runShow("", false)
 	if code != 0 || len(*got) != 2 || strings.Contains((*got)[1], "#") {
 		t.Errorf("no anchor: exit %d, opened %q", code, *got)
 	}
 }
 
-func TestMainOpenFailure(t *testing.T) {
+func TestShowOpenFailure(t *testing.T) {
 	withCache(t)
 	recordOpener(t, errBrowser)
-	code, out, errOut := runMain("issue-cable")
+	code, out, errOut := runShow("issue-cable", false)
 	if code != 1 || out != "" {
 		t.Errorf("exit %d, stdout %q; want 1 and nothing", code, out)
 	}

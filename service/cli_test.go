@@ -4,38 +4,12 @@ package service
 
 import (
 	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
-)
 
-func TestMainUsage(t *testing.T) {
-	for _, tc := range []struct {
-		args []string
-		code int
-		out  string // substring of stdout
-		err  string // substring of stderr
-	}{
-		{nil, 2, "", "missing verb"},
-		{[]string{"frobnicate"}, 2, "", `unknown verb "frobnicate"`},
-		{[]string{"--bogus"}, 2, "", `unknown flag "--bogus"`},
-		{[]string{"install", "--bogus"}, 2, "", "flag provided but not defined: -bogus"},
-		{[]string{"install", "--json"}, 2, "", "-json"},
-		{[]string{"status", "extra"}, 2, "", `unexpected argument "extra"`},
-		{[]string{"--help"}, 0, "Usage: trustwatch service", ""},
-		{[]string{"-h"}, 0, "Usage: trustwatch service", ""},
-		{[]string{"status", "--help"}, 0, "Usage: trustwatch service", ""},
-		{[]string{"install", "-h"}, 0, "Verbs:", ""},
-	} {
-		var out, errb bytes.Buffer
-		code := Main(tc.args, &out, &errb)
-		if code != tc.code || !strings.Contains(out.String(), tc.out) || !strings.Contains(errb.String(), tc.err) {
-			t.Errorf("Main(%q) = %d, stdout %q, stderr %q; want %d, %q, %q", tc.args, code, out.String(), errb.String(), tc.code, tc.out, tc.err)
-		}
-		if tc.code == 2 && strings.Count(strings.TrimSpace(errb.String()), "\n") > 0 {
-			t.Errorf("Main(%q): usage error is not one line: %q", tc.args, errb.String())
-		}
-	}
-}
+	"github.com/trustwatch/trustwatch/internal/catalog"
+)
 
 // As root the verbs that change things are refused with the reason, unless
 // --allow-root; status still works.
@@ -56,5 +30,28 @@ func TestMainRefusesRoot(t *testing.T) {
 	errb.Reset()
 	if code := e.main("uninstall", true, false, &out, &errb); code != 0 || !strings.Contains(out.String(), "not installed") {
 		t.Errorf("uninstall --allow-root: %d %q %q", code, out.String(), errb.String())
+	}
+}
+
+// The status's note is English in the JSON (the JSON never changes with
+// the language) and in the reader's language in the human status.
+func TestStatusNoteLanguages(t *testing.T) {
+	var st Status
+	st.Mechanism, st.Location = MechAutostart, "/home/a/.config/autostart/trustwatch.desktop"
+	st.addNote("cli.service.note.no_systemd_would_autostart", nil)
+	st.addNote("cli.service.note.switched_off", map[string]any{"Key": "Hidden=true"})
+	want := "no systemd user manager runs here, so it would be an XDG autostart entry; switched off in the desktop's startup settings (Hidden=true)"
+	b, _ := json.Marshal(st)
+	if !strings.Contains(string(b), `"note":"`+want+`"`) {
+		t.Errorf("JSON %s, want the note %q", b, want)
+	}
+	if en := st.Text(catalog.In("en")); !strings.Contains(en, "            "+want+"\n") || en != st.String() {
+		t.Errorf("English status:\n%s", en)
+	}
+	ru := st.Text(catalog.In("ru"))
+	for _, w := range []string{"Автозапуск: не установлен", "пользовательский менеджер systemd здесь не работает", "(Hidden=true)", "Работает:   нет"} {
+		if !strings.Contains(ru, w) {
+			t.Errorf("Russian status lacks %q:\n%s", w, ru)
+		}
 	}
 }

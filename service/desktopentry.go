@@ -147,13 +147,14 @@ func desktopGroup(text string) map[string]string {
 	return kv
 }
 
-// autostartDisabled explains why a desktop would skip the entry, or "".
+// autostartDisabled is the key=value that makes a desktop skip the entry,
+// or "".
 func autostartDisabled(kv map[string]string) string {
 	if strings.EqualFold(kv["Hidden"], "true") {
-		return "switched off in the desktop's startup settings (Hidden=true)"
+		return "Hidden=true"
 	}
 	if strings.EqualFold(kv["X-GNOME-Autostart-enabled"], "false") {
-		return "switched off in the desktop's startup settings (X-GNOME-Autostart-enabled=false)"
+		return "X-GNOME-Autostart-enabled=false"
 	}
 	return ""
 }

@@ -130,7 +130,7 @@ func tempWarning(exe string) string {
 		tmp = r
 	}
 	if tmp != "" && strings.HasPrefix(exe, tmp+string(filepath.Separator)) {
-		return fmt.Sprintf("warning: %s is in a temporary folder; the login item stops working when it is deleted. Install trustwatch somewhere permanent and run this again.", exe)
+		return words("cli.service.temp_warning", map[string]any{"Path": exe})
 	}
 	return ""
 }
@@ -182,10 +182,10 @@ func withTimeout(d time.Duration, what string, f func() error) error {
 // tray keeps running.
 func (e *env) uninstalled(done []string) string {
 	if len(done) == 0 {
-		return "not installed; nothing to remove"
+		return words("cli.service.nothing_to_remove", nil)
 	}
 	if in, _ := e.probeLock(); in.running {
-		done = append(done, "(the running tray keeps running; `trustwatch service stop` stops it)")
+		done = append(done, words("cli.service.tray_keeps_running", nil))
 	}
 	return joinLines(done...)
 }

@@ -41,7 +41,7 @@ func (e *env) install() (string, error) {
 	want := launchAgentPlist(exe, e.darwinLogDir())
 	if cur, err := os.ReadFile(path); err == nil {
 		if string(cur) == want {
-			return joinLines(warn, "already installed: LaunchAgent "+path), nil
+			return joinLines(warn, words("cli.service.already_agent", map[string]any{"Path": path})), nil
 		}
 		// kardianos refuses to overwrite; the old plist is for another binary.
 		if err := os.Remove(path); err != nil {
@@ -75,7 +75,7 @@ func (e *env) install() (string, error) {
 	if cur, err := os.ReadFile(path); err != nil || string(cur) != want {
 		return "", fmt.Errorf("the LaunchAgent was not written to %s as expected (%v)", path, err)
 	}
-	return joinLines(warn, fmt.Sprintf("installed LaunchAgent %s (starts at your next login; `trustwatch service start` starts it now)", path)), nil
+	return joinLines(warn, words("cli.service.installed_agent", map[string]any{"Path": path})), nil
 }
 
 // nopProgram satisfies kardianos's Interface; we never Run through it.
@@ -94,7 +94,7 @@ func (e *env) uninstall() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return e.uninstalled([]string{"removed LaunchAgent " + e.plistPath()}), nil
+	return e.uninstalled([]string{words("cli.service.removed_agent", map[string]any{"Path": e.plistPath()})}), nil
 }
 
 func (e *env) status() (Status, error) {

@@ -94,19 +94,19 @@ func (e *env) install() (string, error) {
 	useUnit := e.systemdUser()
 	if useUnit && !systemdExecOK(exe) {
 		useUnit = false
-		notes = append(notes, "note: systemd cannot start a program whose path has quotes or backslashes; using XDG autostart instead")
+		notes = append(notes, words("cli.service.note_quotes", nil))
 	}
 	if useUnit {
 		msg, err := e.installUnit(exe)
 		if err == nil {
 			if _, statErr := os.Stat(e.autostartPath()); statErr == nil {
 				if rmErr := os.Remove(e.autostartPath()); rmErr == nil {
-					msg += "\nremoved the older XDG autostart entry " + e.autostartPath()
+					msg += "\n" + words("cli.service.removed_older_autostart", map[string]any{"Path": e.autostartPath()})
 				}
 			}
 			return joinLines(append(notes, msg)...), nil
 		}
-		notes = append(notes, fmt.Sprintf("note: the systemd user manager did not take the unit (%v); using XDG autostart instead", err))
+		notes = append(notes, words("cli.service.note_unit_refused", map[string]any{"Error": err}))
 	}
 	msg, err := e.installAutostart(exe)
 	if err != nil {
@@ -115,7 +115,7 @@ func (e *env) install() (string, error) {
 	// A unit from an earlier install would start a second copy at login.
 	if _, statErr := os.Stat(e.unitPath()); statErr == nil {
 		if rm := e.removeUnit(exe); rm == nil {
-			msg += "\nremoved the older systemd user unit " + e.unitPath()
+			msg += "\n" + words("cli.service.removed_older_unit", map[string]any{"Path": e.unitPath()})
 		}
 	}
 	return joinLines(append(notes, msg)...), nil
@@ -127,7 +127,7 @@ func (e *env) installUnit(exe string) (string, error) {
 	if cur, err := os.ReadFile(path); err == nil {
 		if string(cur) == want {
 			if out, _, _ := e.systemctlUser("is-enabled", unitName); out == "enabled" {
-				return fmt.Sprintf("already installed: systemd user unit %s (enabled)", path), nil
+				return words("cli.service.already_unit", map[string]any{"Path": path}), nil
 			}
 		}
 		// Another binary, an older template or not enabled: replace it
@@ -146,7 +146,7 @@ func (e *env) installUnit(exe string) (string, error) {
 		e.cleanUnitFiles()
 		return "", err
 	}
-	return fmt.Sprintf("installed systemd user unit %s (enabled for default.target; starts at your next login; `trustwatch service start` starts it now)", path), nil
+	return words("cli.service.installed_unit", map[string]any{"Path": path}), nil
 }
 
 // removeUnit disables and deletes the unit, through kardianos when the user
@@ -186,7 +186,7 @@ func (e *env) installAutostart(exe string) (string, error) {
 	path := e.autostartPath()
 	want := autostartEntry(exe)
 	if cur, err := os.ReadFile(path); err == nil && string(cur) == want {
-		return fmt.Sprintf("already installed: XDG autostart entry %s", path), nil
+		return words("cli.service.already_autostart", map[string]any{"Path": path}), nil
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return "", err
@@ -200,7 +200,7 @@ func (e *env) installAutostart(exe string) (string, error) {
 		_ = os.Remove(tmp)
 		return "", err
 	}
-	return fmt.Sprintf("installed XDG autostart entry %s (starts at your next desktop login)", path), nil
+	return words("cli.service.installed_autostart", map[string]any{"Path": path}), nil
 }
 
 func (e *env) uninstall() (string, error) {
@@ -210,13 +210,13 @@ func (e *env) uninstall() (string, error) {
 		if err := e.removeUnit(exe); err != nil {
 			return joinLines(done...), err
 		}
-		done = append(done, "removed systemd user unit "+e.unitPath())
+		done = append(done, words("cli.service.removed_unit", map[string]any{"Path": e.unitPath()}))
 	}
 	if _, err := os.Lstat(e.autostartPath()); err == nil {
 		if err := os.Remove(e.autostartPath()); err != nil {
 			return joinLines(done...), err
 		}
-		done = append(done, "removed XDG autostart entry "+e.autostartPath())
+		done = append(done, words("cli.service.removed_autostart", map[string]any{"Path": e.autostartPath()}))
 	}
 	return e.uninstalled(done), nil
 }
@@ -234,7 +234,7 @@ func (e *env) status() (Status, error) {
 	unit, unitErr := os.ReadFile(e.unitPath())
 	entry, entryErr := os.ReadFile(e.autostartPath())
 	if !useSystemd && unitErr != nil && entryErr != nil {
-		st.Note = "no systemd user manager runs here, so it would be an XDG autostart entry"
+		st.addNote("cli.service.note.no_systemd_would_autostart", nil)
 	}
 	switch {
 	case unitErr == nil:
@@ -246,23 +246,26 @@ func (e *env) status() (Status, error) {
 		case out == "enabled" || out == "enabled-runtime":
 			st.Enabled = true
 		case out != "":
-			st.Note = "systemctl says " + out
+			st.addNote("cli.service.note.systemctl_says", map[string]any{"Out": out})
 		default:
-			st.Note = fmt.Sprintf("cannot ask systemd whether it is enabled: %v", err)
+			st.addNote("cli.service.note.systemd_unknown", map[string]any{"Error": err})
 		}
 		if entryErr == nil {
-			st.Note = joinSemi(st.Note, "an XDG autostart entry exists too ("+e.autostartPath()+"); `trustwatch service install` keeps only one")
+			st.addNote("cli.service.note.autostart_too", map[string]any{"Path": e.autostartPath()})
 		}
 		if !useSystemd {
-			st.Note = joinSemi(st.Note, "no systemd user manager is running, so this unit will not start")
+			st.addNote("cli.service.note.unit_will_not_start", nil)
 		}
 	case entryErr == nil:
 		kv := desktopGroup(string(entry))
 		st.Installed, st.Mechanism, st.Location = true, MechAutostart, e.autostartPath()
 		st.Command = strings.Join(desktopExecUnquote(desktopUnescape(kv["Exec"])), " ")
 		st.Stale = string(entry) != autostartEntry(exe)
-		st.Note = autostartDisabled(kv)
-		st.Enabled = st.Note == ""
+		off := autostartDisabled(kv)
+		if off != "" {
+			st.addNote("cli.service.note.switched_off", map[string]any{"Key": off})
+		}
+		st.Enabled = off == ""
 	}
 
 	var details []string
@@ -289,13 +292,6 @@ func (e *env) status() (Status, error) {
 	return st, nil
 }
 
-func joinSemi(a, b string) string {
-	if a == "" {
-		return b
-	}
-	return a + "; " + b
-}
-
 func (e *env) unitInstalled() bool {
 	_, err := os.Stat(e.unitPath())
 	return err == nil
@@ -307,7 +303,7 @@ func (e *env) start() (string, error) {
 		return "", err
 	}
 	if in.running {
-		return fmt.Sprintf("trustwatch is already running (pid %d)", in.pid), nil
+		return words("cli.service.already_running", map[string]any{"PID": in.pid}), nil
 	}
 	if e.systemdUser() && e.unitInstalled() {
 		if _, _, err := e.systemctlUser("start", unitName); err != nil {
@@ -320,7 +316,7 @@ func (e *env) start() (string, error) {
 		if !after.running {
 			return "", fmt.Errorf("systemd started %s, but the tray did not come up within %s; see `journalctl --user -u %s`", unitName, startWait, unitName)
 		}
-		return fmt.Sprintf("started %s (pid %d)", unitName, after.pid), nil
+		return words("cli.service.started_unit", map[string]any{"Unit": unitName, "PID": after.pid}), nil
 	}
 	return e.launchTray()
 }
@@ -332,7 +328,7 @@ func (e *env) stop() (string, error) {
 			if _, _, err := e.systemctlUser("stop", unitName); err != nil {
 				return "", err
 			}
-			msgs = append(msgs, "stopped "+unitName)
+			msgs = append(msgs, words("cli.service.stopped_unit", map[string]any{"Unit": unitName}))
 		}
 	}
 	// A tray started by hand or by XDG autostart is not systemd's to stop.
@@ -344,5 +340,5 @@ func (e *env) stop() (string, error) {
 	if out := joinLines(msgs...); out != "" {
 		return out, nil
 	}
-	return "trustwatch is not running", nil
+	return words("cli.service.not_running", nil), nil
 }

@@ -116,7 +116,7 @@ func (e *env) install() (string, error) {
 		return "", fmt.Errorf("reading %s: %w", e.approvedKey(), err)
 	}
 	if ok && cur == want && !disabledByUser(appr) {
-		return joinLines(warn, "already installed: "+e.regLocation()), nil
+		return joinLines(warn, words("cli.service.already_registry", map[string]any{"Path": e.regLocation()})), nil
 	}
 	k, _, err := registry.CreateKey(e.os.root, e.runKey(), registry.SET_VALUE)
 	if err != nil {
@@ -127,7 +127,7 @@ func (e *env) install() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("writing %s: %w", e.regLocation(), err)
 	}
-	msg := fmt.Sprintf("installed %s = %s (starts at your next login)", e.regLocation(), want)
+	msg := words("cli.service.installed_registry", map[string]any{"Path": e.regLocation(), "Command": want})
 	if disabledByUser(appr) {
 		// Only because the user just asked for it: undo their Task Manager
 		// "Disable" by writing the enabled form.
@@ -140,7 +140,7 @@ func (e *env) install() (string, error) {
 		if err != nil {
 			return msg, fmt.Errorf("re-enabling in Task Manager: %w", err)
 		}
-		msg += "\nre-enabled it in Task Manager's Startup apps (it had been disabled there)"
+		msg += "\n" + words("cli.service.reenabled", nil)
 	}
 	return joinLines(warn, msg), nil
 }
@@ -151,7 +151,7 @@ func (e *env) uninstall() (string, error) {
 		err = k.DeleteValue(Name)
 		k.Close()
 		if err == nil {
-			done = append(done, "removed "+e.regLocation())
+			done = append(done, words("cli.service.removed_registry", map[string]any{"Path": e.regLocation()}))
 		} else if !errors.Is(err, registry.ErrNotExist) {
 			return "", fmt.Errorf("removing %s: %w", e.regLocation(), err)
 		}
@@ -184,9 +184,9 @@ func (e *env) status() (Status, error) {
 		switch {
 		case err != nil:
 			st.Enabled = true
-			st.Note = fmt.Sprintf("cannot read Task Manager's setting: %v", err)
+			st.addNote("cli.service.note.task_manager_unknown", map[string]any{"Error": err})
 		case disabledByUser(appr):
-			st.Note = "disabled in Task Manager (Startup apps); `trustwatch service install` turns it back on"
+			st.addNote("cli.service.note.task_manager_disabled", nil)
 		default:
 			st.Enabled = true
 		}

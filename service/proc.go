@@ -30,7 +30,7 @@ func (e *env) launchTray() (string, error) {
 	deadline := time.Now().Add(startWait)
 	for time.Now().Before(deadline) {
 		if in, err := e.probeLock(); err == nil && in.running {
-			return fmt.Sprintf("started trustwatch (pid %d)", pid), nil
+			return words("cli.service.started", map[string]any{"PID": pid}), nil
 		}
 		select {
 		case werr := <-exited:
@@ -80,7 +80,7 @@ func (e *env) stopInstance() (string, error) {
 		return "", fmt.Errorf("trustwatch (pid %d) is still running", in.pid)
 	}
 	if forced {
-		return fmt.Sprintf("stopped trustwatch (pid %d, forced)", in.pid), nil
+		return words("cli.service.stopped_forced", map[string]any{"PID": in.pid}), nil
 	}
-	return fmt.Sprintf("stopped trustwatch (pid %d)", in.pid), nil
+	return words("cli.service.stopped", map[string]any{"PID": in.pid}), nil
 }

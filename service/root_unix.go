@@ -5,11 +5,13 @@ package service
 import (
 	"errors"
 	"os"
+
+	"github.com/trustwatch/trustwatch/internal/catalog"
 )
 
 func refuseRoot() error {
 	if os.Geteuid() != 0 {
 		return nil
 	}
-	return errors.New("trustwatch will not run as root: the tray icon, the notifications and the session D-Bus belong to your desktop user, and a root process either cannot reach them or would act on the wrong account. Run it as yourself, without sudo (or pass --allow-root if you really mean it).")
+	return errors.New(catalog.Current().T("cli.root.refuse", nil))
 }

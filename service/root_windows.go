@@ -4,6 +4,8 @@ import (
 	"errors"
 
 	"golang.org/x/sys/windows"
+
+	"github.com/trustwatch/trustwatch/internal/catalog"
 )
 
 // refuseRoot refuses the SYSTEM account (LocalSystem, as services run): it
@@ -16,7 +18,7 @@ func refuseRoot() error {
 		return nil // cannot tell; do not block the user
 	}
 	if u.User.Sid.IsWellKnown(windows.WinLocalSystemSid) {
-		return errors.New("trustwatch will not run as the SYSTEM account: it lives in session 0, which has no desktop, so the tray icon and notifications would never be seen. Run it as yourself (it starts at login through `trustwatch service install`)")
+		return errors.New(catalog.Current().T("cli.root.refuse_system", nil))
 	}
 	return nil
 }

@@ -2,11 +2,11 @@ package service
 
 import (
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/trustwatch/trustwatch/internal/catalog"
 )
 
 // Mechanism identifiers, as shown by `service status --json`.
@@ -17,13 +17,9 @@ const (
 	MechRegistryRun = "registry-run"  // HKCU\...\CurrentVersion\Run\trustwatch
 )
 
-// mechWords names a mechanism for people.
-var mechWords = map[string]string{
-	MechSystemd:     "a systemd user unit",
-	MechAutostart:   "an XDG autostart entry",
-	MechLaunchAgent: "a LaunchAgent",
-	MechRegistryRun: "the Run registry value",
-}
+// mechWords names a mechanism for people (cli.service.mech.* in the
+// catalog).
+func mechWords(w catalog.Words, mech string) string { return w.T("cli.service.mech."+mech, nil) }
 
 // Status describes the login item and whether the tray runs now.
 type Status struct {
@@ -36,6 +32,35 @@ type Status struct {
 	Note      string `json:"note"`      // e.g. "disabled in Task Manager"
 	Running   bool   `json:"running"`
 	RunDetail string `json:"running_detail"` // how that was found (systemd state, pid)
+	notes     []note // Note's parts, to be said in the reader's language
+}
+
+// note is one remark on the status, as a catalog message: the JSON's Note
+// carries it in English, people read it in their language.
+type note struct {
+	id   string
+	data map[string]any
+}
+
+// addNote adds a remark to the status.
+func (s *Status) addNote(id string, data map[string]any) {
+	s.notes = append(s.notes, note{id, data})
+	if s.Note != "" {
+		s.Note += "; "
+	}
+	s.Note += catalog.In("en").T(id, data)
+}
+
+// noteIn is Note in w's language.
+func (s Status) noteIn(w catalog.Words) string {
+	if len(s.notes) == 0 {
+		return s.Note
+	}
+	parts := make([]string, len(s.notes))
+	for i, n := range s.notes {
+		parts[i] = w.T(n.id, n.data)
+	}
+	return strings.Join(parts, "; ")
 }
 
 // LoginItemEnabled reports whether trustwatch starts at login (installed and
@@ -79,90 +104,32 @@ func SetLoginItem(enabled bool) error {
 	return err
 }
 
-const usageText = `Usage: trustwatch service <verb> [flags]
+// words is message id of the catalog in the user's language: what the
+// verbs tell people they did.
+func words(id string, data map[string]any) string { return catalog.Current().T(id, data) }
 
-Manage trustwatch's login item: the tray starts when you log in, as you (never
-as root, never as a Windows system service).
+// Verbs are what `trustwatch service` does, in the order its help lists
+// them.
+var Verbs = []string{"install", "uninstall", "start", "stop", "status"}
 
-Verbs:
-  install     start trustwatch at login (and re-enable it if you had switched it off)
-  uninstall   stop starting trustwatch at login (a running tray keeps running)
-  start       start the tray now, if it is not already running
-  stop        stop the running tray
-  status      say whether the login item is installed, how, and whether the tray runs
-
-Flags:
-  --json         (status) print one JSON object
-  --allow-root   do it even as root (normally refused: the login item belongs to
-                 your desktop user)
-  -h, --help     show this help
-`
-
-// Main runs `trustwatch service <verb>`; args are the arguments after
-// "service". It returns the exit code: 0 done, 1 failed, 2 usage error.
-func Main(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprintln(stderr, "trustwatch service: missing verb (install, uninstall, start, stop or status); see trustwatch service --help")
-		return 2
-	}
-	// --allow-root may come before the verb too (the main binary's habit).
-	var leadingAllowRoot bool
-	for len(args) > 0 && (args[0] == "--allow-root" || args[0] == "-allow-root") {
-		leadingAllowRoot, args = true, args[1:]
-	}
-	if len(args) == 0 {
-		fmt.Fprintln(stderr, "trustwatch service: missing verb (install, uninstall, start, stop or status); see trustwatch service --help")
-		return 2
-	}
-	verb := args[0]
-	if verb == "-h" || verb == "--help" || verb == "help" {
-		fmt.Fprint(stdout, usageText)
-		return 0
-	}
-	switch verb {
-	case "install", "uninstall", "start", "stop", "status":
-	default:
-		if strings.HasPrefix(verb, "-") {
-			fmt.Fprintf(stderr, "trustwatch service: unknown flag %q before the verb; see trustwatch service --help\n", verb)
-		} else {
-			fmt.Fprintf(stderr, "trustwatch service: unknown verb %q (want install, uninstall, start, stop or status)\n", verb)
-		}
-		return 2
-	}
-
-	fs := flag.NewFlagSet("trustwatch service "+verb, flag.ContinueOnError)
-	fs.SetOutput(io.Discard) // errors are reported below in one line
-	allowRoot := fs.Bool("allow-root", false, "")
-	var asJSON *bool
-	if verb == "status" {
-		asJSON = fs.Bool("json", false, "")
-	}
-	if err := fs.Parse(args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stdout, usageText)
-			return 0
-		}
-		fmt.Fprintf(stderr, "trustwatch service %s: %v\n", verb, err)
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "trustwatch service %s: unexpected argument %q\n", verb, fs.Arg(0))
-		return 2
-	}
-
+// Run runs `trustwatch service VERB` once the command line has read its
+// arguments (verb is one of Verbs). It returns the exit code: 0 done,
+// 1 failed.
+func Run(verb string, allowRoot, asJSON bool, stdout, stderr io.Writer) int {
 	e, err := defaultEnv()
 	if err != nil {
-		fmt.Fprintf(stderr, "trustwatch service %s: %v\n", verb, err)
+		fmt.Fprintln(stderr, catalog.Current().T("cli.service.failed", map[string]any{"Verb": verb, "Error": err}))
 		return 1
 	}
-	return e.main(verb, *allowRoot || leadingAllowRoot, asJSON != nil && *asJSON, stdout, stderr)
+	return e.main(verb, allowRoot, asJSON, stdout, stderr)
 }
 
-// main runs one verb against e; split from Main so tests can inject e.
+// main runs one verb against e; split from Run so tests can inject e.
 func (e *env) main(verb string, allowRoot, asJSON bool, stdout, stderr io.Writer) int {
 	e.allowRoot = allowRoot
+	w := catalog.Current()
 	if verb != "status" && !allowRoot && e.euid() == 0 {
-		fmt.Fprintf(stderr, "trustwatch service %s: refusing to run as root: the login item, the tray and its notifications belong to your desktop user, and root would write root-owned files into the wrong account. Run it as yourself, without sudo (or pass --allow-root if you really mean root's own login).\n", verb)
+		fmt.Fprintln(stderr, w.T("cli.service.refuse_root", map[string]any{"Verb": verb}))
 		return 1
 	}
 	var msg string
@@ -179,14 +146,14 @@ func (e *env) main(verb string, allowRoot, asJSON bool, stdout, stderr io.Writer
 	case "status":
 		st, serr := e.status()
 		if serr != nil {
-			fmt.Fprintf(stderr, "trustwatch service status: %v\n", serr)
+			fmt.Fprintln(stderr, w.T("cli.service.failed", map[string]any{"Verb": verb, "Error": serr}))
 			return 1
 		}
 		if asJSON {
 			b, _ := json.Marshal(st)
 			fmt.Fprintln(stdout, string(b))
 		} else {
-			fmt.Fprint(stdout, st.String())
+			fmt.Fprint(stdout, st.Text(w))
 		}
 		return 0
 	}
@@ -194,41 +161,57 @@ func (e *env) main(verb string, allowRoot, asJSON bool, stdout, stderr io.Writer
 		fmt.Fprintln(stdout, msg)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "trustwatch service %s: %v\n", verb, err)
+		fmt.Fprintln(stderr, w.T("cli.service.failed", map[string]any{"Verb": verb, "Error": err}))
 		return 1
 	}
 	return 0
 }
 
-// String renders the status for people: what, where, and whether it runs.
-func (s Status) String() string {
+// String renders the status for people, in English: what the support
+// report carries.
+func (s Status) String() string { return s.Text(catalog.In("en")) }
+
+// Text renders the status for people in w's language: what, where, and
+// whether it runs. (Note and RunDetail are the JSON's own text.)
+func (s Status) Text(w catalog.Words) string {
+	labels := []string{w.T("cli.service.status.login_item", nil), w.T("cli.service.status.starts", nil), w.T("cli.service.status.running", nil)}
+	col := 0
+	for _, l := range labels {
+		col = max(col, len([]rune(l))+2)
+	}
+	indent := strings.Repeat(" ", col)
 	var b strings.Builder
+	line := func(label int, text string) {
+		l := labels[label] + ":"
+		b.WriteString(l + strings.Repeat(" ", col-len([]rune(l))) + text + "\n")
+	}
 	if s.Installed {
-		state := "enabled"
+		state := w.T("cli.service.status.enabled", nil)
 		if !s.Enabled {
-			state = "disabled"
+			state = w.T("cli.service.status.disabled", nil)
 		}
-		fmt.Fprintf(&b, "Login item: installed as %s (%s), %s", mechWords[s.Mechanism], s.Location, state)
+		text := w.T("cli.service.status.installed", map[string]any{"Mechanism": mechWords(w, s.Mechanism), "Location": s.Location, "State": state})
 		if s.Note != "" {
-			fmt.Fprintf(&b, ": %s", s.Note)
+			text += ": " + s.noteIn(w)
 		}
-		b.WriteString("\n")
-		fmt.Fprintf(&b, "Starts:     %s\n", s.Command)
+		line(0, text)
+		line(1, s.Command)
 		if s.Stale {
-			b.WriteString("            (not this trustwatch executable; run `trustwatch service install` to update it)\n")
+			b.WriteString(indent + w.T("cli.service.status.stale", nil) + "\n")
 		}
 	} else {
-		fmt.Fprintf(&b, "Login item: not installed (install would use %s: %s)\n", mechWords[s.Mechanism], s.Location)
+		line(0, w.T("cli.service.status.not_installed", map[string]any{"Mechanism": mechWords(w, s.Mechanism), "Location": s.Location}))
 		if s.Note != "" {
-			fmt.Fprintf(&b, "            %s\n", s.Note)
+			b.WriteString(indent + s.noteIn(w) + "\n")
 		}
 	}
-	if s.Running {
-		fmt.Fprintf(&b, "Running:    yes (%s)\n", s.RunDetail)
-	} else if s.RunDetail != "" {
-		fmt.Fprintf(&b, "Running:    no (%s)\n", s.RunDetail)
-	} else {
-		b.WriteString("Running:    no\n")
+	switch {
+	case s.Running:
+		line(2, w.T("cli.service.status.running_yes", map[string]any{"Detail": s.RunDetail}))
+	case s.RunDetail != "":
+		line(2, w.T("cli.service.status.running_no_because", map[string]any{"Detail": s.RunDetail}))
+	default:
+		line(2, w.T("cli.service.status.running_no", nil))
 	}
 	return b.String()
 }

@@ -2,8 +2,6 @@
 
 package service
 
-import "fmt"
-
 // On macOS and Windows the login item only says "start at login"; start
 // and stop act on the tray process itself, found through the instance lock.
 
@@ -13,7 +11,7 @@ func (e *env) start() (string, error) {
 		return "", err
 	}
 	if in.running {
-		return fmt.Sprintf("trustwatch is already running (pid %d)", in.pid), nil
+		return words("cli.service.already_running", map[string]any{"PID": in.pid}), nil
 	}
 	return e.launchTray()
 }
@@ -21,7 +19,7 @@ func (e *env) start() (string, error) {
 func (e *env) stop() (string, error) {
 	msg, err := e.stopInstance()
 	if err == nil && msg == "" {
-		msg = "trustwatch is not running"
+		msg = words("cli.service.not_running", nil)
 	}
 	return msg, err
 }

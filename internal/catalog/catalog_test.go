@@ -193,6 +193,12 @@ func TestDuplicateIDRefused(t *testing.T) {
 // and flags belong in placeholders, not in the text a translator edits.
 func TestRussianHasNoEnglish(t *testing.T) {
 	for id, forms := range raw(t, "ru") {
+		if strings.HasPrefix(id, "cli.") {
+			// The command line's words name the verbs, flags, anchors and
+			// paths people type; TestEveryRussianCLIMessage (package main)
+			// holds them to this rule with those allowed too.
+			continue
+		}
 		for form, text := range forms {
 			if form == "description" {
 				continue

@@ -6,10 +6,14 @@ import (
 	"strings"
 
 	"github.com/trustwatch/trustwatch/guide"
+	"github.com/trustwatch/trustwatch/internal/catalog"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 
 	"github.com/trustwatch/trustwatch/internal/say"
 )
+
+// en is the documents' language: the generated docs stay English.
+var en = catalog.In("en")
 
 // Regions are the generated parts of README.md and docs/cli.md, by name.
 // In a document each sits between "<!-- generated: NAME -->" and
@@ -65,7 +69,7 @@ func verbTable() string {
 	var b strings.Builder
 	b.WriteString("| command | does |\n|---|---|\n")
 	for _, v := range Verbs {
-		fmt.Fprintf(&b, "| %s | %s |\n", code(v.Line()), cell(v.Summary))
+		fmt.Fprintf(&b, "| %s | %s |\n", code(v.Line()), cell(v.Summary(en)))
 	}
 	return b.String()
 }
@@ -74,17 +78,17 @@ func reference() string {
 	var b strings.Builder
 	for _, v := range Verbs {
 		fmt.Fprintf(&b, "### %s\n\n", code(v.Line()))
-		b.WriteString(v.About + "\n\n")
+		b.WriteString(v.About(en) + "\n\n")
 		if len(v.Flags) > 0 {
 			b.WriteString("| flag | meaning |\n|---|---|\n")
 			for _, f := range v.Flags {
-				fmt.Fprintf(&b, "| %s | %s |\n", code(FlagSpelling(f)), cell(FlagHelp(f)))
+				fmt.Fprintf(&b, "| %s | %s |\n", code(FlagSpelling(f)), cell(FlagHelp(en, f)))
 			}
 			b.WriteString("\n")
 		}
 		b.WriteString("| exit | meaning |\n|---|---|\n")
 		for _, e := range v.Exits {
-			fmt.Fprintf(&b, "| %d | %s |\n", e.Code, cell(e.Meaning))
+			fmt.Fprintf(&b, "| %d | %s |\n", e.Code, cell(e.Meaning(en)))
 		}
 		b.WriteString("\nExamples:\n\n```sh\n")
 		for _, ex := range v.Examples {
@@ -188,10 +192,10 @@ func globalTable() string {
 	var b strings.Builder
 	b.WriteString("| flag or variable | meaning |\n|---|---|\n")
 	for _, f := range GlobalFlags {
-		fmt.Fprintf(&b, "| %s | %s |\n", code(FlagSpelling(f)), cell(FlagHelp(f)))
+		fmt.Fprintf(&b, "| %s | %s |\n", code(FlagSpelling(f)), cell(FlagHelp(en, f)))
 	}
 	for _, e := range Environment {
-		fmt.Fprintf(&b, "| %s | %s |\n", code(e.Name), cell(e.Meaning))
+		fmt.Fprintf(&b, "| %s | %s |\n", code(e.Name), cell(e.Meaning(en)))
 	}
 	return b.String()
 }

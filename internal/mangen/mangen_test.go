@@ -29,10 +29,9 @@ func TestEscape(t *testing.T) {
 }
 
 // TestPageSaysWhatTheHelpSays builds the real binary and checks that every
-// verb its --help lists, and every flag each VERB --help lists (guide's and
-// service's own help included), is in the page; that a snapshot's long
-// version stays out of the footer; and that man renders the page without
-// a warning.
+// verb its --help lists, and every flag each VERB --help lists, is in the
+// page; that a snapshot's long version stays out of the footer; and that
+// man renders the page without a warning.
 func TestPageSaysWhatTheHelpSays(t *testing.T) {
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "trustwatch")

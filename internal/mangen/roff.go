@@ -8,10 +8,14 @@ import (
 	"unicode/utf8"
 
 	"github.com/trustwatch/trustwatch/guide"
+	"github.com/trustwatch/trustwatch/internal/catalog"
 	"github.com/trustwatch/trustwatch/internal/cliref"
 	"github.com/trustwatch/trustwatch/internal/say"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 )
+
+// en is the page's language: the manual stays English, like the docs.
+var en = catalog.In("en")
 
 var optionLike = regexp.MustCompile(`(^|[\s\[(|,])(-{1,2}[A-Za-z][A-Za-z0-9-]*)`)
 
@@ -60,7 +64,7 @@ func sentence(s string) string {
 // exitSummary is the "Exit codes:" paragraph of `trustwatch --help`.
 func exitSummary() string {
 	var top bytes.Buffer
-	cliref.Usage(&top)
+	cliref.UsageIn(&top, en)
 	for _, para := range strings.Split(top.String(), "\n\n") {
 		if rest, ok := strings.CutPrefix(para, "Exit codes: "); ok {
 			return strings.Join(strings.Fields(rest), " ")
@@ -70,7 +74,7 @@ func exitSummary() string {
 }
 
 func render(b *bytes.Buffer, version, date string) {
-	title := strings.TrimSuffix(strings.TrimPrefix(cliref.Tagline, "trustwatch — "), ".")
+	title := strings.TrimSuffix(strings.TrimPrefix(cliref.Tagline(en), "trustwatch — "), ".")
 	// The footer has room for a short version only: a snapshot's long one
 	// would run into the date, so it is given in full under VERSION.
 	footer := version
@@ -104,14 +108,14 @@ func render(b *bytes.Buffer, version, date string) {
 		if v.Synopsis != "" {
 			b.WriteString(esc(v.Synopsis) + "\n")
 		}
-		b.WriteString(".PP\n" + esc(sentence(v.About)) + "\n")
+		b.WriteString(".PP\n" + esc(sentence(v.About(en))) + "\n")
 		for _, f := range v.Flags {
-			b.WriteString(".TP\n.B " + quoted(cliref.FlagSpelling(f)) + "\n" + esc(sentence(cliref.FlagHelp(f))) + "\n")
+			b.WriteString(".TP\n.B " + quoted(cliref.FlagSpelling(f)) + "\n" + esc(sentence(cliref.FlagHelp(en, f))) + "\n")
 		}
 		if len(v.Exits) > 0 {
 			b.WriteString(".PP\nExit status:\n")
 			for _, e := range v.Exits {
-				fmt.Fprintf(b, ".TP\n.B %d\n%s\n", e.Code, esc(sentence(e.Meaning)))
+				fmt.Fprintf(b, ".TP\n.B %d\n%s\n", e.Code, esc(sentence(e.Meaning(en))))
 			}
 		}
 		if len(v.Examples) > 0 {
@@ -143,12 +147,12 @@ func render(b *bytes.Buffer, version, date string) {
 
 	b.WriteString(".SH GLOBAL OPTIONS\nEvery command takes these, before or after its name.\n")
 	for _, f := range cliref.GlobalFlags {
-		b.WriteString(".TP\n.B " + quoted(cliref.FlagSpelling(f)) + "\n" + esc(sentence(cliref.FlagHelp(f))) + "\n")
+		b.WriteString(".TP\n.B " + quoted(cliref.FlagSpelling(f)) + "\n" + esc(sentence(cliref.FlagHelp(en, f))) + "\n")
 	}
 
 	b.WriteString(".SH ENVIRONMENT\n")
 	for _, e := range cliref.Environment {
-		b.WriteString(".TP\n.B " + e.Name + "\n" + esc(sentence(upperFirst(e.Meaning))) + "\n")
+		b.WriteString(".TP\n.B " + e.Name + "\n" + esc(sentence(upperFirst(e.Meaning(en)))) + "\n")
 	}
 
 	b.WriteString(".SH EXIT STATUS\n")
