@@ -99,7 +99,7 @@ func startApp(ctx context.Context, c appConfig) int {
 
 	w := watcher.New(watcher.Config{
 		Address: c.addr,
-		Engine:  engine.Config{AllowPair: true, Follow: true, CompletePairing: true},
+		Engine:  engine.Config{Mode: engine.ModeFollow, AllowPair: true},
 		USB:     c.usb,
 		Logger:  log,
 		Ledger:  openLedger(log),

@@ -54,7 +54,7 @@ func TestRunPartsOwnsItsGoroutines(t *testing.T) {
 	log := slog.New(slog.DiscardHandler)
 	w := watcher.New(watcher.Config{
 		Address: addr,
-		Engine:  engine.Config{AllowPair: true, Follow: true, CompletePairing: true},
+		Engine:  engine.Config{Mode: engine.ModeFollow, AllowPair: true},
 		Logger:  log,
 	})
 	b := &sentBackend{}

@@ -58,11 +58,11 @@ func openPhones(ctx context.Context, addr usbmux.Address, p purpose) (phoneLink,
 	if ok {
 		return newTrayLink(addr, s), s.Expire(lookupBound)
 	}
-	cfg := engine.Config{}
+	cfg := engine.Config{Mode: engine.ModeOneShot}
 	if p == forFix {
 		// Follow the phone through unlock and Trust, and save the pairing
 		// the user approved, as the tray does after Fix trust.
-		cfg.Follow, cfg.CompletePairing = true, true
+		cfg.Mode = engine.ModeFollow
 	}
 	return watchHere(ctx, addr, cfg, slog.New(slog.DiscardHandler), lookupBound)
 }

@@ -64,7 +64,7 @@ const stopGrace = 250 * time.Millisecond
 // every device has a final state, or until timeout; what is then still in
 // progress is an error (Expire).
 func diagnoseOnce(ctx context.Context, addr usbmux.Address, allowPair bool, timeout time.Duration, log *slog.Logger) engine.Snapshot {
-	l, snap := watchHere(ctx, addr, engine.Config{AllowPair: allowPair}, log, timeout)
+	l, snap := watchHere(ctx, addr, engine.Config{Mode: engine.ModeOneShot, AllowPair: allowPair}, log, timeout)
 	l.cancel()
 	select {
 	case <-l.done:

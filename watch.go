@@ -31,7 +31,7 @@ func runWatch(args []string, stdout, stderr io.Writer) int {
 	log := stderrLogger(stderr)
 	w := watcher.New(watcher.Config{
 		Address: addr,
-		Engine:  engine.Config{AllowPair: !*noPair, Follow: true, CompletePairing: true},
+		Engine:  engine.Config{Mode: engine.ModeFollow, AllowPair: !*noPair},
 		USB:     usbSrc,
 		Logger:  log,
 		Ledger:  openLedger(log),

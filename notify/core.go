@@ -475,7 +475,9 @@ func (c *Core) Next(now time.Time) (t time.Time, ok bool) {
 	return t, ok
 }
 
-// Due returns what to do at now: at most one operation per bubble.
+// Due returns what to do at now: at most one operation per bubble, and
+// often several at once (one phone's bubble withdrawn while another's
+// opens, two bubbles expiring together), so it stays a list.
 func (c *Core) Due(now time.Time) []Op {
 	for _, b := range slices.Clone(c.bubbles) {
 		if c.isOpen(b, now) == nil {

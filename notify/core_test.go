@@ -614,8 +614,8 @@ func TestCoreIdleHasNoDeadline(t *testing.T) {
 	for i := range 100 {
 		now := t0.Add(time.Duration(i) * time.Second)
 		c.Observe(snap("a=ready"), now)
-		if m := c.Due(now); m != nil {
-			t.Fatalf("message %v", m)
+		if ops := c.Due(now); len(ops) != 0 {
+			t.Fatalf("operations %v", ops)
 		}
 		if at, ok := c.Next(now); ok {
 			t.Fatalf("wake-up at %v while idle", at)

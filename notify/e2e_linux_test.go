@@ -68,7 +68,7 @@ func startRig(t *testing.T, bus string) *rig {
 	r := &rig{sim: s, changes: map[string][]stateAt{}}
 	r.w = watcher.New(watcher.Config{
 		Address: addr,
-		Engine:  engine.Config{AllowPair: true, Follow: true, CompletePairing: true},
+		Engine:  engine.Config{Mode: engine.ModeFollow, AllowPair: true},
 		Logger:  slog.New(slog.DiscardHandler),
 	})
 	ctx, cancel := context.WithCancel(context.Background())

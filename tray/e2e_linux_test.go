@@ -45,7 +45,7 @@ func runWatcherChild() int {
 	}
 	w := watcher.New(watcher.Config{
 		Address: addr,
-		Engine:  engine.Config{AllowPair: true, Follow: true, CompletePairing: true},
+		Engine:  engine.Config{Mode: engine.ModeFollow, AllowPair: true},
 		Logger:  lg,
 	})
 	err = Run(childContext(), Options{

@@ -2,10 +2,8 @@ package watcher
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,66 +14,50 @@ import (
 	"github.com/trustwatch/trustwatch/watcher/usbmux"
 )
 
-const (
-	// trustPoll is how often ReadPairRecord is polled while waiting for the
-	// Trust tap (usbmuxd only, shows nothing on the phone): at most 1 Hz.
-	trustPoll = time.Second
-	// trustBackstop is that poll's pace while request_pair is being relayed.
-	trustBackstop = 5 * time.Second
-	// After trustPatience of waiting for the tap, both polls slow down by
-	// trustSlowdown (a prompt left on a phone on the charger should not
-	// cost a usbmuxd request every few seconds for hours).
-	trustPatience = 2 * time.Minute
-	trustSlowdown = 6
-	// followRetryMin and followRetryMax bound the backoff between attempts
-	// to (re)open a lockstate observer the phone refused or dropped; a
-	// session that lived followRetryMax resets it.
-	followRetryMin = 10 * time.Second
-	followRetryMax = 5 * time.Minute
-	// followAfter: an observer opens this long after the phone's answer,
-	// so that a burst of phones is diagnosed before two TLS handshakes per
-	// phone go to observers, and a phone that flaps costs none. A change
-	// in between is caught by the lock state read at opening.
-	followAfter = time.Second
-	// completeGrace lets another pairer (Linux usbmuxd's preflight) finish
-	// first, so the phone does not get two host records for one tap.
-	completeGrace = 300 * time.Millisecond
-)
-
-// hostIdentity is this computer's pairing identity, made once per process
-// (two RSA keys, ~100 ms). Watchers that may pair start making it at once,
-// so the first untrusted phone does not wait for key generation.
-var hostIdentity = sync.OnceValues(lockdown.NewHostIdentity)
+// This file is the executor's command lifecycle: which command runs for
+// which device, cancelling, and what is kept per device between commands.
+// The lockdown steps the commands consist of are in executor_steps.go, the
+// lockstate observers of trusted phones in executor_lock.go.
 
 // executor carries out engine commands: one goroutine per running command,
 // at most one running command per device (a newer one cancels the older).
+// Every result carries the epoch of its command, so the engine drops the
+// ones that come back after a newer command.
 type executor struct {
 	addr   usbmux.Address
 	budget time.Duration
 	ledger *ledger.Ledger // nil: no cross-process record
 	scope  func(context.Context) string
-	follow bool // may write pair records (watch, tray)
-	post   func(context.Context, engine.Event)
+	// savesPairings: this watcher completes a pairing the user approved and
+	// writes its record (follow mode: watch, tray); a one-shot status never does.
+	savesPairings bool
+	post          func(context.Context, engine.Event)
 
-	mu      sync.Mutex
-	running map[string]context.CancelFunc
-	pending map[string]*lockdown.PairRecord // the record of the Pair we sent, per device
-	// observers hold request_pair subscriptions opened before a Pair, so a
-	// quick Trust tap cannot slip between the Pair and AwaitTrust.
-	observers map[string]*lockdown.NotificationStream
-	// gated records, per device, that the phone refused the session-less
-	// service while it refused Pair as locked: only then does the service
-	// coming back mean "unlocked".
-	gated map[string]bool
-	// records are the host records that last opened a session with each
-	// device, for lock-only re-checks.
-	records map[string]*lockdown.PairRecord
-	// followers are the lockstate observers of trusted phones, apart from
-	// the one running command per device.
-	followers map[string]*lockFollower
-	followed  atomic.Int32 // observer goroutines running (tests check none outlives its phone)
-	log       *slog.Logger
-	wg        sync.WaitGroup
+	mu       sync.Mutex
+	devices  map[string]*deviceWork // by engine key; dropped on Cancel
+	followed atomic.Int32           // observer goroutines running (tests check none outlives its phone)
+	log      *slog.Logger
+	wg       sync.WaitGroup
+}
+
+// deviceWork is what the executor holds for one device, under executor.mu.
+type deviceWork struct {
+	stop context.CancelFunc // cancels the running command (nil: none ran yet)
+	// pending is the record of the Pair we sent, kept to save once the user
+	// taps Trust.
+	pending *lockdown.PairRecord
+	// requestPair is the request_pair subscription opened before a Pair, so
+	// a quick Trust tap cannot slip between the Pair and AwaitTrust.
+	requestPair *lockdown.NotificationStream
+	// gated: the phone refused the session-less service while it refused
+	// Pair as locked; only then does the service coming back mean "unlocked".
+	gated bool
+	// record is the host record that last opened a session, for lock-only
+	// re-checks.
+	record *lockdown.PairRecord
+	// follower is the lockstate observer of a trusted phone, apart from the
+	// one running command.
+	follower *lockFollower
 }
 
 // lockFollower is one device's lockstate observer.
@@ -87,31 +69,30 @@ type lockFollower struct {
 
 func newExecutor(cfg Config, post func(context.Context, engine.Event)) *executor {
 	return &executor{
-		addr: cfg.Address, budget: cfg.ProbeBudget, follow: cfg.Engine.CompletePairing, post: post, ledger: cfg.Ledger,
-		running: map[string]context.CancelFunc{}, pending: map[string]*lockdown.PairRecord{},
-		observers: map[string]*lockdown.NotificationStream{},
-		gated:     map[string]bool{},
-		followers: map[string]*lockFollower{},
-		records:   map[string]*lockdown.PairRecord{},
-		log:       cfg.Logger,
+		addr: cfg.Address, budget: cfg.ProbeBudget, ledger: cfg.Ledger, post: post,
+		savesPairings: cfg.Engine.Mode == engine.ModeFollow,
+		devices:       map[string]*deviceWork{},
+		log:           cfg.Logger,
 	}
+}
+
+// with runs f on the device's work under the lock (made on first use).
+func (x *executor) with(key string, f func(w *deviceWork)) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	w := x.devices[key]
+	if w == nil {
+		w = &deviceWork{}
+		x.devices[key] = w
+	}
+	f(w)
 }
 
 // run starts c; it never blocks the engine's loop.
 func (x *executor) run(ctx context.Context, c engine.Command) {
 	switch c := c.(type) {
 	case engine.Cancel:
-		x.mu.Lock()
-		if stop := x.running[c.Key]; stop != nil {
-			stop()
-			delete(x.running, c.Key)
-		}
-		delete(x.pending, c.Key)
-		delete(x.gated, c.Key)
-		delete(x.records, c.Key)
-		x.mu.Unlock()
-		x.swapObserver(c.Key, nil)
-		x.unfollow(c.Key)
+		x.cancel(c.Key)
 		return
 	case engine.FollowLock:
 		x.followLockOf(ctx, c)
@@ -122,12 +103,12 @@ func (x *executor) run(ctx context.Context, c engine.Command) {
 	}
 	t := target(c)
 	cctx, stop := context.WithCancel(ctx)
-	x.mu.Lock()
-	if old := x.running[t.Key]; old != nil {
-		old()
-	}
-	x.running[t.Key] = stop
-	x.mu.Unlock()
+	x.with(t.Key, func(w *deviceWork) {
+		if w.stop != nil {
+			w.stop()
+		}
+		w.stop = stop
+	})
 	x.wg.Add(1)
 	go func() {
 		defer x.wg.Done()
@@ -137,6 +118,26 @@ func (x *executor) run(ctx context.Context, c engine.Command) {
 			x.post(cctx, ev)
 		}
 	}()
+}
+
+// cancel ends everything running for the device and forgets what was kept.
+func (x *executor) cancel(key string) {
+	x.mu.Lock()
+	w := x.devices[key]
+	delete(x.devices, key)
+	x.mu.Unlock()
+	if w == nil {
+		return
+	}
+	if w.stop != nil {
+		w.stop()
+	}
+	if w.requestPair != nil {
+		w.requestPair.Close()
+	}
+	if w.follower != nil {
+		w.follower.stop()
+	}
 }
 
 // stop waits for every command goroutine; ctx has been cancelled by then.
@@ -160,6 +161,8 @@ func target(c engine.Command) engine.Target {
 	panic(fmt.Sprintf("watcher: unknown command %T", c))
 }
 
+// do carries out one command (executor_steps.go) and returns its result,
+// stamped with the command's epoch.
 func (x *executor) do(ctx context.Context, c engine.Command) engine.Event {
 	done := func(t engine.Target, r engine.ProbeResult) engine.Event {
 		return engine.ProbeDone{Key: t.Key, Epoch: t.Epoch, Result: r}
@@ -186,546 +189,25 @@ func (x *executor) do(ctx context.Context, c engine.Command) engine.Event {
 	return nil
 }
 
-// lockdown opens a lockdown connection through usbmuxd.
-func (x *executor) lockdown(ctx context.Context, t engine.Target) (*lockdown.Conn, error) {
-	conn, err := usbmux.Connect(ctx, x.addr, t.DeviceID, lockdown.Port)
-	if err != nil {
-		return nil, err
-	}
-	return lockdown.New(conn, "trustwatch"), nil
-}
-
-// probe diagnoses a device: with a host record through a TLS session,
-// without one through at most one Pair (policy permitting).
-func (x *executor) probe(ctx context.Context, t engine.Target, policy engine.PairPolicy) engine.ProbeResult {
-	ctx, cancel := context.WithTimeout(ctx, x.budget)
-	defer cancel()
-	// The record (from usbmuxd) and the lockdown connection (through it)
-	// are independent: ask for both at once.
-	type record struct {
-		raw []byte
-		err error
-	}
-	recCh := make(chan record, 1)
-	go func() {
-		raw, err := usbmux.ReadPairRecord(ctx, x.addr, t.UDID)
-		recCh <- record{raw, err}
-	}()
-	ld, err := x.lockdown(ctx, t)
-	got := <-recCh // bounded by ctx, like every usbmuxd request
-	raw, recErr := got.raw, got.err
-	if ld != nil {
-		defer ld.Close()
-	}
-	if recErr != nil && !noRecord(recErr) {
-		return failed(recErr, "reading the pair record from usbmuxd")
-	}
-	if err != nil {
-		return failed(err, "connecting to lockdownd")
-	}
-	var r engine.ProbeResult
-	info, err := ld.DeviceInfo(ctx)
-	if err != nil {
-		return failed(err, "reading the device's name")
-	}
-	r.Name, r.ProductType, r.IOSVersion = info.Name, info.ProductType, info.ProductVersion
-	if recErr != nil { // no record: this computer is not trusted
-		if policy == engine.PairNever {
-			r.State = engine.StateUntrusted
-			return r
-		}
-		if x.ledger != nil {
-			plug := ledger.Plug{Address: x.scope(ctx), UDID: t.UDID, DeviceID: t.DeviceID}
-			if mine, _, err := x.ledger.Claim(plug); err == nil && !mine {
-				return fromLedger(x.ledger.Wait(ctx, plug), r)
-			}
-			defer func() { _ = x.ledger.Record(plug, r.State) }()
-		}
-		x.pair(ctx, t, ld, &r)
-		return r
-	}
-	rec, err := lockdown.ParsePairRecord(raw)
-	if err != nil {
-		r.State, r.Detail = engine.StateTrustRevoked, "the stored pair record is unreadable: "+err.Error()
-		return r
-	}
-	x.session(ctx, ld, rec, &r)
-	x.mu.Lock()
-	if r.State == engine.StateReady || r.State == engine.StateLocked || r.State == engine.StateLockedSinceRestart {
-		x.records[t.Key] = rec
-	} else {
-		delete(x.records, t.Key)
-	}
-	x.mu.Unlock()
-	return r
-}
-
-// lockOnly re-reads the lock state of a phone that opened a session
-// moments ago, with the record that opened it: no record read from
-// usbmuxd, no device info. Only a clear answer counts (ok); anything else
-// (no record kept, trust gone, an error) is left to the full probe, which
-// also sees a record changed meanwhile.
-func (x *executor) lockOnly(ctx context.Context, t engine.Target) (r engine.ProbeResult, ok bool) {
-	x.mu.Lock()
-	rec := x.records[t.Key]
-	x.mu.Unlock()
-	if rec == nil {
-		return r, false
-	}
-	ctx, cancel := context.WithTimeout(ctx, x.budget)
-	defer cancel()
-	ld, err := x.lockdown(ctx, t)
-	if err != nil {
-		return r, false
-	}
-	defer ld.Close()
-	x.session(ctx, ld, rec, &r)
-	switch r.State {
-	case engine.StateReady, engine.StateLocked, engine.StateLockedSinceRestart:
-		return r, true
-	}
-	return r, false
-}
-
-// session starts a lockdown session with the host record and reads the lock state.
-func (x *executor) session(ctx context.Context, ld *lockdown.Conn, rec *lockdown.PairRecord, r *engine.ProbeResult) {
-	id, err := ld.StartSession(ctx, rec)
-	r.Lockdown = lockdownName(err)
-	switch {
-	case err == nil:
-	case errors.Is(err, lockdown.ErrInvalidHostID):
-		r.State, r.Detail = engine.StateTrustRevoked, "the iPhone does not know this computer's pairing (InvalidHostID)"
-		return
-	case errors.Is(err, lockdown.ErrBadPairRecord):
-		// Our side is broken, not the phone's trust: say so.
-		r.State, r.Detail = engine.StateTrustRevoked, "this computer's stored pair record is broken (its host key or certificate cannot be read); Fix trust replaces it"
-		return
-	case errors.Is(err, lockdown.ErrTLS):
-		r.State, r.Detail = engine.StateTrustRevoked, "the iPhone rejected this computer's pair record (TLS handshake failed)"
-		return
-	case errors.Is(err, lockdown.ErrPasswordProtected), errors.Is(err, lockdown.ErrEscrowLocked):
-		r.State = engine.StateLockedSinceRestart
-		return
-	default:
-		*r = failedInto(*r, err, "starting a lockdown session")
-		return
-	}
-	locked, err := ld.PasswordProtected(ctx)
-	switch {
-	case err != nil:
-		r.State, r.Detail = engine.StateReady, "lock state unknown: "+err.Error()
-	case locked:
-		r.State = engine.StateLocked
-	default:
-		r.State = engine.StateReady
-	}
-	_ = ld.StopSession(ctx, id)
-}
-
-// pair sends one Pair with this device's pending record (made on first use)
-// and reads the phone's answer into r.
-func (x *executor) pair(ctx context.Context, t engine.Target, ld *lockdown.Conn, r *engine.ProbeResult) {
-	rec, err := x.pendingRecord(ctx, t, ld)
-	if err != nil {
-		*r = failedInto(*r, err, "preparing a pair request")
-		return
-	}
-	var observer *lockdown.NotificationStream
-	if x.follow {
-		observer = x.observeRequestPair(ctx, t)
-	}
-	defer func() {
-		if observer != nil {
-			observer.Close()
-		}
-	}()
-	escrow, err := ld.Pair(ctx, rec)
-	r.Lockdown = lockdownName(err)
-	switch {
-	case err == nil:
-		// Accepted without a dialog (the phone already trusted this host).
-		rec.EscrowBag = escrow
-		if !x.follow {
-			r.State, r.Detail = engine.StateReady, "paired; status does not save pair records"
-			return
-		}
-		if err := x.save(ctx, t, rec); err != nil {
-			*r = failedInto(*r, err, "saving the pair record")
-			return
-		}
-		r.State = engine.StateReady
-	case errors.Is(err, lockdown.ErrPairingDialogResponsePending):
-		r.State, r.PairReached, r.OurPair = engine.StateTrustPending, true, true
-		x.swapObserver(t.Key, observer)
-		observer = nil
-	case errors.Is(err, lockdown.ErrUserDeniedPairing):
-		r.State, r.PairReached = engine.StateTrustDenied, true
-	case errors.Is(err, lockdown.ErrPasswordProtected):
-		r.State = engine.StateUntrustedLocked
-		x.mu.Lock()
-		x.gated[t.Key] = x.follow && observer == nil
-		x.mu.Unlock()
-	default:
-		*r = failedInto(*r, err, "asking the iPhone to pair")
-	}
-}
-
-func (x *executor) pendingRecord(ctx context.Context, t engine.Target, ld *lockdown.Conn) (*lockdown.PairRecord, error) {
-	x.mu.Lock()
-	rec := x.pending[t.Key]
-	x.mu.Unlock()
-	if rec != nil {
-		return rec, nil
-	}
-	pub, err := ld.GetValue(ctx, "", "DevicePublicKey")
-	if err != nil {
-		return nil, err
-	}
-	pem, ok := pub.([]byte)
-	if !ok {
-		return nil, fmt.Errorf("DevicePublicKey is %T, not data", pub)
-	}
-	buid, err := usbmux.ReadBUID(ctx, x.addr)
-	if err != nil {
-		return nil, err
-	}
-	id, err := hostIdentity()
-	if err != nil {
-		return nil, err
-	}
-	if rec, err = id.PairRecord(pem, buid); err != nil {
-		return nil, err
-	}
-	if wifi, err := ld.GetValue(ctx, "", "WiFiAddress"); err == nil {
-		rec.WiFiMACAddress, _ = wifi.(string)
-	}
-	x.mu.Lock()
-	x.pending[t.Key] = rec
-	x.mu.Unlock()
-	return rec, nil
-}
-
-// save stores an approved pairing in usbmuxd, with DeviceID so that every
-// Listen client (iTunes, Finder, libimobiledevice) hears Paired.
-func (x *executor) save(ctx context.Context, t engine.Target, rec *lockdown.PairRecord) error {
-	data, err := rec.Marshal()
-	if err != nil {
-		return err
-	}
-	if err := usbmux.SavePairRecord(ctx, x.addr, t.UDID, t.DeviceID, data); err != nil {
-		return err
-	}
-	x.mu.Lock()
-	delete(x.pending, t.Key)
-	x.mu.Unlock()
-	return nil
-}
-
-// sendPair is the user's Fix trust (or the unlock of a locked, untrusted
-// phone): clear a stale record if asked, then one Pair.
-func (x *executor) sendPair(ctx context.Context, t engine.Target, clearStale bool) engine.ProbeResult {
-	ctx, cancel := context.WithTimeout(ctx, x.budget)
-	defer cancel()
-	if clearStale {
-		if err := usbmux.DeletePairRecord(ctx, x.addr, t.UDID); err != nil && !errors.Is(err, usbmux.ErrNoPairRecord) {
-			return failed(err, "removing the stale pair record")
-		}
-		x.mu.Lock()
-		delete(x.pending, t.Key)
-		x.mu.Unlock()
-	}
-	ld, err := x.lockdown(ctx, t)
-	if err != nil {
-		return failed(err, "connecting to lockdownd")
-	}
-	defer ld.Close()
-	var r engine.ProbeResult
-	x.pair(ctx, t, ld, &r)
-	if x.ledger != nil {
-		// Asked for (Fix trust) or ours to send (unlock): recorded, so no
-		// other process sends the automatic one for this plug.
-		plug := ledger.Plug{Address: x.scope(ctx), UDID: t.UDID, DeviceID: t.DeviceID}
-		_, _, _ = x.ledger.Claim(plug)
-		_ = x.ledger.Record(plug, r.State)
-	}
-	return r
-}
-
-// fromLedger reports a plug whose one Pair another process sent: what that
-// Pair found, without asking the phone again.
-func fromLedger(e ledger.Entry, r engine.ProbeResult) engine.ProbeResult {
-	switch e.State {
-	case engine.StateTrustPending, engine.StateUntrustedLocked, engine.StateTrustDenied:
-		r.State = e.State
-		r.Detail = fmt.Sprintf("as found at %s by the one Pair request trustwatch sends per plug (process %d)", e.At.Local().Format("15:04:05"), e.PID)
-	default:
-		r.State = engine.StateUntrusted
-		r.Detail = fmt.Sprintf("trustwatch already sent this plug's one Pair request (process %d); not asking again", e.PID)
-	}
-	return r
-}
-
-// completePair finishes the pairing the user approved: the same record
-// again, saved through usbmuxd, then a normal probe.
-func (x *executor) completePair(ctx context.Context, t engine.Target) engine.ProbeResult {
-	select { // if another pairer saves a record meanwhile, use that one
-	case <-ctx.Done():
-		return engine.ProbeResult{}
-	case <-time.After(completeGrace):
-	}
-	pctx, cancel := context.WithTimeout(ctx, x.budget)
-	_, err := usbmux.ReadPairRecord(pctx, x.addr, t.UDID)
-	cancel()
-	if err == nil {
-		return x.probe(ctx, t, engine.PairNever)
-	}
-	x.mu.Lock()
-	rec := x.pending[t.Key]
-	x.mu.Unlock()
-	if rec == nil {
-		return x.probe(ctx, t, engine.PairNever)
-	}
-	pctx, cancel = context.WithTimeout(ctx, x.budget)
-	defer cancel()
-	ld, err := x.lockdown(pctx, t)
-	if err != nil {
-		return failed(err, "connecting to lockdownd")
-	}
-	var r engine.ProbeResult
-	x.pair(pctx, t, ld, &r)
-	ld.Close()
-	if r.State != engine.StateReady {
-		return r
-	}
-	return x.probe(ctx, t, engine.PairNever)
-}
-
-// unpair forgets the pairing on the phone (best effort) and in usbmuxd.
-func (x *executor) unpair(ctx context.Context, t engine.Target) engine.ProbeResult {
-	pctx, cancel := context.WithTimeout(ctx, x.budget)
-	defer cancel()
-	raw, err := usbmux.ReadPairRecord(pctx, x.addr, t.UDID)
-	if err == nil {
-		if rec, perr := lockdown.ParsePairRecord(raw); perr == nil {
-			if ld, lerr := x.lockdown(pctx, t); lerr == nil {
-				_ = ld.Unpair(pctx, rec) // the phone may have forgotten us already
-				ld.Close()
-			}
-		}
-		if err := usbmux.DeletePairRecord(pctx, x.addr, t.UDID); err != nil && !errors.Is(err, usbmux.ErrNoPairRecord) {
-			return failed(err, "deleting the pair record")
-		}
-	}
-	x.mu.Lock()
-	delete(x.pending, t.Key)
-	x.mu.Unlock()
-	return x.probe(ctx, t, engine.PairNever)
-}
-
-// awaitTrust waits, without sending Pair, for the Trust tap: relayed
-// request_pair from the phone, or a record appearing in usbmuxd.
-func (x *executor) awaitTrust(ctx context.Context, t engine.Target) engine.Event {
-	seen := func(via engine.TrustSignal) engine.Event {
-		return engine.TrustSeen{Key: t.Key, Epoch: t.Epoch, Via: via}
-	}
-	relayed := make(chan struct{}, 1)
-	stream := x.takeObserver(t.Key)
-	if stream == nil {
-		stream = x.observeRequestPair(ctx, t)
-	}
-	if stream != nil {
-		defer stream.Close()
-		go func() {
-			for {
-				name, err := stream.Next(ctx)
-				if err != nil {
-					return
-				}
-				if name == lockdown.RequestPair {
-					relayed <- struct{}{}
-					return
-				}
-			}
-		}()
-	}
-	// With request_pair relayed, the record poll is only a backstop (another
-	// pairer saving a record without DeviceID); without it, it is the signal.
-	poll := trustPoll
-	if stream != nil {
-		poll = trustBackstop
-	}
-	slowAt := time.Now().Add(trustPatience)
-	tick := time.NewTicker(poll)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-relayed:
-			return seen(engine.ViaRequestPair)
-		case now := <-tick.C:
-			if !slowAt.IsZero() && !now.Before(slowAt) {
-				slowAt = time.Time{}
-				tick.Reset(poll * trustSlowdown)
-			}
-			rctx, cancel := context.WithTimeout(ctx, x.budget)
-			_, err := usbmux.ReadPairRecord(rctx, x.addr, t.UDID)
-			cancel()
-			if err == nil {
-				return seen(engine.ViaRecord)
-			}
-		}
-	}
-}
-
-// swapObserver keeps s as the device's request_pair subscription, closing
-// any previous one (nil just closes).
-func (x *executor) swapObserver(key string, s *lockdown.NotificationStream) {
-	x.mu.Lock()
-	old := x.observers[key]
-	if s != nil {
-		x.observers[key] = s
-	} else {
-		delete(x.observers, key)
-	}
-	x.mu.Unlock()
-	if old != nil && old != s {
-		old.Close()
-	}
-}
-
-func (x *executor) takeObserver(key string) *lockdown.NotificationStream {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	s := x.observers[key]
-	delete(x.observers, key)
-	return s
-}
-
-// observeRequestPair subscribes to request_pair through the phone's
-// insecure_notification_proxy (no pairing needed). nil when unavailable.
-func (x *executor) observeRequestPair(ctx context.Context, t engine.Target) *lockdown.NotificationStream {
-	sctx, cancel := context.WithTimeout(ctx, x.budget)
-	defer cancel()
-	conn, err := x.startService(sctx, t, lockdown.InsecureNotificationProxy)
-	if err != nil {
-		return nil
-	}
-	stream, err := lockdown.ObserveNotifications(sctx, conn, lockdown.RequestPair)
-	if err != nil {
-		conn.Close()
-		return nil
-	}
-	return stream
-}
-
-// startService starts a session-less service and connects to it.
-func (x *executor) startService(ctx context.Context, t engine.Target, name string) (net.Conn, error) {
-	ld, err := x.lockdown(ctx, t)
-	if err != nil {
-		return nil, err
-	}
-	port, _, err := ld.StartService(ctx, name)
-	ld.Close()
-	if err != nil {
-		return nil, err
-	}
-	return usbmux.Connect(ctx, x.addr, t.DeviceID, port)
-}
-
-// awaitUnlock polls every `every`, without Pair, until a locked and
-// untrusted phone accepts a session-less service again (it refuses with
-// PasswordProtected while locked). One lockdown connection is kept across
-// polls (lockdownd drops one idle for 10 s; the polls keep it busy), so a
-// poll is one StartService round trip (lockdown.ServicePoll) rather than a
-// usbmuxd connection, a Connect and a request. Each poll must end by the
-// next one, so its deadline falls on the next tick and no timer of its
-// own wakes the process between polls. A phone that accepted the service
-// while refusing Pair as locked gives no such signal; it is left alone
-// rather than asked again and again.
-func (x *executor) awaitUnlock(ctx context.Context, t engine.Target, every time.Duration) engine.Event {
-	x.mu.Lock()
-	gated := x.gated[t.Key]
-	x.mu.Unlock()
-	if !gated || every <= 0 {
-		return nil
-	}
-	var poll *lockdown.ServicePoll
-	defer func() {
-		if poll != nil {
-			poll.Close()
-		}
-	}()
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	for {
-		var now time.Time
-		select {
-		case <-ctx.Done():
-			return nil
-		case now = <-tick.C:
-		}
-		unlocked, keep := x.pollUnlock(ctx, t, &poll, now.Add(every))
-		if !keep && poll != nil {
-			poll.Close()
-			poll = nil
-		}
-		if unlocked {
-			return engine.Unlocked{Key: t.Key, Epoch: t.Epoch}
-		}
-	}
-}
-
-// pollUnlock asks once, on *poll (connected first if nil); keep is false
-// when the connection should not be used again.
-func (x *executor) pollUnlock(ctx context.Context, t engine.Target, poll **lockdown.ServicePoll, deadline time.Time) (unlocked, keep bool) {
-	if *poll == nil {
-		cctx, cancel := context.WithDeadline(ctx, deadline)
-		c, err := usbmux.Connect(cctx, x.addr, t.DeviceID, lockdown.Port)
-		cancel()
-		if err != nil {
-			return false, false
-		}
-		if *poll, err = lockdown.NewServicePoll(c, lockdown.InsecureNotificationProxy, "trustwatch"); err != nil {
-			return false, false
-		}
-	}
-	p := *poll
-	stop := context.AfterFunc(ctx, func() { p.Close() }) // cancelled (unplugged): unblock at once
-	port, err := p.Ask(deadline)
-	stop()
-	switch {
-	case err == nil:
-		// Take the port, so the service lockdownd started is not left
-		// waiting for us.
-		cctx, cancel := context.WithTimeout(ctx, x.budget)
-		if conn, err := usbmux.Connect(cctx, x.addr, t.DeviceID, port); err == nil {
-			conn.Close()
-		}
-		cancel()
-		return true, false
-	case errors.Is(err, lockdown.ErrPasswordProtected):
-		return false, true
-	default:
-		return false, false // a broken connection, or a refusal we do not know: start afresh
-	}
-}
-
 // followLockOf starts a lockstate observer for the device, or, when one already
 // follows this attach, only updates what the engine believes.
 func (x *executor) followLockOf(ctx context.Context, c engine.FollowLock) {
-	x.mu.Lock()
-	if f := x.followers[c.Key]; f != nil && f.deviceID == c.DeviceID {
+	var old, f *lockFollower
+	fctx, stop := context.WithCancel(ctx)
+	x.with(c.Key, func(w *deviceWork) {
+		if w.follower != nil && w.follower.deviceID == c.DeviceID {
+			w.follower.locked.Store(c.Locked)
+			return
+		}
+		old = w.follower
+		f = &lockFollower{deviceID: c.DeviceID, stop: stop}
 		f.locked.Store(c.Locked)
-		x.mu.Unlock()
+		w.follower = f
+	})
+	if f == nil {
+		stop()
 		return
 	}
-	old := x.followers[c.Key]
-	fctx, stop := context.WithCancel(ctx)
-	f := &lockFollower{deviceID: c.DeviceID, stop: stop}
-	f.locked.Store(c.Locked)
-	x.followers[c.Key] = f
-	x.mu.Unlock()
 	if old != nil {
 		old.stop()
 	}
@@ -740,143 +222,9 @@ func (x *executor) followLockOf(ctx context.Context, c engine.FollowLock) {
 }
 
 func (x *executor) unfollow(key string) {
-	x.mu.Lock()
-	f := x.followers[key]
-	delete(x.followers, key)
-	x.mu.Unlock()
+	var f *lockFollower
+	x.with(key, func(w *deviceWork) { f, w.follower = w.follower, nil })
 	if f != nil {
 		f.stop()
 	}
-}
-
-// followLock holds a lockstate observer open until ctx ends, re-opening it
-// with backoff when the phone refuses it, drops it or sends garbage.
-func (x *executor) followLock(ctx context.Context, t engine.Target, f *lockFollower) {
-	if !sleepCtx(ctx, followAfter) {
-		return
-	}
-	var delay time.Duration
-	lastErr := ""
-	for {
-		opened := time.Now()
-		wasOpen, err := x.observeLock(ctx, t, f)
-		if ctx.Err() != nil {
-			return
-		}
-		delay = followBackoff(delay, time.Since(opened))
-		switch msg := err.Error(); {
-		case wasOpen: // usually the phone leaving; Cancel is on its way
-			x.log.Debug("lock observer ended", "udid", t.UDID, "err", msg, "retry_in", delay)
-		case msg != lastErr: // the phone refuses it: worth one line in a support log
-			lastErr = msg
-			x.log.Info("lock state not followed by event; retrying", "udid", t.UDID, "err", msg, "retry_in", delay)
-		}
-		if !sleepCtx(ctx, delay) {
-			return
-		}
-	}
-}
-
-// sleepCtx waits d; false when ctx ended first.
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
-}
-
-// followBackoff is the pause before the next attempt to open an observer,
-// after one that lasted `lived`: doubling from followRetryMin to
-// followRetryMax, back to the start after a session that lasted the cap.
-func followBackoff(prev, lived time.Duration) time.Duration {
-	if prev <= 0 || lived >= followRetryMax {
-		return followRetryMin
-	}
-	return min(2*prev, followRetryMax)
-}
-
-// observeLock opens the observer in a session of its own, reads the lock
-// state (a change between the engine's last probe and the subscription
-// would be missed otherwise), then reports every relayed change until the
-// stream fails.
-func (x *executor) observeLock(ctx context.Context, t engine.Target, f *lockFollower) (wasOpen bool, err error) {
-	octx, cancel := context.WithTimeout(ctx, x.budget)
-	stream, locked, lockErr, err := x.openLockObserver(octx, t)
-	cancel()
-	if err != nil {
-		return false, err
-	}
-	defer stream.Close()
-	if lockErr != nil || locked != f.locked.Load() {
-		x.post(ctx, engine.LockChanged{Key: t.Key, DeviceID: t.DeviceID})
-	}
-	for {
-		name, err := stream.Next(ctx)
-		if err != nil {
-			return true, err
-		}
-		if name == lockdown.LockState {
-			x.post(ctx, engine.LockChanged{Key: t.Key, DeviceID: t.DeviceID, Relayed: true})
-		}
-	}
-}
-
-func (x *executor) openLockObserver(ctx context.Context, t engine.Target) (stream *lockdown.NotificationStream, locked bool, lockErr, err error) {
-	raw, err := usbmux.ReadPairRecord(ctx, x.addr, t.UDID)
-	if err != nil {
-		return nil, false, nil, err
-	}
-	rec, err := lockdown.ParsePairRecord(raw)
-	if err != nil {
-		return nil, false, nil, err
-	}
-	ld, err := x.lockdown(ctx, t)
-	if err != nil {
-		return nil, false, nil, err
-	}
-	defer ld.Close() // the service connection outlives it
-	id, err := ld.StartSession(ctx, rec)
-	if err != nil {
-		return nil, false, nil, err
-	}
-	stream, err = lockdown.ObserveLockState(ctx, ld, rec, func(ctx context.Context, port uint16) (net.Conn, error) {
-		return usbmux.Connect(ctx, x.addr, t.DeviceID, port)
-	})
-	if err != nil {
-		return nil, false, nil, err
-	}
-	locked, lockErr = ld.PasswordProtected(ctx)
-	_ = ld.StopSession(ctx, id)
-	return stream, locked, lockErr, nil
-}
-
-// noRecord: usbmuxd has no usable record. Linux usbmuxd answers a missing
-// one with result 2 (ENOENT); what Apple's daemons answer is unconfirmed,
-// so any clean refusal counts as "no record" rather than as a failure.
-func noRecord(err error) bool {
-	var refused *usbmux.ResultError
-	return errors.Is(err, usbmux.ErrNoPairRecord) || errors.As(err, &refused)
-}
-
-func failed(err error, doing string) engine.ProbeResult {
-	return failedInto(engine.ProbeResult{}, err, doing)
-}
-
-func failedInto(r engine.ProbeResult, err error, doing string) engine.ProbeResult {
-	r.State, r.Detail, r.Lockdown = engine.StateError, doing+": "+err.Error(), lockdownName(err)
-	return r
-}
-
-// lockdownName is the lockdownd error name in err ("" when err is not a
-// lockdownd Error reply).
-func lockdownName(err error) string {
-	var le *lockdown.Error
-	if errors.As(err, &le) {
-		return le.Code
-	}
-	return ""
 }

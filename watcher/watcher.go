@@ -162,6 +162,9 @@ func (w *Watcher) loop(ctx context.Context) error {
 			for _, c := range out.Commands {
 				w.exec.run(ctx, c)
 			}
+			if out.InfoChanged {
+				changed = true // the tray shows it; nothing to log or print
+			}
 			if len(out.Changes) > 0 || out.MuxChanged {
 				changed = true
 				s := snapshot(now)
@@ -182,7 +185,7 @@ func (w *Watcher) loop(ctx context.Context) error {
 			break
 		}
 		snap := snapshot(now)
-		w.publish(snap, changed || changedInfo(w.Snapshot(), snap))
+		w.publish(snap, changed)
 		// Only wake when the engine has a deadline: no idle ticking.
 		timer.Stop()
 		if at, ok := eng.NextDeadline(); ok {
@@ -197,21 +200,6 @@ func (w *Watcher) kickMux() {
 	case w.muxKick <- struct{}{}:
 	default:
 	}
-}
-
-// changedInfo notices changes that are not state changes (a name learned,
-// USB facts added) so the tray shows them too.
-func changedInfo(a, b engine.Snapshot) bool {
-	if len(a.Devices) != len(b.Devices) {
-		return true
-	}
-	for i := range a.Devices {
-		x, y := a.Devices[i], b.Devices[i]
-		if x.Key != y.Key || x.Name != y.Name || x.Detail != y.Detail || x.LinkSpeed != y.LinkSpeed || (x.USB == nil) != (y.USB == nil) {
-			return true
-		}
-	}
-	return false
 }
 
 // post delivers an event to the loop; it never blocks past ctx.

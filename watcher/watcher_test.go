@@ -61,7 +61,7 @@ func (r *rig) await(udid string, state engine.State, within time.Duration) engin
 	}
 }
 
-var trayCfg = engine.Config{AllowPair: true, Follow: true, CompletePairing: true}
+var trayCfg = engine.Config{Mode: engine.ModeFollow, AllowPair: true}
 
 func TestFixTrustPairsOnceAndSaves(t *testing.T) {
 	for _, tc := range []struct {
@@ -70,7 +70,7 @@ func TestFixTrustPairsOnceAndSaves(t *testing.T) {
 		start engine.State
 		eng   engine.Config
 	}{
-		{"untrusted", sim.DeviceConfig{}, engine.StateUntrusted, engine.Config{Follow: true, CompletePairing: true}},
+		{"untrusted", sim.DeviceConfig{}, engine.StateUntrusted, engine.Config{Mode: engine.ModeFollow}},
 		{"trust-revoked", sim.DeviceConfig{Revoked: true}, engine.StateTrustRevoked, trayCfg},
 		{"bad record", sim.DeviceConfig{BadRecord: true}, engine.StateTrustRevoked, trayCfg},
 	} {

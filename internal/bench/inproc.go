@@ -28,7 +28,7 @@ func startInproc(rig *Rig) (*inproc, error) {
 	}
 	w := watcher.New(watcher.Config{
 		Address: addr,
-		Engine:  engine.Config{AllowPair: true, Follow: true, CompletePairing: true},
+		Engine:  engine.Config{Mode: engine.ModeFollow, AllowPair: true},
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

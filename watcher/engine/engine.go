@@ -7,16 +7,28 @@ import (
 	"time"
 )
 
+// Mode is what a watcher is for.
+type Mode int
+
+const (
+	// ModeOneShot diagnoses each phone once and stops at its answer
+	// (status, and the lookups of fix and forget): no waiting for unlock or
+	// Trust, no re-checks, and no pair record is ever saved.
+	ModeOneShot Mode = iota
+	// ModeFollow keeps watching after the first answer (watch, tray, fix):
+	// it waits for unlock and Trust, re-checks locked phones, follows the
+	// lock live, and finishes a pairing trustwatch started and the user
+	// approved, saving the record through usbmuxd.
+	ModeFollow
+)
+
 // Config tunes the engine. The zero value is filled with defaults by New.
 type Config struct {
-	// AllowPair lets a probe send one Pair when no record exists (false: --no-pair).
+	Mode Mode
+	// AllowPair lets a probe send one Pair when no record exists, in
+	// either mode (false: --no-pair, or fix and forget, which pair only
+	// when asked to).
 	AllowPair bool
-	// Follow keeps watching after the first answer (watch, tray): wait for
-	// unlock and Trust, re-check locked phones. `status` leaves it off.
-	Follow bool
-	// CompletePairing lets trustwatch finish a pairing it started and the
-	// user approved, and save the record through usbmuxd. Never in `status`.
-	CompletePairing bool
 	// NoDataWindow is how long an iPhone may sit on USB without a usbmuxd
 	// attach before it is reported as no-data.
 	NoDataWindow time.Duration
@@ -104,6 +116,10 @@ type Output struct {
 	Commands   []Command
 	Changes    []Change
 	MuxChanged bool // the usbmuxd reachability or error changed
+	// InfoChanged: what a device shows besides its state changed (a name
+	// learned, a new summary or detail, USB facts found or lost), so the
+	// shells that show it (the tray) re-render even without a Change.
+	InfoChanged bool
 }
 
 // Engine holds every device's diagnosis. It is not safe for concurrent
@@ -117,7 +133,7 @@ type Engine struct {
 	// names remembers what a device called itself for as long as its
 	// flapping history is kept, so a replug that is not probed (flapping)
 	// is still shown by name.
-	names map[string][3]string
+	names map[string]selfName
 	epoch uint64
 	out   Output
 	// listing collects the devices of a usbmuxd listing that arrives in
@@ -131,6 +147,9 @@ type Engine struct {
 	// alone, so attaches need not look for one.
 	noUSBOnly bool
 }
+
+// selfName is what a phone told about itself.
+type selfName struct{ name, productType, iosVersion string }
 
 type dev struct {
 	Device
@@ -152,7 +171,7 @@ type dev struct {
 	noDataAt  time.Time
 	recheckAt time.Time
 	stableAt  time.Time
-	// Following the lock by event (trusted phones, Follow mode).
+	// Following the lock by event (trusted phones, ModeFollow).
 	pluggedAt    time.Time // the usbmuxd attach (untrusted unlock polling slows after a while)
 	slowAt       time.Time // when the unlock poll slows down
 	following    bool      // a FollowLock is in force
@@ -164,7 +183,7 @@ type dev struct {
 // New returns an engine with no devices.
 func New(cfg Config) *Engine {
 	cfg.defaults()
-	return &Engine{cfg: cfg, devs: map[string]*dev{}, flaps: map[string][]time.Time{}, names: map[string][3]string{}}
+	return &Engine{cfg: cfg, devs: map[string]*dev{}, flaps: map[string][]time.Time{}, names: map[string]selfName{}}
 }
 
 // Config returns the engine's effective configuration.
@@ -269,7 +288,8 @@ func (e *Engine) Snapshot(now time.Time) Snapshot {
 func (d *dev) snapshot() Device {
 	c := d.Device
 	if d.usb != nil {
-		c.USB = &USBInfo{Bus: d.usb.Bus, Address: d.usb.Address, ProductID: d.usb.ProductID, SpeedMbps: d.usb.SpeedMbps}
+		u := usbInfo(*d.usb)
+		c.USB = &u
 	}
 	return c
 }
@@ -329,7 +349,9 @@ func (e *Engine) muxDown(ev MuxDown, now time.Time) {
 	e.setMux(Usbmux{Address: ev.Address, Reachable: false, Error: ev.Err, State: ev.State})
 	for _, d := range e.sorted() {
 		if d.State == StateServiceUnavailable {
+			was := d.info()
 			d.Advice = e.adviceFor(d, StateServiceUnavailable) // why it is unavailable may have changed
+			e.noteInfo(d, was)
 		}
 		if d.onMux {
 			// Keep the device through a usbmuxd restart; if it comes back
@@ -383,8 +405,7 @@ func (e *Engine) attach(md MuxDevice, now time.Time, relisted bool) {
 	d.following, d.lockDirty = false, false // any observer died with the old connection
 	if d.usb == nil {
 		if u := e.takeUSBOnly(md, d); u != nil {
-			d.usb = u
-			d.LinkSpeed = linkSpeedHint(*u)
+			e.setUSB(d, u)
 		}
 	}
 	if silent {
@@ -445,22 +466,20 @@ func (e *Engine) usbAdded(u USBDevice, now time.Time) {
 	// An iPhone usbmuxd already knows: add the USB facts.
 	for _, d := range e.sorted() {
 		if d.onMux && d.usb == nil && matchesUSB(d, u) {
-			d.usb = &u
-			d.LinkSpeed = linkSpeedHint(u)
+			e.setUSB(d, &u)
 			return
 		}
 	}
-	if d := e.onlyMuxWithoutUSB(); d != nil && u.Serial == "" {
-		d.usb = &u
-		d.LinkSpeed = linkSpeedHint(u)
+	if d := e.soleMuxWithoutUSB(); d != nil && u.Serial == "" {
+		e.setUSB(d, &u)
 		return
 	}
 	key := usbKey(u)
-	d := &dev{Device: Device{Key: key, Connection: "usb"}, usb: &u}
+	d := &dev{Device: Device{Key: key, Connection: "usb"}}
 	if u.Serial != "" {
 		d.UDID = HyphenateUDID(u.Serial)
 	}
-	d.LinkSpeed = linkSpeedHint(u)
+	e.setUSB(d, &u)
 	e.devs[key] = d
 	if e.flapping(key, now) {
 		e.unstable(d, now)
@@ -482,8 +501,9 @@ func (e *Engine) usbAdded(u USBDevice, now time.Time) {
 // usbRefreshed takes new USB facts about a device already known: on Windows
 // its driver problem can appear or go away while it stays plugged in.
 func (e *Engine) usbRefreshed(d *dev, u USBDevice, now time.Time) {
-	old := d.usb.DriverProblem
+	old, was := d.usb.DriverProblem, d.info()
 	*d.usb = u
+	e.noteInfo(d, was)
 	if old == u.DriverProblem || d.onMux || d.stale || u.Kind != USBMobile {
 		return
 	}
@@ -505,8 +525,7 @@ func (e *Engine) usbRemoved(u USBDevice, now time.Time) {
 	if d == nil {
 		return
 	}
-	d.usb = nil
-	d.LinkSpeed = ""
+	e.setUSB(d, nil)
 	if !d.onMux {
 		e.cmd(Cancel{Key: d.Key})
 		e.remove(d)
@@ -543,9 +562,9 @@ func (e *Engine) usbOnlyFor(md MuxDevice) *dev {
 	return nil
 }
 
-// anyMuxWithoutUSB is, with LooseUSBMatch, the first usbmuxd device whose
-// USB side is not known yet.
-func (e *Engine) anyMuxWithoutUSB() *dev {
+// firstMuxWithoutUSB is, with LooseUSBMatch, the first usbmuxd device (in
+// key order) whose USB side is not known yet, however many there are.
+func (e *Engine) firstMuxWithoutUSB() *dev {
 	if !e.cfg.LooseUSBMatch {
 		return nil
 	}
@@ -557,9 +576,10 @@ func (e *Engine) anyMuxWithoutUSB() *dev {
 	return nil
 }
 
-// onlyMuxWithoutUSB is, with LooseUSBMatch, the one usbmuxd device whose USB
-// side is not known yet (nil when there are none or several).
-func (e *Engine) onlyMuxWithoutUSB() *dev {
+// soleMuxWithoutUSB is, with LooseUSBMatch, the usbmuxd device whose USB
+// side is not known yet when it is the only one (nil when there are none or
+// several).
+func (e *Engine) soleMuxWithoutUSB() *dev {
 	if !e.cfg.LooseUSBMatch {
 		return nil
 	}
@@ -612,6 +632,17 @@ func usbKey(u USBDevice) string {
 	return fmt.Sprintf("usb:%d-%d", u.Bus, u.Address)
 }
 
+// setUSB takes u as the device's USB side (nil: none known), with the link
+// speed hint it implies.
+func (e *Engine) setUSB(d *dev, u *USBDevice) {
+	was := d.info()
+	d.usb, d.LinkSpeed = u, ""
+	if u != nil {
+		d.LinkSpeed = linkSpeedHint(*u)
+	}
+	e.noteInfo(d, was)
+}
+
 func linkSpeedHint(u USBDevice) string {
 	if u.SpeedMbps > 0 && u.SpeedMbps < 480 {
 		return fmt.Sprintf("The USB link runs at %d Mb/s, below high speed (480 Mb/s): the cable or port may be worn; try another cable or a port on the computer itself.", u.SpeedMbps)
@@ -637,6 +668,8 @@ func (e *Engine) probeDone(ev ProbeDone, now time.Time) {
 	r.Name, r.ProductType, r.IOSVersion = Clip(r.Name, maxNameLen), Clip(r.ProductType, maxNameLen), Clip(r.IOSVersion, maxNameLen)
 	r.Detail = Clip(r.Detail, maxDetailLen)
 	d.busy = false
+	was := d.info()
+	defer e.noteInfo(d, was)
 	for _, f := range []struct {
 		dst *string
 		v   string
@@ -654,7 +687,7 @@ func (e *Engine) probeDone(ev ProbeDone, now time.Time) {
 		d.errors = 0
 	}
 	e.setStateWhy(d, r.State, r.Detail, r.Lockdown, now)
-	if !e.cfg.Follow {
+	if e.cfg.Mode != ModeFollow {
 		return
 	}
 	e.followLock(d)
@@ -735,7 +768,7 @@ func (e *Engine) trustSeen(ev TrustSeen, now time.Time) {
 	if d == nil || ev.Epoch != d.epoch || !d.onMux {
 		return
 	}
-	if ev.Via == ViaRequestPair && d.ourPair && e.cfg.CompletePairing {
+	if ev.Via == ViaRequestPair && d.ourPair && e.cfg.Mode == ModeFollow {
 		e.bump(d)
 		d.busy = true
 		e.setState(d, StateProbing, "", now)
@@ -800,12 +833,12 @@ func (e *Engine) timers(now time.Time) {
 	for _, d := range e.sorted() {
 		if !d.noDataAt.IsZero() && !now.Before(d.noDataAt) {
 			d.noDataAt = time.Time{}
-			if o := e.anyMuxWithoutUSB(); o != nil && !d.onMux && d.usb != nil && d.usb.Serial == "" {
+			if o := e.firstMuxWithoutUSB(); o != nil && !d.onMux && d.usb != nil && d.usb.Serial == "" {
 				// Several phones arrived together and could not be told
 				// apart: a phone usbmuxd talks to is not "no data", so pair
 				// this one with a usbmuxd device still lacking its USB side
 				// (its bus facts may belong to the other phone).
-				o.usb, o.LinkSpeed = d.usb, d.LinkSpeed
+				e.setUSB(o, d.usb)
 				e.remove(d)
 				continue
 			}
@@ -866,7 +899,9 @@ func (e *Engine) probe(d *dev, now time.Time, silent bool) {
 
 func (e *Engine) unstable(d *dev, now time.Time) {
 	if n, ok := e.names[d.Key]; ok && d.Name == "" {
-		d.Name, d.ProductType, d.IOSVersion = n[0], n[1], n[2]
+		was := d.info()
+		d.Name, d.ProductType, d.IOSVersion = n.name, n.productType, n.iosVersion
+		e.noteInfo(d, was)
 	}
 	d.busy = false
 	d.stableAt = now.Add(e.cfg.StableAfter)
@@ -910,8 +945,10 @@ func (e *Engine) setState(d *dev, s State, detail string, now time.Time) {
 
 // setStateWhy is setState with the lockdownd error name behind the state.
 func (e *Engine) setStateWhy(d *dev, s State, detail, lockdown string, now time.Time) {
+	was := d.info()
 	d.Detail, d.Lockdown = detail, lockdown
 	d.Advice = e.adviceFor(d, s)
+	e.noteInfo(d, was)
 	d.Guide = s.Anchor()
 	if d.State == s {
 		return
@@ -923,13 +960,40 @@ func (e *Engine) setStateWhy(d *dev, s State, detail, lockdown string, now time.
 
 func (e *Engine) remove(d *dev) {
 	if d.Name != "" && e.flaps[d.Key] != nil {
-		e.names[d.Key] = [3]string{d.Name, d.ProductType, d.IOSVersion}
+		e.names[d.Key] = selfName{d.Name, d.ProductType, d.IOSVersion}
 	}
 	delete(e.devs, d.Key)
 	e.out.Changes = append(e.out.Changes, Change{Device: d.snapshot(), Previous: d.State, Removed: true})
 }
 
 func (e *Engine) cmd(c Command) { e.out.Commands = append(e.out.Commands, c) }
+
+// deviceInfo is what the shells show of a device besides its state.
+type deviceInfo struct {
+	name, productType, iosVersion, detail, linkSpeed string
+	advice                                           Advice
+	usb                                              USBInfo
+	onUSB                                            bool
+}
+
+func (d *dev) info() deviceInfo {
+	i := deviceInfo{name: d.Name, productType: d.ProductType, iosVersion: d.IOSVersion, advice: d.Advice, detail: d.Detail, linkSpeed: d.LinkSpeed}
+	if d.usb != nil {
+		i.usb, i.onUSB = usbInfo(*d.usb), true
+	}
+	return i
+}
+
+func usbInfo(u USBDevice) USBInfo {
+	return USBInfo{Bus: u.Bus, Address: u.Address, ProductID: u.ProductID, SpeedMbps: u.SpeedMbps}
+}
+
+// noteInfo sets Output.InfoChanged when d's info differs from was.
+func (e *Engine) noteInfo(d *dev, was deviceInfo) {
+	if d.info() != was {
+		e.out.InfoChanged = true
+	}
+}
 
 // advice is s's advice; for service-unavailable it says why the service
 // cannot be reached and what to do about it.

@@ -89,7 +89,7 @@ func changes(o Output) string {
 	return strings.Join(s, ",")
 }
 
-var watchCfg = Config{AllowPair: true, Follow: true, CompletePairing: true}
+var watchCfg = Config{Mode: ModeFollow, AllowPair: true}
 
 func TestProbeResultsMapToStatesAndFollowUps(t *testing.T) {
 	cases := []struct {
@@ -664,7 +664,7 @@ func TestLooseUSBMatch(t *testing.T) {
 	macPhone := phone
 	macPhone.LocationID = 0x14100000 // IOKit's locationID, not bus<<16|address
 	for _, order := range []string{"usb first", "usbmuxd first"} {
-		h := newHarness(t, Config{AllowPair: true, Follow: true, LooseUSBMatch: true})
+		h := newHarness(t, Config{Mode: ModeFollow, AllowPair: true, LooseUSBMatch: true})
 		h.do(MuxUp{})
 		if order == "usb first" {
 			h.do(USBAdded{usbPhone})
@@ -680,7 +680,7 @@ func TestLooseUSBMatch(t *testing.T) {
 		}
 	}
 	// Two phones at once: neither is reported as no-data.
-	h := newHarness(t, Config{AllowPair: true, Follow: true, LooseUSBMatch: true})
+	h := newHarness(t, Config{Mode: ModeFollow, AllowPair: true, LooseUSBMatch: true})
 	h.do(MuxUp{})
 	other := usbPhone
 	other.Address = 6
@@ -842,7 +842,7 @@ func TestWindowsUSB(t *testing.T) {
 		}
 	})
 	t.Run("bus 0 never matches a LocationID", func(t *testing.T) {
-		h := newHarness(t, Config{Follow: true, AllowPair: true})
+		h := newHarness(t, Config{Mode: ModeFollow, AllowPair: true})
 		h.do(MuxUp{})
 		other := phone
 		other.UDID = "00008101-000A1B2C3D4E5F60"
@@ -981,6 +981,68 @@ func BenchmarkListing(b *testing.B) {
 				e.Snapshot(t0)
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/device")
+		})
+	}
+}
+
+// Output.InfoChanged says when what a device shows changed besides its
+// state, so the tray re-renders; nothing else sets it.
+func TestInfoChanged(t *testing.T) {
+	ready := func(r ProbeResult) func(h *harness) {
+		return func(h *harness) {
+			h.do(MuxUp{})
+			h.do(MuxAttached{phone})
+			r.State = StateReady
+			h.result(key, r)
+		}
+	}
+	named := ProbeResult{Name: "Anna's iPhone", ProductType: "iPhone15,2", IOSVersion: "18.1"}
+	slow := usbPhone
+	slow.SpeedMbps = 12
+	cases := []struct {
+		name    string
+		setup   func(h *harness)
+		event   func(h *harness) Output
+		want    bool
+		changes string
+	}{
+		{"the same answer again", ready(named),
+			func(h *harness) Output { return h.result(key, ProbeResult{State: StateReady, Name: named.Name}) }, false, ""},
+		{"a name learned", ready(ProbeResult{}),
+			func(h *harness) Output { return h.result(key, ProbeResult{State: StateReady, Name: "Anna's iPhone"}) }, true, ""},
+		{"an iOS update", ready(named),
+			func(h *harness) Output { return h.result(key, ProbeResult{State: StateReady, IOSVersion: "18.2"}) }, true, ""},
+		{"a new detail", ready(named),
+			func(h *harness) Output {
+				return h.result(key, ProbeResult{State: StateReady, Detail: "lock state unknown: timeout"})
+			}, true, ""},
+		{"a state change", ready(named),
+			func(h *harness) Output { return h.result(key, ProbeResult{State: StateLocked}) }, true, "ready>locked"},
+		{"a result of an older command", ready(ProbeResult{}),
+			func(h *harness) Output {
+				return h.do(ProbeDone{Key: key, Epoch: h.epoch(key) - 1, Result: ProbeResult{State: StateReady, Name: "Anna's iPhone"}})
+			}, false, ""},
+		{"USB facts found", ready(named),
+			func(h *harness) Output { return h.do(USBAdded{usbPhone}) }, true, ""},
+		{"a slow link found", ready(named),
+			func(h *harness) Output { return h.do(USBAdded{slow}) }, true, ""},
+		{"the same USB facts again", func(h *harness) { ready(named)(h); h.do(USBAdded{usbPhone}) },
+			func(h *harness) Output { return h.do(USBAdded{usbPhone}) }, false, ""},
+		{"USB facts lost, usbmuxd still attached", func(h *harness) { ready(named)(h); h.do(USBAdded{usbPhone}) },
+			func(h *harness) Output { return h.do(USBRemoved{usbPhone}) }, true, ""},
+		{"a tick with nothing due", ready(named),
+			func(h *harness) Output { return h.do(Tick{}) }, false, ""},
+		{"usbmuxd listing the phone again", ready(named),
+			func(h *harness) Output { return h.do(MuxAttached{phone}) }, false, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t, watchCfg)
+			c.setup(h)
+			out := c.event(h)
+			if out.InfoChanged != c.want || changes(out) != c.changes {
+				t.Errorf("InfoChanged %v, changes %q; want %v, %q", out.InfoChanged, changes(out), c.want, c.changes)
+			}
 		})
 	}
 }

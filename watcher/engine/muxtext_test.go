@@ -88,7 +88,7 @@ func hasArgs(got, want Args) bool {
 // words of usbmuxd's state, and its summary follows when that state
 // changes; the snapshot carries usbmuxd's state for scripts.
 func TestServiceUnavailableSaysWhy(t *testing.T) {
-	h := newHarness(t, Config{AllowPair: true, Follow: true, Mux: debian})
+	h := newHarness(t, Config{Mode: ModeFollow, AllowPair: true, Mux: debian})
 	h.do(MuxDown{Address: "unix:///var/run/usbmuxd", Err: "dial: no such file", State: MuxNotRunning})
 	snap := h.e.Snapshot(h.now)
 	if m := snap.Usbmux.Text; m.Headline.ID != "mux.not-running.idle" || m.Next.ID != "mux.idle.starts-by-itself" {
@@ -123,7 +123,7 @@ func TestServiceUnavailableSaysWhy(t *testing.T) {
 // trustwatch fix diagnoses without Pair, then asks for one: the Pair that
 // follows an unlock belongs to that request (and stays capped).
 func TestFixTrustUnlockPairWithoutAllowPair(t *testing.T) {
-	h := newHarness(t, Config{Follow: true, CompletePairing: true})
+	h := newHarness(t, Config{Mode: ModeFollow})
 	h.do(MuxUp{})
 	if got := cmds(h.do(MuxAttached{phone})); got != "Probe(never)" {
 		t.Fatalf("attach: %q", got)
@@ -140,7 +140,7 @@ func TestFixTrustUnlockPairWithoutAllowPair(t *testing.T) {
 		t.Fatalf("unlock after Fix trust: %q", got)
 	}
 	// Without the user's request, an unlock only re-checks.
-	h = newHarness(t, Config{Follow: true, CompletePairing: true})
+	h = newHarness(t, Config{Mode: ModeFollow})
 	h.do(MuxUp{})
 	h.do(MuxAttached{phone})
 	h.result(key, ProbeResult{State: StateUntrustedLocked})
