@@ -58,7 +58,13 @@ type deviceWork struct {
 	// follower is the lockstate observer of a trusted phone, apart from the
 	// one running command.
 	follower *lockFollower
+	// dropped: Cancel took this entry away (the phone left, or trustwatch
+	// stops); a command finishing late keeps nothing in it.
+	dropped bool
 }
+
+// workKey carries a command's deviceWork in its context.
+type workKey struct{}
 
 // lockFollower is one device's lockstate observer.
 type lockFollower struct {
@@ -88,6 +94,25 @@ func (x *executor) with(key string, f func(w *deviceWork)) {
 	f(w)
 }
 
+// work runs f on the device's work under the lock. Inside a command that is
+// the entry the command started with: once Cancel has dropped it, f does not
+// run and work reports false, so a result that comes back after its phone
+// left (a request_pair stream, a pending record) is not kept for nobody.
+func (x *executor) work(ctx context.Context, key string, f func(w *deviceWork)) bool {
+	w, _ := ctx.Value(workKey{}).(*deviceWork)
+	if w == nil {
+		x.with(key, f)
+		return true
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if w.dropped {
+		return false
+	}
+	f(w)
+	return true
+}
+
 // run starts c; it never blocks the engine's loop.
 func (x *executor) run(ctx context.Context, c engine.Command) {
 	switch c := c.(type) {
@@ -103,12 +128,15 @@ func (x *executor) run(ctx context.Context, c engine.Command) {
 	}
 	t := target(c)
 	cctx, stop := context.WithCancel(ctx)
+	var work *deviceWork
 	x.with(t.Key, func(w *deviceWork) {
 		if w.stop != nil {
 			w.stop()
 		}
 		w.stop = stop
+		work = w
 	})
+	cctx = context.WithValue(cctx, workKey{}, work)
 	x.wg.Add(1)
 	go func() {
 		defer x.wg.Done()
@@ -125,6 +153,9 @@ func (x *executor) cancel(key string) {
 	x.mu.Lock()
 	w := x.devices[key]
 	delete(x.devices, key)
+	if w != nil {
+		w.dropped = true // late results keep nothing (work)
+	}
 	x.mu.Unlock()
 	if w == nil {
 		return

@@ -104,7 +104,7 @@ func (x *executor) probe(ctx context.Context, t engine.Target, policy engine.Pai
 		return r
 	}
 	x.session(ctx, ld, rec, &r)
-	x.with(t.Key, func(w *deviceWork) {
+	x.work(ctx, t.Key, func(w *deviceWork) {
 		w.record = nil
 		if r.State == engine.StateReady || r.State == engine.StateLocked || r.State == engine.StateLockedSinceRestart {
 			w.record = rec
@@ -120,7 +120,7 @@ func (x *executor) probe(ctx context.Context, t engine.Target, policy engine.Pai
 // also sees a record changed meanwhile.
 func (x *executor) lockOnly(ctx context.Context, t engine.Target) (r engine.ProbeResult, ok bool) {
 	var rec *lockdown.PairRecord
-	x.with(t.Key, func(w *deviceWork) { rec = w.record })
+	x.work(ctx, t.Key, func(w *deviceWork) { rec = w.record })
 	if rec == nil {
 		return r, false
 	}
@@ -208,20 +208,20 @@ func (x *executor) pair(ctx context.Context, t engine.Target, ld *lockdown.Conn,
 		r.State = engine.StateReady
 	case errors.Is(err, lockdown.ErrPairingDialogResponsePending):
 		r.State, r.PairReached, r.OurPair = engine.StateTrustPending, true, true
-		x.keepRequestPair(t.Key, observer)
+		x.keepRequestPair(ctx, t.Key, observer)
 		observer = nil
 	case errors.Is(err, lockdown.ErrUserDeniedPairing):
 		r.State, r.PairReached = engine.StateTrustDenied, true
 	case errors.Is(err, lockdown.ErrPasswordProtected):
 		r.State = engine.StateUntrustedLocked
-		x.with(t.Key, func(w *deviceWork) { w.gated = x.savesPairings && observer == nil })
+		x.work(ctx, t.Key, func(w *deviceWork) { w.gated = x.savesPairings && observer == nil })
 	default:
 		*r = failedInto(*r, err, "asking the iPhone to pair")
 	}
 }
 
 func (x *executor) pendingRecord(ctx context.Context, t engine.Target, ld *lockdown.Conn) (*lockdown.PairRecord, error) {
-	rec := x.pendingOf(t.Key)
+	rec := x.pendingOf(ctx, t.Key)
 	if rec != nil {
 		return rec, nil
 	}
@@ -247,17 +247,17 @@ func (x *executor) pendingRecord(ctx context.Context, t engine.Target, ld *lockd
 	if wifi, err := ld.GetValue(ctx, "", "WiFiAddress"); err == nil {
 		rec.WiFiMACAddress, _ = wifi.(string)
 	}
-	x.with(t.Key, func(w *deviceWork) { w.pending = rec })
+	x.work(ctx, t.Key, func(w *deviceWork) { w.pending = rec })
 	return rec, nil
 }
 
-func (x *executor) pendingOf(key string) (rec *lockdown.PairRecord) {
-	x.with(key, func(w *deviceWork) { rec = w.pending })
+func (x *executor) pendingOf(ctx context.Context, key string) (rec *lockdown.PairRecord) {
+	x.work(ctx, key, func(w *deviceWork) { rec = w.pending })
 	return rec
 }
 
-func (x *executor) dropPending(key string) {
-	x.with(key, func(w *deviceWork) { w.pending = nil })
+func (x *executor) dropPending(ctx context.Context, key string) {
+	x.work(ctx, key, func(w *deviceWork) { w.pending = nil })
 }
 
 // save stores an approved pairing in usbmuxd, with DeviceID so that every
@@ -270,7 +270,7 @@ func (x *executor) save(ctx context.Context, t engine.Target, rec *lockdown.Pair
 	if err := usbmux.SavePairRecord(ctx, x.addr, t.UDID, t.DeviceID, data); err != nil {
 		return err
 	}
-	x.dropPending(t.Key)
+	x.dropPending(ctx, t.Key)
 	return nil
 }
 
@@ -283,7 +283,7 @@ func (x *executor) sendPair(ctx context.Context, t engine.Target, clearStale boo
 		if err := usbmux.DeletePairRecord(ctx, x.addr, t.UDID); err != nil && !errors.Is(err, usbmux.ErrNoPairRecord) {
 			return failed(err, "removing the stale pair record")
 		}
-		x.dropPending(t.Key)
+		x.dropPending(ctx, t.Key)
 	}
 	ld, err := x.lockdown(ctx, t)
 	if err != nil {
@@ -330,7 +330,7 @@ func (x *executor) completePair(ctx context.Context, t engine.Target) engine.Pro
 	if err == nil {
 		return x.probe(ctx, t, engine.PairNever)
 	}
-	rec := x.pendingOf(t.Key)
+	rec := x.pendingOf(ctx, t.Key)
 	if rec == nil {
 		return x.probe(ctx, t, engine.PairNever)
 	}
@@ -365,7 +365,7 @@ func (x *executor) unpair(ctx context.Context, t engine.Target) engine.ProbeResu
 			return failed(err, "deleting the pair record")
 		}
 	}
-	x.dropPending(t.Key)
+	x.dropPending(ctx, t.Key)
 	return x.probe(ctx, t, engine.PairNever)
 }
 
@@ -376,7 +376,7 @@ func (x *executor) awaitTrust(ctx context.Context, t engine.Target) engine.Event
 		return engine.TrustSeen{Key: t.Key, Epoch: t.Epoch, Via: via}
 	}
 	relayed := make(chan struct{}, 1)
-	stream := x.takeRequestPair(t.Key)
+	stream := x.takeRequestPair(ctx, t.Key)
 	if stream == nil {
 		stream = x.observeRequestPair(ctx, t)
 	}
@@ -426,18 +426,24 @@ func (x *executor) awaitTrust(ctx context.Context, t engine.Target) engine.Event
 }
 
 // keepRequestPair keeps s as the device's request_pair subscription, closing
-// any previous one (nil just closes).
-func (x *executor) keepRequestPair(key string, s *lockdown.NotificationStream) {
+// any previous one (nil just closes). A phone that left meanwhile keeps
+// nothing: s is closed at once.
+func (x *executor) keepRequestPair(ctx context.Context, key string, s *lockdown.NotificationStream) {
 	var old *lockdown.NotificationStream
-	x.with(key, func(w *deviceWork) { old, w.requestPair = w.requestPair, s })
+	if !x.work(ctx, key, func(w *deviceWork) { old, w.requestPair = w.requestPair, s }) {
+		if s != nil {
+			s.Close()
+		}
+		return
+	}
 	if old != nil && old != s {
 		old.Close()
 	}
 }
 
-func (x *executor) takeRequestPair(key string) *lockdown.NotificationStream {
+func (x *executor) takeRequestPair(ctx context.Context, key string) *lockdown.NotificationStream {
 	var s *lockdown.NotificationStream
-	x.with(key, func(w *deviceWork) { s, w.requestPair = w.requestPair, nil })
+	x.work(ctx, key, func(w *deviceWork) { s, w.requestPair = w.requestPair, nil })
 	return s
 }
 
@@ -484,7 +490,7 @@ func (x *executor) startService(ctx context.Context, t engine.Target, name strin
 // rather than asked again and again.
 func (x *executor) awaitUnlock(ctx context.Context, t engine.Target, every time.Duration) engine.Event {
 	var gated bool
-	x.with(t.Key, func(w *deviceWork) { gated = w.gated })
+	x.work(ctx, t.Key, func(w *deviceWork) { gated = w.gated })
 	if !gated || every <= 0 {
 		return nil
 	}

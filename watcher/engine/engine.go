@@ -501,9 +501,8 @@ func (e *Engine) usbAdded(u USBDevice, now time.Time) {
 // usbRefreshed takes new USB facts about a device already known: on Windows
 // its driver problem can appear or go away while it stays plugged in.
 func (e *Engine) usbRefreshed(d *dev, u USBDevice, now time.Time) {
-	old, was := d.usb.DriverProblem, d.info()
-	*d.usb = u
-	e.noteInfo(d, was)
+	old := d.usb.DriverProblem
+	e.setUSB(d, &u) // the speed may have changed too: its hint with it
 	if old == u.DriverProblem || d.onMux || d.stale || u.Kind != USBMobile {
 		return
 	}

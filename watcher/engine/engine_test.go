@@ -1046,3 +1046,29 @@ func TestInfoChanged(t *testing.T) {
 		})
 	}
 }
+
+// A phone whose USB link is seen again at another speed (a re-enumeration
+// at full speed on a worn cable) gets the hint with it, and loses it when
+// the link is fast again.
+func TestLinkSpeedFollowsARefresh(t *testing.T) {
+	h := newHarness(t, watchCfg)
+	h.do(MuxUp{})
+	h.do(MuxAttached{phone})
+	h.result(key, ProbeResult{State: StateReady})
+	h.do(USBAdded{usbPhone})
+	slow := usbPhone
+	slow.SpeedMbps = 12
+	hint := func() string {
+		d, _ := h.e.Snapshot(h.now).Device(key)
+		return d.LinkSpeed
+	}
+	if hint() != "" {
+		t.Fatalf("a high-speed link has a hint: %q", hint())
+	}
+	if out := h.do(USBAdded{slow}); !out.InfoChanged || hint() == "" {
+		t.Errorf("slowed link: InfoChanged %v, hint %q", out.InfoChanged, hint())
+	}
+	if out := h.do(USBAdded{usbPhone}); !out.InfoChanged || hint() != "" {
+		t.Errorf("fast again: InfoChanged %v, hint %q", out.InfoChanged, hint())
+	}
+}
