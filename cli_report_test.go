@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	speak "github.com/trustwatch/trustwatch/internal/say"
 	"github.com/trustwatch/trustwatch/internal/sim"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 	"github.com/trustwatch/trustwatch/watcher/lockdown"
@@ -87,7 +88,7 @@ func TestReportHasEveryStateAndNoSecret(t *testing.T) {
 		t.Fatalf("exit %d stderr %q", r.code, r.stderr)
 	}
 	for state, d := range devs {
-		words := engine.State(state).Words()
+		words := speak.StateWords(speak.English, engine.State(state))
 		want := "state:         " + state
 		if words != state {
 			want += " (" + words + ")"

@@ -6,6 +6,8 @@ import (
 	"io"
 	"time"
 
+	"github.com/trustwatch/trustwatch/internal/catalog"
+	speak "github.com/trustwatch/trustwatch/internal/say"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 )
 
@@ -47,11 +49,11 @@ func runFix(args []string, stdout, stderr io.Writer) int {
 		}
 		link.FixTrust(d.Key)
 	case engine.StateServiceUnavailable:
-		fmt.Fprintf(stdout, "%s  %s  %s\n", name, d.State, d.Summary)
+		fmt.Fprintf(stdout, "%s  %s  %s\n", name, d.State, speak.Summary(catalog.Current(), d))
 		describeUnreachable(stderr, snap)
 		return exitUnreachable
 	default:
-		fmt.Fprintf(stdout, "%s  %s  %s\n", name, d.State, terminalSummary(d))
+		fmt.Fprintf(stdout, "%s  %s  %s\n", name, d.State, terminalSummary(catalog.Current(), d))
 		say(stderr, "cli.fix.cannot_in_state", map[string]any{"Name": name, "State": d.State})
 		return exitFailure
 	}
@@ -104,10 +106,10 @@ func awaitTrust(ctx context.Context, signalled func() int, link phoneLink, d eng
 				say(stderr, "cli.fix.denied", waiting)
 				return exitDenied
 			case engine.StateServiceUnavailable:
-				fmt.Fprintf(stderr, "%s\n", cur.Summary)
+				fmt.Fprintf(stderr, "%s\n", speak.Summary(catalog.Current(), cur))
 				return exitUnreachable
 			default:
-				say(stderr, "cli.fix.now_state", map[string]any{"Name": name, "Words": cur.State.Words(), "Summary": terminalSummary(cur)})
+				say(stderr, "cli.fix.now_state", map[string]any{"Name": name, "Words": speak.StateWords(catalog.Current(), cur.State), "Summary": terminalSummary(catalog.Current(), cur)})
 				return exitFailure
 			}
 		case <-deadline.C:

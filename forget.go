@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/trustwatch/trustwatch/internal/catalog"
+	speak "github.com/trustwatch/trustwatch/internal/say"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 )
 
@@ -45,7 +46,7 @@ func runForget(args []string, stdout, stderr io.Writer) int {
 		say(stdout, "cli.forget.no_pairing", map[string]any{"Name": name})
 		return exitOK
 	default:
-		say(stderr, "cli.forget.unreachable_state", map[string]any{"Name": name, "Words": d.State.Words()})
+		say(stderr, "cli.forget.unreachable_state", map[string]any{"Name": name, "Words": speak.StateWords(catalog.Current(), d.State)})
 		return exitFailure
 	}
 	if !*yes {

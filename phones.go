@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/trustwatch/trustwatch/internal/catalog"
+	speak "github.com/trustwatch/trustwatch/internal/say"
 	"github.com/trustwatch/trustwatch/watcher"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 	"github.com/trustwatch/trustwatch/watcher/usbmux"
@@ -172,34 +173,35 @@ func listPhones(w io.Writer, snap engine.Snapshot, verb string) {
 		if id == "" {
 			id = catalog.Current().T("cli.pick.udid_unknown", nil)
 		}
-		fmt.Fprintf(w, "  trustwatch %s %-26s  # %s, %s\n", verb, id, d.DisplayName(), d.State.Words())
+		fmt.Fprintf(w, "  trustwatch %s %-26s  # %s, %s\n", verb, id, d.DisplayName(), speak.StateWords(catalog.Current(), d.State))
 	}
 }
 
-// describeUnreachable writes usbmuxd's state to stderr in plain words with
-// the next step (and the raw error when it helps someone fix it).
+// describeUnreachable writes usbmuxd's state to stderr in plain words, in
+// the user's language, with the next step (and the raw error when it helps someone fix it).
 func describeUnreachable(stderr io.Writer, s engine.Snapshot) {
+	w := catalog.Current()
 	t := s.Usbmux.Text
-	if t.Headline == "" {
+	if t.Headline.IsZero() {
 		if s.Usbmux.Error != "" {
 			say(stderr, "cli.mux.unreachable_at", map[string]any{"Address": s.Usbmux.Address, "Error": s.Usbmux.Error})
 		}
 		return
 	}
 	if !t.Problem {
-		fmt.Fprintf(stderr, "%s.\n", strings.TrimSuffix(t.Line(), "."))
+		fmt.Fprintf(stderr, "%s.\n", strings.TrimSuffix(speak.MuxLine(w, t), "."))
 		return
 	}
-	fmt.Fprintf(stderr, "%s.\n", t.Headline)
+	fmt.Fprintf(stderr, "%s.\n", speak.MuxHeadline(w, t))
 	said := false // a phone's line on stdout already gives the next step
 	for _, d := range s.Devices {
 		said = said || d.State == engine.StateServiceUnavailable
 	}
-	if t.Advice != "" && !said {
-		fmt.Fprintf(stderr, "  %s\n", t.Advice)
+	if next := speak.MuxNext(w, t); next != "" && !said {
+		fmt.Fprintf(stderr, "  %s\n", next)
 	}
 	if t.Anchor != "" {
-		fmt.Fprintln(stderr, "  "+catalog.Current().T("cli.mux.more", map[string]any{"Anchor": t.Anchor}))
+		fmt.Fprintln(stderr, "  "+w.T("cli.mux.more", map[string]any{"Anchor": t.Anchor}))
 	}
 	switch s.Usbmux.State {
 	case engine.MuxNotInstalled, engine.MuxNotRunning:

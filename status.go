@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/trustwatch/trustwatch/internal/catalog"
+	speak "github.com/trustwatch/trustwatch/internal/say"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 	"github.com/trustwatch/trustwatch/watcher/usbmux"
 )
@@ -40,7 +42,7 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
-		if err := enc.Encode(snap); err != nil {
+		if err := enc.Encode(contractStatus(snap)); err != nil {
 			fmt.Fprintf(stderr, "trustwatch status: %v\n", err)
 			return exitFailure
 		}
@@ -71,7 +73,53 @@ func diagnoseOnce(ctx context.Context, addr usbmux.Address, allowPair bool, time
 	return snap.Expire(timeout)
 }
 
+// statusOut is what `status --json` prints: the contract's fields in its
+// order, the words in English whatever the user's language.
+type statusOut struct {
+	Usbmux  usbmuxOut   `json:"usbmux"`
+	Devices []deviceOut `json:"devices"`
+}
+
+type usbmuxOut struct {
+	Address   string          `json:"address"`
+	Reachable bool            `json:"reachable"`
+	Error     string          `json:"error"`
+	State     engine.MuxState `json:"state"`
+	Advice    string          `json:"advice"`
+}
+
+type deviceOut struct {
+	UDID        string          `json:"udid"`
+	Name        string          `json:"name"`
+	ProductType string          `json:"product_type"`
+	IOSVersion  string          `json:"ios_version"`
+	Connection  string          `json:"connection"`
+	State       engine.State    `json:"state"`
+	Summary     string          `json:"summary"`
+	Guide       string          `json:"guide"`
+	Detail      string          `json:"detail"`
+	LinkSpeed   string          `json:"link_speed,omitempty"`
+	USB         *engine.USBInfo `json:"usb,omitempty"`
+}
+
+func contractStatus(s engine.Snapshot) statusOut {
+	u := s.Usbmux
+	out := statusOut{
+		Usbmux:  usbmuxOut{Address: u.Address, Reachable: u.Reachable, Error: u.Error, State: u.State, Advice: speak.MuxAdvice(u)},
+		Devices: make([]deviceOut, 0, len(s.Devices)),
+	}
+	for _, d := range s.Devices {
+		out.Devices = append(out.Devices, deviceOut{
+			UDID: d.UDID, Name: d.Name, ProductType: d.ProductType, IOSVersion: d.IOSVersion, Connection: d.Connection,
+			State: d.State, Summary: speak.Summary(speak.English, d), Guide: d.Guide, Detail: d.Detail,
+			LinkSpeed: d.LinkSpeed, USB: d.USB,
+		})
+	}
+	return out
+}
+
 func printStatus(stdout, stderr io.Writer, s engine.Snapshot) {
+	w := catalog.Current()
 	if !s.Usbmux.Reachable {
 		describeUnreachable(stderr, s)
 	}
@@ -80,27 +128,27 @@ func printStatus(stdout, stderr io.Writer, s engine.Snapshot) {
 		return
 	}
 	for _, d := range s.Devices {
-		fmt.Fprintf(stdout, "%s  %s  %s\n", d.DisplayName(), d.State, terminalSummary(d))
+		fmt.Fprintf(stdout, "%s  %s  %s\n", d.DisplayName(), d.State, terminalSummary(w, d))
 	}
 }
 
-// terminalSummary is a device's advice for someone at a terminal: where the
-// tray's advice names a menu item, the command that does the same; the
-// technical detail only where it is the whole answer (error).
-func terminalSummary(d engine.Device) string {
+// terminalSummary is a device's advice for someone at a terminal, in w:
+// where the tray's advice names a menu item, the command that does the
+// same; the technical detail only where it is the whole answer (error).
+func terminalSummary(w catalog.Words, d engine.Device) string {
 	fix := "trustwatch fix"
 	if d.UDID != "" {
 		fix += " " + d.UDID
 	}
 	switch d.State {
 	case engine.StateTrustRevoked:
-		return "The iPhone no longer trusts this computer (trust was reset). Run " + fix + ", then tap Trust on the iPhone."
+		return w.T("status.trust-revoked", map[string]any{"Command": fix})
 	case engine.StateUntrusted:
-		return "This computer is not trusted by the iPhone. Run " + fix + ", unlock the iPhone and tap Trust."
+		return w.T("status.untrusted", map[string]any{"Command": fix})
 	case engine.StateError:
 		if d.Detail != "" {
-			return d.Summary + " Reason: " + d.Detail
+			return w.T("status.reason", map[string]any{"Summary": speak.Summary(w, d), "Detail": d.Detail})
 		}
 	}
-	return d.Summary
+	return speak.Summary(w, d)
 }

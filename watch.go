@@ -6,6 +6,8 @@ import (
 	"io"
 	"time"
 
+	"github.com/trustwatch/trustwatch/internal/catalog"
+	speak "github.com/trustwatch/trustwatch/internal/say"
 	"github.com/trustwatch/trustwatch/watcher"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 )
@@ -72,7 +74,7 @@ func printChangeJSON(w io.Writer, out engine.Output, snap engine.Snapshot, now t
 	if out.MuxChanged {
 		var l muxLine
 		l.Time, l.Usbmux.Reachable, l.Usbmux.Error = stamp(now), snap.Usbmux.Reachable, snap.Usbmux.Error
-		l.Usbmux.State, l.Usbmux.Advice = snap.Usbmux.State, snap.Usbmux.Advice
+		l.Usbmux.State, l.Usbmux.Advice = snap.Usbmux.State, speak.MuxAdvice(snap.Usbmux)
 		_ = enc.Encode(l)
 	}
 	for _, c := range out.Changes {
@@ -81,32 +83,36 @@ func printChangeJSON(w io.Writer, out engine.Output, snap engine.Snapshot, now t
 		if c.Removed {
 			l.Detached = true
 		} else {
-			l.State, l.Guide, l.Summary, l.Detail = d.State, d.Guide, d.Summary, d.Detail
+			l.State, l.Guide, l.Summary, l.Detail = d.State, d.Guide, speak.Summary(speak.English, d), d.Detail
 		}
 		_ = enc.Encode(l)
 	}
 }
 
+// printChangeText prints a change as a line in the user's language; the
+// state stays its identifier, as in status.
 func printChangeText(w io.Writer, out engine.Output, snap engine.Snapshot, now time.Time) {
+	words := catalog.Current()
 	ts := now.Format("15:04:05")
 	if out.MuxChanged {
-		if snap.Usbmux.Reachable {
-			fmt.Fprintf(w, "%s usbmuxd reachable at %s\n", ts, snap.Usbmux.Address)
-		} else if t := snap.Usbmux.Text; t.Headline != "" {
-			fmt.Fprintf(w, "%s %s\n", ts, t.Line())
+		u := snap.Usbmux
+		if u.Reachable {
+			fmt.Fprintf(w, "%s %s\n", ts, words.T("watch.mux.reachable", map[string]any{"Service": "usbmuxd", "Address": u.Address}))
+		} else if !u.Text.Headline.IsZero() {
+			fmt.Fprintf(w, "%s %s\n", ts, speak.MuxLine(words, u.Text))
 		} else {
-			fmt.Fprintf(w, "%s usbmuxd unreachable: %s\n", ts, snap.Usbmux.Error)
+			fmt.Fprintf(w, "%s %s\n", ts, words.T("watch.mux.unreachable", map[string]any{"Service": "usbmuxd", "Error": u.Error}))
 		}
 	}
 	for _, c := range out.Changes {
 		d := c.Device
 		if c.Removed {
-			fmt.Fprintf(w, "%s %s: unplugged\n", ts, d.DisplayName())
+			fmt.Fprintf(w, "%s %s\n", ts, words.T("watch.unplugged", map[string]any{"Name": d.DisplayName()}))
 			continue
 		}
 		line := fmt.Sprintf("%s %s: %s", ts, d.DisplayName(), d.State)
 		if d.State.Final() {
-			line += " — " + terminalSummary(d) // names trustwatch fix, not a tray item
+			line += " — " + terminalSummary(words, d) // names trustwatch fix, not a tray item
 		}
 		if d.Detail != "" && d.State != engine.StateError { // an error's summary carries it
 			line += " (" + d.Detail + ")"

@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/net/html"
 
+	"github.com/trustwatch/trustwatch/internal/say"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 )
 
@@ -121,8 +122,8 @@ func TestSectionsNameTheirStates(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.Contains(flat(txt), s.Words()) {
-			t.Errorf("section %s (for state %s) never says %q", s.Anchor(), s, s.Words())
+		if !strings.Contains(flat(txt), say.StateWords(say.English, s)) {
+			t.Errorf("section %s (for state %s) never says %q", s.Anchor(), s, say.StateWords(say.English, s))
 		}
 	}
 }
@@ -429,7 +430,7 @@ func TestStep6FixTrustFirst(t *testing.T) {
 	if cost < 0 || perms < 0 || cost < reset || perms > steps {
 		t.Errorf("the reset's cost must be spelled out before its steps (cost at %d, permissions at %d, steps at %d)", cost, perms, steps)
 	}
-	if !strings.Contains(s, engine.StateTrustRevoked.Words()) {
-		t.Errorf("step 6 does not use trustwatch's words %q", engine.StateTrustRevoked.Words())
+	if !strings.Contains(s, say.StateWords(say.English, engine.StateTrustRevoked)) {
+		t.Errorf("step 6 does not use trustwatch's words %q", say.StateWords(say.English, engine.StateTrustRevoked))
 	}
 }

@@ -58,19 +58,23 @@ type request struct {
 	Key string `json:"key,omitempty"`
 }
 
-// wireDevice is a Device with the fields the contract's JSON leaves out.
+// wireDevice is a Device with the fields the contract's JSON leaves out,
+// among them the advice as an identifier: the client says it in its own
+// user's language.
 type wireDevice struct {
 	engine.Device
-	Key      string       `json:"key"`
-	DeviceID int          `json:"device_id"`
-	Previous engine.State `json:"previous"`
-	Since    time.Time    `json:"since"`
+	Key      string        `json:"key"`
+	DeviceID int           `json:"device_id"`
+	Previous engine.State  `json:"previous"`
+	Since    time.Time     `json:"since"`
+	Advice   engine.Advice `json:"advice"`
 }
 
 type wireSnapshot struct {
-	Time    time.Time     `json:"time"`
-	Usbmux  engine.Usbmux `json:"usbmux"`
-	Devices []wireDevice  `json:"devices"`
+	Time    time.Time      `json:"time"`
+	Usbmux  engine.Usbmux  `json:"usbmux"`
+	MuxText engine.MuxText `json:"mux_text"` // usbmuxd's state as identifiers (Usbmux.Text)
+	Devices []wireDevice   `json:"devices"`
 }
 
 type reply struct {
@@ -80,18 +84,19 @@ type reply struct {
 }
 
 func toWire(s engine.Snapshot) *wireSnapshot {
-	w := &wireSnapshot{Time: s.Time, Usbmux: s.Usbmux, Devices: make([]wireDevice, 0, len(s.Devices))}
+	w := &wireSnapshot{Time: s.Time, Usbmux: s.Usbmux, MuxText: s.Usbmux.Text, Devices: make([]wireDevice, 0, len(s.Devices))}
 	for _, d := range s.Devices {
-		w.Devices = append(w.Devices, wireDevice{Device: d, Key: d.Key, DeviceID: d.DeviceID, Previous: d.Previous, Since: d.Since})
+		w.Devices = append(w.Devices, wireDevice{Device: d, Key: d.Key, DeviceID: d.DeviceID, Previous: d.Previous, Since: d.Since, Advice: d.Advice})
 	}
 	return w
 }
 
 func fromWire(w *wireSnapshot) engine.Snapshot {
 	s := engine.Snapshot{Time: w.Time, Usbmux: w.Usbmux, Devices: make([]engine.Device, 0, len(w.Devices))}
+	s.Usbmux.Text = w.MuxText
 	for _, d := range w.Devices {
 		dev := d.Device
-		dev.Key, dev.DeviceID, dev.Previous, dev.Since = d.Key, d.DeviceID, d.Previous, d.Since
+		dev.Key, dev.DeviceID, dev.Previous, dev.Since, dev.Advice = d.Key, d.DeviceID, d.Previous, d.Since, d.Advice
 		s.Devices = append(s.Devices, dev)
 	}
 	return s

@@ -4,6 +4,7 @@ package ipc
 
 import (
 	"context"
+	"encoding/json"
 	"net"
 	"os"
 	"path/filepath"
@@ -167,4 +168,38 @@ func TestNotRunning(t *testing.T) {
 		t.Fatalf("listen over a stale socket: %v", err)
 	}
 	l.Close()
+}
+
+// The wire carries what the engine said as identifiers, so a client says
+// it in its own user's language: a phone's advice (here why usbmuxd is
+// away) and usbmuxd's state, both intact after the trip.
+func TestWireCarriesAdvice(t *testing.T) {
+	mux := engine.Usbmux{Address: "unix:///var/run/usbmuxd", Error: "refused", State: engine.MuxNotRunning}
+	env := engine.MuxEnv{GOOS: "linux", Install: "sudo apt install usbmuxd", USBVisible: true}
+	text := engine.DescribeMux(mux, env, true)
+	mux.Text = text
+	in := engine.Snapshot{Usbmux: mux, Devices: []engine.Device{
+		{Key: "usb:1-5", State: engine.StateServiceUnavailable, Advice: text.Device},
+		{Key: "K1", UDID: "U-1", State: engine.StateTrustPending, Advice: engine.StateAdvice(engine.StateTrustPending)},
+	}}
+	b, err := json.Marshal(reply{Snapshot: toWire(in)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep reply
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	out := fromWire(rep.Snapshot)
+	if out.Usbmux.Text != text || out.Usbmux != mux {
+		t.Errorf("usbmuxd:\n got %+v\nwant %+v", out.Usbmux, mux)
+	}
+	for i := range in.Devices {
+		if out.Devices[i] != in.Devices[i] {
+			t.Errorf("device %d:\n got %+v\nwant %+v", i, out.Devices[i], in.Devices[i])
+		}
+	}
+	if text.Device.Args.Command == "" || !strings.Contains(string(b), `"clause":"mux.not-running"`) {
+		t.Errorf("the advice's arguments are not on the wire: %s", b)
+	}
 }

@@ -177,11 +177,11 @@ func without(items []Item, op Op) []Item {
 // well or the state is normal (usbmuxd idle without a phone): no alarm.
 func serviceItem(w catalog.Words, snap engine.Snapshot) (Item, bool) {
 	t := snap.Usbmux.Text
-	if snap.Usbmux.Reachable || !t.Problem || t.Headline == "" {
+	if snap.Usbmux.Reachable || !t.Problem || t.Headline.IsZero() {
 		return Item{}, false
 	}
-	it := Item{Title: t.Headline, Tooltip: t.Line()}
-	for _, s := range sentences(t.Advice) {
+	it := Item{Title: say.MuxHeadline(w, t), Tooltip: say.MuxLine(w, t)}
+	for _, s := range sentences(say.MuxNext(w, t)) {
 		it.Children = append(it.Children, Item{Title: s, Disabled: true})
 	}
 	if t.Anchor != "" {
@@ -191,7 +191,7 @@ func serviceItem(w catalog.Words, snap engine.Snapshot) (Item, bool) {
 		it.Children = append(it.Children, Item{Title: LabelShowMeHow.In(w), Action: Action{Op: OpShowGuide, Anchor: t.Anchor}})
 	}
 	if len(it.Children) == 0 {
-		it.Children = []Item{{Title: t.Headline, Disabled: true}}
+		it.Children = []Item{{Title: say.MuxHeadline(w, t), Disabled: true}}
 	}
 	return it, true
 }
@@ -429,7 +429,7 @@ func statusLine(w catalog.Words, snap engine.Snapshot, goos string) string {
 		return w.T("tray.status.none", nil)
 	case !snap.Usbmux.Reachable:
 		why := w.T("tray.status.unreachable", map[string]any{"Service": serviceName(goos)})
-		if h := snap.Usbmux.Text.Headline; h != "" {
+		if h := say.MuxHeadline(w, snap.Usbmux.Text); h != "" {
 			why = h
 		}
 		return w.N("tray.status.on_usb", n, map[string]any{"Why": why})

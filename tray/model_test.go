@@ -18,7 +18,7 @@ import (
 var now = time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 
 func dev(key, name string, s engine.State) engine.Device {
-	return engine.Device{Key: key, UDID: key, Name: name, State: s, Summary: say.StateSummary(say.English, s), Guide: s.Anchor()}
+	return engine.Device{Key: key, UDID: key, Name: name, State: s, Advice: engine.StateAdvice(s), Guide: s.Anchor()}
 }
 
 func snap(reachable bool, ds ...engine.Device) engine.Snapshot {

@@ -77,5 +77,15 @@ func usbDevice(d usb.Device) engine.USBDevice {
 	}
 	// UDID() also names a phone in Recovery/DFU (from iBoot's CPID and ECID
 	// on A12 and later), so it is recognised as the phone it was.
-	return engine.USBDevice{Bus: d.Bus, Address: d.Address, ProductID: d.ProductID, SpeedMbps: d.SpeedMbps, Serial: d.UDID(), Kind: kind, DriverProblem: d.DriverProblem()}
+	return engine.USBDevice{Bus: d.Bus, Address: d.Address, ProductID: d.ProductID, SpeedMbps: d.SpeedMbps, Serial: d.UDID(), Kind: kind, DriverProblem: driverProblem(d)}
+}
+
+// driverProblem is what to tell the user about a phone Windows keeps from
+// the Apple service: "The iPhone is on USB, but <problem>. <next step>."
+func driverProblem(d usb.Device) engine.Advice {
+	problem, next := d.DriverProblem()
+	if problem == "" {
+		return engine.Advice{}
+	}
+	return engine.Advice{ID: "usb.problem", Args: engine.Args{Code: d.Problem, App: engine.AppleDevicesApp, Clause: problem, Next: next}}
 }

@@ -8,6 +8,8 @@ import (
 	"github.com/trustwatch/trustwatch/guide"
 	"github.com/trustwatch/trustwatch/internal/catalog"
 	"github.com/trustwatch/trustwatch/watcher/engine"
+
+	"github.com/trustwatch/trustwatch/internal/say"
 )
 
 // en is the documents' language: the generated docs stay English.
@@ -129,7 +131,7 @@ func stateTable() string {
 		} else {
 			a = code(a)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", code(string(s)), cell(s.Words()), a, cell(s.Summary()))
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", code(string(s)), cell(say.StateWords(say.English, s)), a, cell(say.StateSummary(say.English, s)))
 	}
 	return b.String()
 }
@@ -147,7 +149,7 @@ func muxTable() string {
 		case engine.MuxDisabled, engine.MuxStarting:
 			env := engine.MuxEnv{GOOS: "windows"}
 			t := engine.DescribeMux(engine.Usbmux{Address: "127.0.0.1:27015", State: s}, env, true)
-			fmt.Fprintf(&b, "| %s | Windows only | %s | %s | %s |\n", code(string(s)), cell(t.Line()), anchorCell(t.Anchor), yesNo(t.Problem))
+			fmt.Fprintf(&b, "| %s | Windows only | %s | %s | %s |\n", code(string(s)), cell(say.MuxLine(say.English, t)), anchorCell(t.Anchor), yesNo(t.Problem))
 			continue
 		}
 		for _, p := range phones {
@@ -156,7 +158,7 @@ func muxTable() string {
 			if s == engine.MuxNotRunning {
 				on = yesNo(p)
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", code(string(s)), on, cell(t.Line()), anchorCell(t.Anchor), yesNo(t.Problem))
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", code(string(s)), on, cell(say.MuxLine(say.English, t)), anchorCell(t.Anchor), yesNo(t.Problem))
 		}
 	}
 	return b.String()

@@ -10,6 +10,7 @@ import (
 	"github.com/trustwatch/trustwatch/guide"
 	"github.com/trustwatch/trustwatch/internal/catalog"
 	"github.com/trustwatch/trustwatch/internal/cliref"
+	"github.com/trustwatch/trustwatch/internal/say"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 )
 
@@ -130,7 +131,7 @@ func render(b *bytes.Buffer, version, date string) {
 	b.WriteString("What " + esc("`trustwatch status`") + ", " + esc("`watch`") + " and the tray say about a phone " +
 		"(the JSON's state field), and the guide's step for it:\n")
 	for _, s := range engine.AllStates {
-		b.WriteString(".TP\n.B " + quoted(string(s)) + "\n" + esc(sentence(s.Summary())))
+		b.WriteString(".TP\n.B " + quoted(string(s)) + "\n" + esc(sentence(say.StateSummary(say.English, s))))
 		if a := s.Anchor(); a != "" {
 			b.WriteString(" Guide: " + esc(a) + ".")
 		}

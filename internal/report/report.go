@@ -17,6 +17,8 @@ import (
 
 	"github.com/trustwatch/trustwatch/watcher"
 	"github.com/trustwatch/trustwatch/watcher/engine"
+
+	"github.com/trustwatch/trustwatch/internal/say"
 )
 
 // Info is everything the report shows, gathered by the caller.
@@ -97,8 +99,8 @@ func Write(w io.Writer, in Info, redact bool) error {
 		state = "unknown"
 	}
 	kv("state", state)
-	if t := in.Usbmux.Text; t.Headline != "" {
-		kv("in words", t.Line())
+	if t := in.Usbmux.Text; !t.Headline.IsZero() {
+		kv("in words", say.MuxLine(say.English, t))
 		if t.Anchor != "" {
 			kv("guide", t.Anchor)
 		}
@@ -143,11 +145,11 @@ func Write(w io.Writer, in Info, redact bool) error {
 		p("  %s", d.DisplayName())
 		dv("udid", d.UDID)
 		st := string(d.State)
-		if w := d.State.Words(); w != st {
+		if w := say.StateWords(say.English, d.State); w != st {
 			st += " (" + w + ")"
 		}
 		dv("state", st+" since "+clock(d.Since))
-		dv("says", d.Summary)
+		dv("says", say.Summary(say.English, d))
 		if d.Detail != "" {
 			dv("detail", d.Detail)
 		}

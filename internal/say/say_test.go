@@ -49,27 +49,22 @@ func TestRussianWordsMatchTheGuide(t *testing.T) {
 
 func TestSummaryOfADevice(t *testing.T) {
 	ru := catalog.In("ru")
-	d := engine.Device{State: engine.StateTrustPending, Summary: engine.StateTrustPending.Summary()}
+	d := engine.Device{State: engine.StateTrustPending, Advice: engine.StateAdvice(engine.StateTrustPending)}
 	if got := Summary(ru, d); !strings.Contains(got, "«Доверять»") {
 		t.Errorf("Russian summary %q", got)
 	}
-	if got := Summary(English, d); got != engine.StateTrustPending.Summary() {
-		t.Errorf("English summary %q, want the engine's %q", got, engine.StateTrustPending.Summary())
+	// The contract's example, word for word.
+	if got, want := Summary(English, d), "Tap Trust on your iPhone, then enter its passcode."; got != want {
+		t.Errorf("English summary %q, want %q", got, want)
+	}
+	// A device without advice of its own says its state's.
+	if got := Summary(ru, engine.Device{State: engine.StateTrustPending}); got != StateSummary(ru, engine.StateTrustPending) {
+		t.Errorf("no advice: %q", got)
 	}
 	if got := StateWords(ru, "no-such-state"); got != "no-such-state" {
 		t.Errorf("unknown state: %q", got)
 	}
-}
-
-// Until the engine hands out only identifiers, its English and the
-// catalog's must be the same words.
-func TestEngineEnglishMatchesCatalog(t *testing.T) {
-	for _, s := range engine.AllStates {
-		if got, want := StateSummary(English, s), s.Summary(); got != want {
-			t.Errorf("%s summary: catalog %q, engine %q", s, got, want)
-		}
-		if got, want := StateWords(English, s), s.Words(); got != want {
-			t.Errorf("%s words: catalog %q, engine %q", s, got, want)
-		}
+	if got := Summary(ru, engine.Device{State: "no-such-state"}); got != "" {
+		t.Errorf("unknown state's advice: %q", got)
 	}
 }

@@ -280,9 +280,6 @@ func (e *Engine) Snapshot(now time.Time) Snapshot {
 	}
 	if e.muxKnown {
 		s.Usbmux.Text = e.muxText()
-		if !e.mux.Reachable {
-			s.Usbmux.Advice = s.Usbmux.Text.Line()
-		}
 	}
 	sort.Slice(s.Devices, func(i, j int) bool { return s.Devices[i].Key < s.Devices[j].Key })
 	return s
@@ -340,7 +337,7 @@ func (e *Engine) muxUp(ev MuxUp, now time.Time) {
 		}
 		// A phone that waited for the service gets the usual window for
 		// its data link, as if it had just been plugged in.
-		if !d.onMux && !d.stale && d.usb != nil && d.usb.Kind == USBMobile && d.usb.DriverProblem == "" && d.State == StateServiceUnavailable {
+		if !d.onMux && !d.stale && d.usb != nil && d.usb.Kind == USBMobile && d.usb.DriverProblem.IsZero() && d.State == StateServiceUnavailable {
 			e.setState(d, StateProbing, "", now)
 			d.noDataAt = now.Add(e.cfg.NoDataWindow)
 		}
@@ -353,7 +350,7 @@ func (e *Engine) muxDown(ev MuxDown, now time.Time) {
 	for _, d := range e.sorted() {
 		if d.State == StateServiceUnavailable {
 			was := d.info()
-			d.Summary = e.summaryFor(d, StateServiceUnavailable) // why it is unavailable may have changed
+			d.Advice = e.adviceFor(d, StateServiceUnavailable) // why it is unavailable may have changed
 			e.noteInfo(d, was)
 		}
 		if d.onMux {
@@ -488,7 +485,7 @@ func (e *Engine) usbAdded(u USBDevice, now time.Time) {
 		e.unstable(d, now)
 		return
 	}
-	if u.DriverProblem != "" {
+	if !u.DriverProblem.IsZero() {
 		// usbmuxd can never see it: say so now, not as no-data in 5 s.
 		e.setState(d, StateServiceUnavailable, "", now)
 		return
@@ -510,7 +507,7 @@ func (e *Engine) usbRefreshed(d *dev, u USBDevice, now time.Time) {
 		return
 	}
 	switch {
-	case u.DriverProblem != "":
+	case !u.DriverProblem.IsZero():
 		d.noDataAt = time.Time{}
 		e.setState(d, StateServiceUnavailable, "", now)
 	case e.muxKnown && !e.mux.Reachable:
@@ -951,7 +948,7 @@ func (e *Engine) setState(d *dev, s State, detail string, now time.Time) {
 func (e *Engine) setStateWhy(d *dev, s State, detail, lockdown string, now time.Time) {
 	was := d.info()
 	d.Detail, d.Lockdown = detail, lockdown
-	d.Summary = e.summaryFor(d, s)
+	d.Advice = e.adviceFor(d, s)
 	e.noteInfo(d, was)
 	d.Guide = s.Anchor()
 	if d.State == s {
@@ -974,13 +971,14 @@ func (e *Engine) cmd(c Command) { e.out.Commands = append(e.out.Commands, c) }
 
 // deviceInfo is what the shells show of a device besides its state.
 type deviceInfo struct {
-	name, productType, iosVersion, summary, detail, linkSpeed string
-	usb                                                       USBInfo
-	onUSB                                                     bool
+	name, productType, iosVersion, detail, linkSpeed string
+	advice                                           Advice
+	usb                                              USBInfo
+	onUSB                                            bool
 }
 
 func (d *dev) info() deviceInfo {
-	i := deviceInfo{name: d.Name, productType: d.ProductType, iosVersion: d.IOSVersion, summary: d.Summary, detail: d.Detail, linkSpeed: d.LinkSpeed}
+	i := deviceInfo{name: d.Name, productType: d.ProductType, iosVersion: d.IOSVersion, advice: d.Advice, detail: d.Detail, linkSpeed: d.LinkSpeed}
 	if d.usb != nil {
 		i.usb, i.onUSB = usbInfo(*d.usb), true
 	}
@@ -998,24 +996,24 @@ func (e *Engine) noteInfo(d *dev, was deviceInfo) {
 	}
 }
 
-// summary is s's advice; for service-unavailable it says why the service
+// advice is s's advice; for service-unavailable it says why the service
 // cannot be reached and what to do about it.
-func (e *Engine) summary(s State) string {
+func (e *Engine) advice(s State) Advice {
 	if s == StateServiceUnavailable {
-		if t := DescribeMux(e.mux, e.cfg.Mux, true); t.Device != "" {
+		if t := DescribeMux(e.mux, e.cfg.Mux, true); !t.Device.IsZero() {
 			return t.Device
 		}
 	}
-	return s.Summary()
+	return StateAdvice(s)
 }
 
-// summaryFor is summary for one device: a phone that Windows keeps from
+// adviceFor is advice for one device: a phone that Windows keeps from
 // the Apple service (no driver, problem code 28…) says that instead.
-func (e *Engine) summaryFor(d *dev, s State) string {
-	if s == StateServiceUnavailable && d.usb != nil && d.usb.DriverProblem != "" {
+func (e *Engine) adviceFor(d *dev, s State) Advice {
+	if s == StateServiceUnavailable && d.usb != nil && !d.usb.DriverProblem.IsZero() {
 		return d.usb.DriverProblem
 	}
-	return e.summary(s)
+	return e.advice(s)
 }
 
 // muxText describes usbmuxd's state for the phones plugged in now: any

@@ -128,7 +128,7 @@ func TestProbeResultsMapToStatesAndFollowUps(t *testing.T) {
 				t.Errorf("follow-up %q, want %q", got, c.followUp)
 			}
 			d, _ := h.e.Snapshot(h.now).Device(key)
-			if d.Guide != c.result.Anchor() || d.Summary == "" || d.Name != "Anna's iPhone" || d.UDID != udid {
+			if d.Guide != c.result.Anchor() || d.Advice != StateAdvice(c.result) || d.Name != "Anna's iPhone" || d.UDID != udid {
 				t.Errorf("snapshot %+v", d)
 			}
 			out = h.after(6 * time.Second)
@@ -776,7 +776,7 @@ func TestNextDeadline(t *testing.T) {
 
 func TestStateTable(t *testing.T) {
 	for _, s := range AllStates {
-		if !s.Known() || s.Summary() == "" || (s != StateProbing && s.Anchor() == "") {
+		if !s.Known() || StateAdvice(s).IsZero() || (s != StateProbing && s.Anchor() == "") {
 			t.Errorf("%s lacks summary or anchor", s)
 		}
 		if s.NeedsUser() == (s == StateReady || s == StateProbing) {
@@ -792,7 +792,7 @@ func TestStateTable(t *testing.T) {
 // devnode problem says why the Apple service cannot have the phone, and
 // there are no bus numbers to match LocationIDs with.
 func TestWindowsUSB(t *testing.T) {
-	const noDriver = "The iPhone is on USB, but Windows has no driver for it (Device Manager problem code 28). Install Apple Devices."
+	noDriver := Advice{ID: "usb.problem", Args: Args{Code: 28, Clause: "usb.problem.28", Next: "usb.next.install"}}
 	winPhone := USBDevice{Address: 0x4A2, ProductID: 0x12a8, Serial: NormalizeUDID(udid), Kind: USBMobile, DriverProblem: noDriver}
 	t.Run("no driver is said at once, and clears when the driver comes", func(t *testing.T) {
 		h := newHarness(t, watchCfg)
@@ -801,7 +801,7 @@ func TestWindowsUSB(t *testing.T) {
 			t.Fatalf("%q", changes(out))
 		}
 		d, _ := h.e.Snapshot(h.now).Device(key)
-		if d.Summary != noDriver || d.Guide != "issue-drivers" {
+		if d.Advice != noDriver || d.Guide != "issue-drivers" {
 			t.Fatalf("%+v", d)
 		}
 		if out := h.after(time.Minute); changes(out) != "" {
@@ -814,11 +814,11 @@ func TestWindowsUSB(t *testing.T) {
 		if out := h.after(time.Minute); changes(out) != "" {
 			t.Fatalf("after a service restart: %q", changes(out))
 		}
-		if d, _ := h.e.Snapshot(h.now).Device(key); d.State != StateServiceUnavailable || d.Summary != noDriver {
+		if d, _ := h.e.Snapshot(h.now).Device(key); d.State != StateServiceUnavailable || d.Advice != noDriver {
 			t.Fatalf("after a service restart: %+v", d)
 		}
 		fixed := winPhone
-		fixed.DriverProblem = ""
+		fixed.DriverProblem = Advice{}
 		if out := h.do(USBAdded{fixed}); changes(out) != "service-unavailable>probing" {
 			t.Fatalf("driver installed: %q", changes(out))
 		}
@@ -838,7 +838,7 @@ func TestWindowsUSB(t *testing.T) {
 		h.do(MuxUp{})
 		h.do(MuxAttached{phone})
 		fine := winPhone
-		fine.DriverProblem = ""
+		fine.DriverProblem = Advice{}
 		h.do(USBAdded{fine})
 		if out := h.do(USBAdded{winPhone}); changes(out) != "" {
 			t.Fatalf("%q", changes(out))
@@ -852,7 +852,7 @@ func TestWindowsUSB(t *testing.T) {
 		other.LocationID = 0x4A2
 		h.do(MuxAttached{other})
 		fine := winPhone
-		fine.DriverProblem = ""
+		fine.DriverProblem = Advice{}
 		h.do(USBAdded{fine})
 		if n := len(h.e.Snapshot(h.now).Devices); n != 2 {
 			t.Fatalf("%d devices: a USB device was joined to another phone by LocationID", n)

@@ -53,9 +53,9 @@ type USBDevice struct {
 	Kind         USBKind
 	// DriverProblem says, with the next step, why the OS will not hand the
 	// device to the Apple service (Windows: a devnode problem code such as
-	// 28, no driver); "" when there is none. It becomes the summary of the
+	// 28, no driver); zero when there is none. It becomes the advice of the
 	// device's service-unavailable state.
-	DriverProblem string
+	DriverProblem Advice
 }
 
 // LocationID is how Linux usbmuxd names the same device. Bus 0 means the

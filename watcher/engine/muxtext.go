@@ -15,27 +15,20 @@ type MuxEnv struct {
 	USBVisible bool
 }
 
-// MuxText is usbmuxd's state (Apple Mobile Device Service on Windows) in
-// plain words, with the next step.
+// MuxText is usbmuxd's state (Apple Mobile Device Service on Windows) as
+// advice: what is the matter, and the next step. All three advices share
+// one set of Args.
 type MuxText struct {
-	Headline string // "usbmuxd is not installed"
-	Advice   string // the next step; "" when there is nothing to do
+	Headline Advice // "usbmuxd is not installed"
+	Next     Advice // the next step; zero when there is nothing to do
 	Anchor   string // the guide section that explains it; "" for none
 	// Problem: something to fix before an iPhone can work. False when all
 	// is well or the state is normal (usbmuxd idle while no phone is
 	// plugged in) or passing (busy, starting): no alarm for those.
 	Problem bool
 	// Device is the summary for a phone on USB that the service leaves
-	// unreachable (the service-unavailable state); "" when unknown.
-	Device string
-}
-
-// Line is the headline and the advice as one text, for status and scripts.
-func (m MuxText) Line() string {
-	if m.Advice == "" {
-		return m.Headline
-	}
-	return m.Headline + ". " + m.Advice
+	// unreachable (the service-unavailable state); zero when unknown.
+	Device Advice
 }
 
 // ServiceName is what people know usbmuxd as on goos.
@@ -46,7 +39,18 @@ func ServiceName(goos string) string {
 	return "usbmuxd"
 }
 
-// DescribeMux says what u means for the person at the computer. phoneOnUSB
+// The commands, paths and names the advice about usbmuxd quotes: the same
+// in every language, so never inside a translated text.
+const (
+	startCommand   = "sudo systemctl start usbmuxd"
+	restartCommand = "sudo systemctl restart usbmuxd"
+	servicesMsc    = "services.msc"
+	socketMode     = "srw-rw-rw-" // as usbmuxd makes its socket, for every user
+	socketVariable = "USBMUXD_SOCKET_ADDRESS"
+)
+
+// DescribeMux says what u means for the person at the computer, as
+// message ids and their arguments (internal/say has the words). phoneOnUSB
 // tells whether an Apple device is plugged in: usbmuxd not running is the
 // normal state on Linux without one (udev starts it on plug-in), and a
 // problem with one.
@@ -55,117 +59,128 @@ func DescribeMux(u Usbmux, env MuxEnv, phoneOnUSB bool) MuxText {
 	if goos == "" {
 		goos = "linux"
 	}
-	svc := ServiceName(goos)
-	restart := map[string]string{
-		"linux":   "Restart it: sudo systemctl restart usbmuxd",
-		"darwin":  "Restart the Mac if it does not come back by itself within a minute",
-		"windows": "Restart Apple Mobile Device Service in Services (services.msc; needs an administrator)",
-	}[goos]
-	if restart == "" {
-		restart = "Restart usbmuxd"
+	a := Args{Service: ServiceName(goos), App: AppleDevicesApp}
+	restart := "mux.restart.other"
+	switch goos {
+	case "linux":
+		restart, a.Restart = "mux.restart.linux", restartCommand
+	case "darwin":
+		restart = "mux.restart.darwin"
+	case "windows":
+		restart, a.Console = "mux.restart.windows", servicesMsc
 	}
+	start := map[string]string{"linux": "mux.start.linux", "darwin": "mux.start.darwin", "windows": "mux.start.windows"}[goos]
+	if start == "" {
+		start = "mux.start.other"
+	}
+	// clause completes "The iPhone is on USB, but …" and is the headline
+	// too, unless the headline says more.
+	var clause, headline, next string
 	var t MuxText
-	// clause completes "The iPhone is on USB, but …".
-	var clause string
 	switch u.State {
 	case MuxRunning:
-		return MuxText{Headline: svc + " is running"}
+		return MuxText{Headline: Advice{ID: "mux.running", Args: a}}
 	case MuxUnknown:
 		if u.Reachable {
-			return MuxText{Headline: svc + " is running"}
+			return MuxText{Headline: Advice{ID: "mux.running", Args: a}}
 		}
 		if u.Error == "" {
-			return MuxText{Headline: "Checking " + svc + "…"}
+			return MuxText{Headline: Advice{ID: "mux.checking", Args: a}}
 		}
 		// A failure nobody classified: say what is sure.
-		clause = svc + " cannot be reached"
-		t = MuxText{Headline: clause, Advice: restart, Anchor: "issue-drivers", Problem: true}
+		clause, next = "mux.unreachable", restart
+		t = MuxText{Anchor: "issue-drivers", Problem: true}
 	case MuxNotInstalled:
-		clause = svc + " is not installed"
-		t = MuxText{Headline: clause, Anchor: "issue-drivers", Problem: true}
+		clause = "mux.not-installed"
+		t = MuxText{Anchor: "issue-drivers", Problem: true}
 		switch {
 		case goos == "windows":
-			t.Advice = "Install Apple Devices from the Microsoft Store, or iTunes; either brings it"
+			next = "mux.install.windows"
 		case goos == "darwin":
-			t.Advice = "It is part of macOS; restart the Mac"
+			next = "mux.install.darwin"
 		case env.Install != "":
-			t.Advice = "Install it with: " + env.Install
+			next, a.Command = "mux.install.command", env.Install
 		default:
-			t.Advice = "Install the usbmuxd package with your distribution's package manager"
+			next = "mux.install.package"
 		}
 	case MuxNotRunning:
-		clause = svc + " is not running"
-		start := map[string]string{
-			"linux":   "Start it: sudo systemctl start usbmuxd (or unplug the iPhone and plug it in again)",
-			"darwin":  "macOS starts it by itself; if it stays away, restart the Mac",
-			"windows": "Start Apple Mobile Device Service in Services (services.msc), or reinstall Apple Devices or iTunes",
-		}[goos]
-		if start == "" {
-			start = "Start usbmuxd"
+		clause, next = "mux.not-running", start
+		if goos == "linux" {
+			a.Command = startCommand
 		}
 		switch {
 		case phoneOnUSB:
-			t = MuxText{Headline: clause, Advice: start, Anchor: "issue-drivers", Problem: true}
+			t = MuxText{Anchor: "issue-drivers", Problem: true}
 		case goos == "linux" && env.USBVisible:
 			// The everyday case on Linux: no alarm.
-			t = MuxText{Headline: clause + ", as usual while no iPhone is plugged in", Advice: "It starts by itself when one is"}
+			headline, next = "mux.not-running.idle", "mux.idle.starts-by-itself"
 		case goos == "linux":
-			t = MuxText{Headline: clause, Advice: "That is normal while no iPhone is plugged in: it starts by itself when one is. If one is plugged in: " + lowerFirst(start), Anchor: "issue-drivers"}
+			next = "mux.idle.unsure"
+			t = MuxText{Anchor: "issue-drivers"}
 		default:
-			t = MuxText{Headline: clause, Advice: start, Anchor: "issue-drivers"}
+			t = MuxText{Anchor: "issue-drivers"}
 		}
 	case MuxDisabled:
-		clause = svc + " is disabled"
-		t = MuxText{Headline: clause, Advice: "Open Services (services.msc), set Apple Mobile Device Service to Automatic and start it (needs an administrator)", Anchor: "issue-drivers", Problem: true}
+		clause, next, a.Console = "mux.disabled", "mux.disabled.enable", servicesMsc
+		t = MuxText{Anchor: "issue-drivers", Problem: true}
 	case MuxStarting:
-		clause = svc + " is still starting"
-		t = MuxText{Headline: clause, Advice: "Wait a few seconds; trustwatch checks again by itself", Anchor: "issue-drivers"}
+		clause, next = "mux.starting", "mux.starting.wait"
+		t = MuxText{Anchor: "issue-drivers"}
 	case MuxAppNotRunning:
 		// The Microsoft Store's Apple Devices (or iTunes) runs its device
 		// service as a process of the app, not as a Windows service.
-		clause = "Apple Devices is installed, but its device service is not running"
-		t = MuxText{Headline: clause, Advice: "Open Apple Devices from the Start menu once; that starts it", Anchor: "issue-drivers", Problem: true}
+		clause, next = "mux.app-not-running", "mux.app-not-running.open"
+		t = MuxText{Anchor: "issue-drivers", Problem: true}
 	case MuxPermissionDenied:
-		clause = svc + " refuses this user (permission denied)"
-		t = MuxText{Headline: clause, Anchor: "issue-permissions", Problem: true}
+		clause = "mux.permission-denied"
+		t = MuxText{Anchor: "issue-permissions", Problem: true}
 		switch goos {
 		case "windows":
-			t.Advice = "Security software or a firewall blocks " + u.Address + " for this user; allow trustwatch there"
+			next, a.Path = "mux.permission-denied.windows", u.Address
 		case "darwin":
-			t.Advice = "Sandboxed apps and restricted accounts may not reach usbmuxd; run trustwatch as your own user, outside a sandbox"
+			next = "mux.permission-denied.darwin"
 		default:
 			sock := socketPath(u.Address)
-			t.Advice = "Its socket " + sock + " must be readable and writable by every user, as usbmuxd makes it (srw-rw-rw-); check with: ls -l " + sock + "; then " + lowerFirst(restart)
+			next = "mux.permission-denied.socket"
+			if goos != "linux" {
+				next = "mux.permission-denied.socket-other"
+			}
+			a.Path, a.Mode, a.Command = sock, socketMode, "ls -l "+sock
 		}
 	case MuxUnreadable:
-		clause = svc + " answered something trustwatch cannot read"
-		t = MuxText{Headline: clause, Anchor: "issue-drivers", Problem: true}
+		clause = "mux.unreadable"
+		t = MuxText{Anchor: "issue-drivers", Problem: true}
 		if goos == "windows" {
-			t.Advice = "Another program may be listening at " + u.Address + ". " + restart + ", or reinstall Apple Devices or iTunes"
+			next, a.Path = "mux.unreadable.windows", u.Address
 		} else {
-			t.Advice = "Another program may be listening at " + socketPath(u.Address) + " (check USBMUXD_SOCKET_ADDRESS if you set it), or usbmuxd is damaged. " + restart
+			next, a.Path, a.Variable, a.Then = "mux.unreadable.socket", socketPath(u.Address), socketVariable, restart
 		}
 	case MuxNotResponding:
-		clause = svc + " does not answer"
-		t = MuxText{Headline: clause, Advice: "It took the connection but sent nothing back in time; it may be stuck. " + restart, Anchor: "issue-drivers", Problem: true}
+		clause, next, a.Then = "mux.not-responding", "mux.not-responding.next", restart
+		t = MuxText{Anchor: "issue-drivers", Problem: true}
 	case MuxBusy:
-		clause = svc + " is busy"
-		t = MuxText{Headline: clause, Advice: "Too many programs are talking to it at once; trustwatch tries again by itself. If it lasts, close other iPhone tools. " + restart, Anchor: "issue-drivers"}
+		clause, next, a.Then = "mux.busy", "mux.busy.next", restart
+		t = MuxText{Anchor: "issue-drivers"}
 	default:
-		clause = svc + " cannot be reached (" + string(u.State) + ")"
-		t = MuxText{Headline: clause, Advice: restart, Anchor: "issue-drivers", Problem: true}
+		clause, next, a.State = "mux.unknown-state", restart, string(u.State)
+		t = MuxText{Anchor: "issue-drivers", Problem: true}
 	}
 	// With a phone on USB the advice is the one for a phone, also when
 	// the headline was written for the calm no-phone case.
-	forPhone := t.Advice
+	forPhone := next
 	if u.State == MuxNotRunning && !phoneOnUSB {
-		forPhone = DescribeMux(u, env, true).Advice
+		forPhone = start
 	}
-	t.Device = "The iPhone is on USB, but " + clause + "."
-	if forPhone != "" {
-		t.Device += " " + forPhone
+	if headline == "" {
+		headline = clause
 	}
-	t.Headline = upperFirst(t.Headline)
+	a.Clause, a.Next = clause, forPhone
+	t.Device = Advice{ID: "mux.device", Args: a}
+	a.Clause, a.Next = "", ""
+	t.Headline = Advice{ID: headline, Args: a}
+	if next != "" {
+		t.Next = Advice{ID: next, Args: a}
+	}
 	return t
 }
 
@@ -180,19 +195,4 @@ func socketPath(addr string) string {
 		return "/var/run/usbmuxd"
 	}
 	return addr
-}
-
-func lowerFirst(s string) string {
-	if s == "" || strings.HasPrefix(s, "Apple") || strings.HasPrefix(s, "Services") {
-		return s
-	}
-	return strings.ToLower(s[:1]) + s[1:]
-}
-
-// upperFirst capitalises a sentence; "usbmuxd" stays as it is spelled.
-func upperFirst(s string) string {
-	if s == "" || strings.HasPrefix(s, "usbmuxd") {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
 }

@@ -8,90 +8,112 @@ import (
 
 var debian = MuxEnv{GOOS: "linux", Install: "sudo apt install usbmuxd", USBVisible: true}
 
-// Every usbmuxd state in words, on each OS, with and without a phone on
-// USB: the headline, the next step, where the guide explains it, and
-// whether it is a problem (an alarm) at all.
+// Every usbmuxd state, on each OS, with and without a phone on USB: which
+// words the engine chooses (the headline, the next step and the phone's
+// summary, as message ids), where the guide explains it, and whether it is
+// a problem (an alarm) at all. internal/say's tests check the words.
 func TestDescribeMux(t *testing.T) {
 	addr := "unix:///var/run/usbmuxd"
 	cases := []struct {
-		name     string
-		state    MuxState
-		env      MuxEnv
-		phone    bool
-		headline string
-		advice   string // a fragment
-		anchor   string
-		problem  bool
+		name           string
+		state          MuxState
+		env            MuxEnv
+		phone          bool
+		headline, next string
+		anchor         string
+		problem        bool
+		args           Args // the placeholders that matter here
 	}{
-		{"running", MuxRunning, debian, false, "usbmuxd is running", "", "", false},
-		{"not installed, debian", MuxNotInstalled, debian, false, "usbmuxd is not installed", "Install it with: sudo apt install usbmuxd", "issue-drivers", true},
-		{"not installed, fedora", MuxNotInstalled, MuxEnv{GOOS: "linux", Install: "sudo dnf install usbmuxd"}, true, "usbmuxd is not installed", "sudo dnf install usbmuxd", "issue-drivers", true},
-		{"not installed, unknown distribution", MuxNotInstalled, MuxEnv{GOOS: "linux"}, false, "usbmuxd is not installed", "your distribution's package manager", "issue-drivers", true},
-		{"not installed, windows", MuxNotInstalled, MuxEnv{GOOS: "windows"}, false, "Apple Mobile Device Service is not installed", "Install Apple Devices from the Microsoft Store, or iTunes", "issue-drivers", true},
-		{"not running, no phone: no alarm", MuxNotRunning, debian, false, "usbmuxd is not running, as usual while no iPhone is plugged in", "It starts by itself when one is", "", false},
-		{"not running, no USB layer: no alarm", MuxNotRunning, MuxEnv{GOOS: "linux"}, false, "usbmuxd is not running", "That is normal while no iPhone is plugged in", "issue-drivers", false},
-		{"not running, phone on USB", MuxNotRunning, debian, true, "usbmuxd is not running", "sudo systemctl start usbmuxd", "issue-drivers", true},
-		{"not running, mac, phone", MuxNotRunning, MuxEnv{GOOS: "darwin"}, true, "usbmuxd is not running", "restart the Mac", "issue-drivers", true},
-		{"not running, windows, phone", MuxNotRunning, MuxEnv{GOOS: "windows"}, true, "Apple Mobile Device Service is not running", "services.msc", "issue-drivers", true},
-		{"disabled", MuxDisabled, MuxEnv{GOOS: "windows"}, true, "Apple Mobile Device Service is disabled", "Automatic", "issue-drivers", true},
-		{"starting", MuxStarting, MuxEnv{GOOS: "windows"}, true, "Apple Mobile Device Service is still starting", "Wait a few seconds", "issue-drivers", false},
-		{"Store app not running", MuxAppNotRunning, MuxEnv{GOOS: "windows"}, true, "Apple Devices is installed, but its device service is not running", "Open Apple Devices from the Start menu", "issue-drivers", true},
-		{"permission denied", MuxPermissionDenied, debian, false, "usbmuxd refuses this user (permission denied)", "ls -l /var/run/usbmuxd", "issue-permissions", true},
-		{"permission denied, mac", MuxPermissionDenied, MuxEnv{GOOS: "darwin"}, false, "usbmuxd refuses this user (permission denied)", "sandbox", "issue-permissions", true},
-		{"unreadable", MuxUnreadable, debian, false, "usbmuxd answered something trustwatch cannot read", "Another program may be listening at /var/run/usbmuxd", "issue-drivers", true},
-		{"not responding", MuxNotResponding, debian, false, "usbmuxd does not answer", "sudo systemctl restart usbmuxd", "issue-drivers", true},
-		{"busy", MuxBusy, debian, true, "usbmuxd is busy", "tries again by itself", "issue-drivers", false},
+		{"running", MuxRunning, debian, false, "mux.running", "", "", false, Args{Service: "usbmuxd"}},
+		{"not installed, debian", MuxNotInstalled, debian, false, "mux.not-installed", "mux.install.command", "issue-drivers", true, Args{Command: "sudo apt install usbmuxd"}},
+		{"not installed, unknown distribution", MuxNotInstalled, MuxEnv{GOOS: "linux"}, false, "mux.not-installed", "mux.install.package", "issue-drivers", true, Args{Service: "usbmuxd"}},
+		{"not installed, windows", MuxNotInstalled, MuxEnv{GOOS: "windows"}, false, "mux.not-installed", "mux.install.windows", "issue-drivers", true, Args{Service: "Apple Mobile Device Service", App: "Apple Devices"}},
+		{"not running, no phone: no alarm", MuxNotRunning, debian, false, "mux.not-running.idle", "mux.idle.starts-by-itself", "", false, Args{}},
+		{"not running, no USB layer: no alarm", MuxNotRunning, MuxEnv{GOOS: "linux"}, false, "mux.not-running", "mux.idle.unsure", "issue-drivers", false, Args{Command: "sudo systemctl start usbmuxd"}},
+		{"not running, phone on USB", MuxNotRunning, debian, true, "mux.not-running", "mux.start.linux", "issue-drivers", true, Args{Command: "sudo systemctl start usbmuxd"}},
+		{"not running, mac, phone", MuxNotRunning, MuxEnv{GOOS: "darwin"}, true, "mux.not-running", "mux.start.darwin", "issue-drivers", true, Args{}},
+		{"not running, windows, phone", MuxNotRunning, MuxEnv{GOOS: "windows"}, true, "mux.not-running", "mux.start.windows", "issue-drivers", true, Args{Console: "services.msc"}},
+		{"disabled", MuxDisabled, MuxEnv{GOOS: "windows"}, true, "mux.disabled", "mux.disabled.enable", "issue-drivers", true, Args{Console: "services.msc"}},
+		{"starting", MuxStarting, MuxEnv{GOOS: "windows"}, true, "mux.starting", "mux.starting.wait", "issue-drivers", false, Args{}},
+		{"Store app not running", MuxAppNotRunning, MuxEnv{GOOS: "windows"}, true, "mux.app-not-running", "mux.app-not-running.open", "issue-drivers", true, Args{App: "Apple Devices"}},
+		{"permission denied", MuxPermissionDenied, debian, false, "mux.permission-denied", "mux.permission-denied.socket", "issue-permissions", true, Args{Path: "/var/run/usbmuxd", Command: "ls -l /var/run/usbmuxd", Restart: "sudo systemctl restart usbmuxd", Mode: "srw-rw-rw-"}},
+		{"permission denied, mac", MuxPermissionDenied, MuxEnv{GOOS: "darwin"}, false, "mux.permission-denied", "mux.permission-denied.darwin", "issue-permissions", true, Args{}},
+		{"permission denied, windows", MuxPermissionDenied, MuxEnv{GOOS: "windows"}, false, "mux.permission-denied", "mux.permission-denied.windows", "issue-permissions", true, Args{Path: addr}},
+		{"unreadable", MuxUnreadable, debian, false, "mux.unreadable", "mux.unreadable.socket", "issue-drivers", true, Args{Path: "/var/run/usbmuxd", Variable: "USBMUXD_SOCKET_ADDRESS", Then: "mux.restart.linux"}},
+		{"unreadable, windows", MuxUnreadable, MuxEnv{GOOS: "windows"}, false, "mux.unreadable", "mux.unreadable.windows", "issue-drivers", true, Args{Path: addr}},
+		{"not responding", MuxNotResponding, debian, false, "mux.not-responding", "mux.not-responding.next", "issue-drivers", true, Args{Then: "mux.restart.linux"}},
+		{"not responding, mac", MuxNotResponding, MuxEnv{GOOS: "darwin"}, false, "mux.not-responding", "mux.not-responding.next", "issue-drivers", true, Args{Then: "mux.restart.darwin"}},
+		{"busy", MuxBusy, debian, true, "mux.busy", "mux.busy.next", "issue-drivers", false, Args{Then: "mux.restart.linux"}},
+		{"a state nobody named", "weird", debian, true, "mux.unknown-state", "mux.restart.linux", "issue-drivers", true, Args{State: "weird"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			m := DescribeMux(Usbmux{Address: addr, State: c.state}, c.env, c.phone)
-			if m.Headline != c.headline || !strings.Contains(m.Advice, c.advice) || m.Anchor != c.anchor || m.Problem != c.problem {
+			if m.Headline.ID != c.headline || m.Next.ID != c.next || m.Anchor != c.anchor || m.Problem != c.problem {
 				t.Fatalf("got %+v", m)
 			}
-			if c.state != MuxRunning {
-				if !strings.HasPrefix(m.Device, "The iPhone is on USB, but ") || strings.Contains(m.Device, "no iPhone") {
-					t.Errorf("device summary %q", m.Device)
-				}
+			if !hasArgs(m.Headline.Args, c.args) {
+				t.Errorf("args %+v lack %+v", m.Headline.Args, c.args)
 			}
-			for _, s := range []string{m.Headline, m.Advice, m.Device} {
-				if strings.Contains(s, "..") || strings.Contains(s, "  ") {
-					t.Errorf("sloppy text %q", s)
+			if c.state == MuxRunning {
+				if !m.Device.IsZero() {
+					t.Errorf("a running usbmuxd has a device summary: %+v", m.Device)
 				}
+				return
+			}
+			// A phone's summary names the headline's clause and the step
+			// for a phone on USB (not the calm no-phone words).
+			d := m.Device
+			if d.ID != "mux.device" || d.Args.Clause == "" || strings.HasSuffix(d.Args.Clause, ".idle") ||
+				d.Args.Next == "" || strings.HasPrefix(d.Args.Next, "mux.idle") {
+				t.Errorf("device summary %+v", d)
+			}
+			if m.Headline.Args.Clause != "" || m.Headline.Args.Next != "" {
+				t.Errorf("headline carries the device sentence's parts: %+v", m.Headline.Args)
 			}
 		})
 	}
 }
 
+// hasArgs reports whether got has every non-empty field of want.
+func hasArgs(got, want Args) bool {
+	pick := func(g, w string) bool { return w == "" || g == w }
+	return pick(got.Service, want.Service) && pick(got.Command, want.Command) && pick(got.Restart, want.Restart) &&
+		pick(got.Path, want.Path) && pick(got.Mode, want.Mode) && pick(got.Variable, want.Variable) &&
+		pick(got.Console, want.Console) && pick(got.App, want.App) && pick(got.State, want.State) &&
+		pick(got.Then, want.Then) && (want.Code == 0 || got.Code == want.Code)
+}
+
 // A phone that is on USB while usbmuxd cannot be reached says why, in the
 // words of usbmuxd's state, and its summary follows when that state
-// changes; the snapshot carries the advice for scripts.
+// changes; the snapshot carries usbmuxd's state for scripts.
 func TestServiceUnavailableSaysWhy(t *testing.T) {
 	h := newHarness(t, Config{Mode: ModeFollow, AllowPair: true, Mux: debian})
 	h.do(MuxDown{Address: "unix:///var/run/usbmuxd", Err: "dial: no such file", State: MuxNotRunning})
 	snap := h.e.Snapshot(h.now)
-	if snap.Usbmux.Advice != "usbmuxd is not running, as usual while no iPhone is plugged in. It starts by itself when one is" {
-		t.Fatalf("advice without a phone: %q", snap.Usbmux.Advice)
+	if m := snap.Usbmux.Text; m.Headline.ID != "mux.not-running.idle" || m.Next.ID != "mux.idle.starts-by-itself" {
+		t.Fatalf("without a phone: %+v", m)
 	}
 	h.do(USBAdded{usbPhone})
 	d, _ := h.e.Snapshot(h.now).Device("usb:1-5")
-	if d.State != StateServiceUnavailable || !strings.Contains(d.Summary, "usbmuxd is not running. Start it: sudo systemctl start usbmuxd") {
-		t.Fatalf("device: %s %q", d.State, d.Summary)
+	if a := d.Advice.Args; d.State != StateServiceUnavailable || d.Advice.ID != "mux.device" || a.Clause != "mux.not-running" || a.Next != "mux.start.linux" || a.Command != "sudo systemctl start usbmuxd" {
+		t.Fatalf("device: %s %+v", d.State, d.Advice)
 	}
-	if a := h.e.Snapshot(h.now).Usbmux.Advice; !strings.HasPrefix(a, "usbmuxd is not running. Start it") {
-		t.Fatalf("advice with a phone on USB: %q", a)
+	if m := h.e.Snapshot(h.now).Usbmux.Text; m.Headline.ID != "mux.not-running" || m.Next.ID != "mux.start.linux" {
+		t.Fatalf("with a phone on USB: %+v", m)
 	}
 	h.do(MuxDown{Address: "unix:///var/run/usbmuxd", Err: "permission denied", State: MuxPermissionDenied})
 	d, _ = h.e.Snapshot(h.now).Device("usb:1-5")
-	if !strings.Contains(d.Summary, "refuses this user") {
-		t.Fatalf("summary did not follow usbmuxd's state: %q", d.Summary)
-	}
-	if h.e.Snapshot(h.now).Usbmux.Advice == "" {
-		t.Fatal("no advice")
+	if d.Advice.Args.Clause != "mux.permission-denied" {
+		t.Fatalf("summary did not follow usbmuxd's state: %+v", d.Advice)
 	}
 	// usbmuxd comes up but does not list the phone: the usual no-data window.
 	out := h.do(MuxUp{Address: "unix:///var/run/usbmuxd"})
-	if changes(out) != "service-unavailable>probing" || h.e.Snapshot(h.now).Usbmux.Advice != "" {
-		t.Fatalf("usbmuxd back: %q, advice %q", changes(out), h.e.Snapshot(h.now).Usbmux.Advice)
+	if changes(out) != "service-unavailable>probing" || h.e.Snapshot(h.now).Usbmux.Text.Headline.ID != "mux.running" {
+		t.Fatalf("usbmuxd back: %q, %+v", changes(out), h.e.Snapshot(h.now).Usbmux.Text)
+	}
+	if d, _ := h.e.Snapshot(h.now).Device("usb:1-5"); d.Advice != StateAdvice(StateProbing) {
+		t.Fatalf("probing again, advice %+v", d.Advice)
 	}
 	if out := h.after(5 * time.Second); changes(out) != "probing>no-data" {
 		t.Fatalf("after the window: %q", changes(out))

@@ -26,9 +26,13 @@ type Device struct {
 	IOSVersion  string `json:"ios_version"`
 	Connection  string `json:"connection"`
 	State       State  `json:"state"`
-	Summary     string `json:"summary"`
-	Guide       string `json:"guide"`
-	Detail      string `json:"detail"`
+	// Advice is what to tell the user about State on this phone: usually
+	// the state's own (StateAdvice), more precise for service-unavailable
+	// (why the service cannot be reached, a Windows driver problem). The
+	// contract's "summary" is its English words (internal/say).
+	Advice Advice `json:"-"`
+	Guide  string `json:"guide"`
+	Detail string `json:"detail"`
 	// LinkSpeed is a hint when the USB link is slower than high speed.
 	LinkSpeed string   `json:"link_speed,omitempty"`
 	USB       *USBInfo `json:"usb,omitempty"`
@@ -67,10 +71,9 @@ type Usbmux struct {
 	Reachable bool     `json:"reachable"`
 	Error     string   `json:"error"`
 	State     MuxState `json:"state"`
-	// Advice is State in plain words with the next step ("" while running);
-	// Snapshot fills it from Text, the engine never stores either.
-	Advice string `json:"advice"`
-	// Text is State described for the phones plugged in now (DescribeMux).
+	// Text is State described for the phones plugged in now (DescribeMux);
+	// Snapshot fills it, the engine never stores it. The contract's
+	// "advice" is its English words while usbmuxd is unreachable.
 	Text MuxText `json:"-"`
 }
 
@@ -144,7 +147,7 @@ func (s Snapshot) Expire(waited time.Duration) Snapshot {
 	}
 	for i, d := range s.Devices {
 		if !d.State.Final() {
-			d.State, d.Guide, d.Summary = StateError, StateError.Anchor(), StateError.Summary()
+			d.State, d.Guide, d.Advice = StateError, StateError.Anchor(), StateAdvice(StateError)
 			d.Detail = fmt.Sprintf("no answer from the device within %s", waited)
 			s.Devices[i] = d
 		}

@@ -6,7 +6,7 @@ import (
 )
 
 func TestSnapshotExpire(t *testing.T) {
-	ready := Device{Key: "a", State: StateReady, Guide: StateReady.Anchor(), Summary: StateReady.Summary()}
+	ready := Device{Key: "a", State: StateReady, Guide: StateReady.Anchor(), Advice: StateAdvice(StateReady)}
 	probing := Device{Key: "b", State: StateProbing, Detail: "asking lockdownd"}
 	tests := []struct {
 		name        string
@@ -17,7 +17,7 @@ func TestSnapshotExpire(t *testing.T) {
 		{"nothing heard", Snapshot{}, "no answer from usbmuxd within 10s", []Device{}},
 		{"refused keeps its reason", Snapshot{Usbmux: Usbmux{Error: "permission denied"}}, "permission denied", []Device{}},
 		{"final states stay, probing becomes an error", Snapshot{Usbmux: Usbmux{Reachable: true}, Devices: []Device{ready, probing}}, "",
-			[]Device{ready, {Key: "b", State: StateError, Guide: StateError.Anchor(), Summary: StateError.Summary(), Detail: "no answer from the device within 10s"}}},
+			[]Device{ready, {Key: "b", State: StateError, Guide: StateError.Anchor(), Advice: StateAdvice(StateError), Detail: "no answer from the device within 10s"}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

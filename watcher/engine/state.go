@@ -57,11 +57,11 @@ const (
 )
 
 // stateInfo is everything trustwatch knows about a state, in one row: the
-// shells (tray, notifications, CLI) ask these facts and only render.
+// shells (tray, notifications, CLI) ask these facts and only render. The
+// state's words and advice are in the catalog (internal/say), under
+// state.<state>.words and state.<state>.summary.
 type stateInfo struct {
 	anchor       string   // guide anchor (contract table)
-	summary      string   // one sentence: what is wrong and what to do
-	words        string   // the state in plain words, for menus and lists
 	severity     Severity // the tray icon's level
 	trustProblem bool     // the phone does not (yet) trust this computer
 	holdsPairing bool     // this computer holds a pairing the phone accepts (something to forget)
@@ -74,35 +74,24 @@ const (
 )
 
 var states = map[State]stateInfo{
-	StateReady:              {"verify", "Connected and trusted; ready to sync, back up and copy photos.", "ready", SeverityOK, noTrust, paired, FixOpenGuide},
-	StateLocked:             {"issue-locked", "Trusted, but the screen is locked. Unlock your iPhone to use it with this computer.", "locked", SeverityWaiting, noTrust, paired, FixOpenGuide},
-	StateLockedSinceRestart: {"issue-locked", "The iPhone restarted and has not been unlocked since. Unlock it once with your passcode.", "locked since restart", SeverityWaiting, noTrust, paired, FixOpenGuide},
-	StateUntrusted:          {"step-3", "This computer is not trusted by the iPhone. Unlock it and tap Trust when asked.", "not trusted", SeverityAttention, trust, unpaired, FixPair},
-	StateUntrustedLocked:    {"step-1", "Unlock your iPhone so it can ask whether to trust this computer.", "locked, not trusted yet", SeverityWaiting, trust, unpaired, FixUnlockFirst},
-	StateTrustPending:       {"step-3", "Tap Trust on your iPhone, then enter its passcode.", "waiting for Trust", SeverityWaiting, trust, unpaired, FixOpenGuide},
-	StateTrustDenied:        {"step-2", "\"Don't Trust\" was tapped. Unplug the iPhone and plug it in again to get the question back.", "Don't Trust was tapped", SeverityAttention, trust, unpaired, FixReplug},
-	StateTrustRevoked:       {"step-6", "The iPhone no longer trusts this computer (trust was reset). Use Fix trust, then tap Trust on the iPhone.", "trust was reset", SeverityAttention, trust, unpaired, FixPairAfresh},
-	StateNoData:             {"issue-cable", "The iPhone is connected for power, but no data link came up. Try a data cable (not charge-only), a port on the computer itself rather than a hub, and unlock the phone.", "charging only, no data", SeverityProblem, noTrust, unpaired, FixOpenGuide},
-	StateUnstable:           {"issue-cable", "The connection keeps dropping. Try another cable or another USB port on the computer itself.", "connection keeps dropping", SeverityProblem, noTrust, unpaired, FixOpenGuide},
-	StateRecovery:           {"recovery", "The iPhone is in Recovery or DFU mode. Restart it normally, or restore it with Finder, iTunes or Apple Devices.", "in recovery mode", SeverityProblem, noTrust, unpaired, FixOpenGuide},
-	StateServiceUnavailable: {"issue-drivers", "The iPhone is on USB, but the Apple device service (usbmuxd) is not running. Install or start it.", "device service missing", SeverityProblem, noTrust, unpaired, FixOpenGuide},
-	StateProbing:            {"", "Checking the iPhone…", "checking…", SeverityNone, noTrust, unpaired, FixOpenGuide},
-	StateError:              {"issue-not-showing", "trustwatch could not diagnose this iPhone.", "could not be checked", SeverityProblem, noTrust, unpaired, FixOpenGuide},
+	StateReady:              {"verify", SeverityOK, noTrust, paired, FixOpenGuide},
+	StateLocked:             {"issue-locked", SeverityWaiting, noTrust, paired, FixOpenGuide},
+	StateLockedSinceRestart: {"issue-locked", SeverityWaiting, noTrust, paired, FixOpenGuide},
+	StateUntrusted:          {"step-3", SeverityAttention, trust, unpaired, FixPair},
+	StateUntrustedLocked:    {"step-1", SeverityWaiting, trust, unpaired, FixUnlockFirst},
+	StateTrustPending:       {"step-3", SeverityWaiting, trust, unpaired, FixOpenGuide},
+	StateTrustDenied:        {"step-2", SeverityAttention, trust, unpaired, FixReplug},
+	StateTrustRevoked:       {"step-6", SeverityAttention, trust, unpaired, FixPairAfresh},
+	StateNoData:             {"issue-cable", SeverityProblem, noTrust, unpaired, FixOpenGuide},
+	StateUnstable:           {"issue-cable", SeverityProblem, noTrust, unpaired, FixOpenGuide},
+	StateRecovery:           {"recovery", SeverityProblem, noTrust, unpaired, FixOpenGuide},
+	StateServiceUnavailable: {"issue-drivers", SeverityProblem, noTrust, unpaired, FixOpenGuide},
+	StateProbing:            {"", SeverityNone, noTrust, unpaired, FixOpenGuide},
+	StateError:              {"issue-not-showing", SeverityProblem, noTrust, unpaired, FixOpenGuide},
 }
 
 // Anchor is the guide anchor that explains the state ("" for probing).
 func (s State) Anchor() string { return states[s].anchor }
-
-// Summary is the state's default one-line advice.
-func (s State) Summary() string { return states[s].summary }
-
-// Words is the state in plain words ("waiting for Trust").
-func (s State) Words() string {
-	if w := states[s].words; w != "" {
-		return w
-	}
-	return string(s)
-}
 
 // Known reports whether s is a contract state.
 func (s State) Known() bool { _, ok := states[s]; return ok }

@@ -70,43 +70,29 @@ func isAppleInstanceID(id string) bool {
 }
 
 // Device Manager's problem codes (cfg.h, CM_PROB_*) that keep Windows from
-// handing a phone to Apple's driver, in words that say what to do.
-var problemWords = map[int]string{
-	1:  "Windows has not configured it (Device Manager problem code 1)",
-	10: "its driver could not start (Device Manager problem code 10)",
-	18: "its driver needs reinstalling (Device Manager problem code 18)",
-	22: "it is disabled in Device Manager (problem code 22)",
-	28: "Windows has no driver for it (Device Manager problem code 28)",
-	31: "its driver could not be loaded (Device Manager problem code 31)",
-	39: "its driver is missing or damaged (Device Manager problem code 39)",
-	43: "Windows stopped it after it reported a problem (Device Manager problem code 43)",
-	52: "its driver's signature could not be verified (Device Manager problem code 52)",
-}
-
-// problemNext is the step each problem needs.
+// handing a phone to Apple's driver, each with the step it needs, as
+// message ids: internal/catalog's usb.toml has the words, usb.problem.<code>
+// for what is wrong and usb.next.<step> for what to do.
 var problemNext = map[int]string{
-	22: "enable it in Device Manager (Portable Devices or Universal Serial Bus devices)",
-	43: "unplug it, restart the computer and plug it in again; if it stays, try another cable",
+	1:  "usb.next.install",
+	10: "usb.next.install",
+	18: "usb.next.install",
+	22: "usb.next.enable",
+	28: "usb.next.install",
+	31: "usb.next.install",
+	39: "usb.next.install",
+	43: "usb.next.restart",
+	52: "usb.next.install",
 }
 
-func upper(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
-}
-
-// DriverProblem is the sentence saying why Windows will not let the Apple
-// service talk to this device, with the next step; "" when there is no such
-// problem (Problem 0, or a code that says nothing about the driver).
-func (d Device) DriverProblem() string {
-	words, ok := problemWords[d.Problem]
-	if !ok {
-		return ""
-	}
+// DriverProblem says why Windows will not let the Apple service talk to
+// this device, and the next step, as message ids ("usb.problem.28",
+// "usb.next.install"); "" when there is no such problem (Problem 0, or a
+// code that says nothing about the driver).
+func (d Device) DriverProblem() (problem, next string) {
 	next, ok := problemNext[d.Problem]
 	if !ok {
-		next = "install Apple Devices from the Microsoft Store (or iTunes), then unplug the iPhone and plug it in again"
+		return "", ""
 	}
-	return "The iPhone is on USB, but " + words + ". " + upper(next) + "."
+	return "usb.problem." + strconv.Itoa(d.Problem), next
 }

@@ -86,21 +86,24 @@ func TestIsAppleInstanceID(t *testing.T) {
 	}
 }
 
+// Device Manager's problem codes that keep the Apple service from a phone
+// are named, with the step each needs; the others are not driver problems.
+// (internal/say's tests check the words in every language.)
 func TestDriverProblem(t *testing.T) {
 	for _, c := range []struct {
-		problem int
-		want    string
+		problem       int
+		want, wantNxt string
 	}{
-		{0, ""},
-		{28, "The iPhone is on USB, but Windows has no driver for it (Device Manager problem code 28). Install Apple Devices from the Microsoft Store (or iTunes), then unplug the iPhone and plug it in again."},
-		{22, "The iPhone is on USB, but it is disabled in Device Manager (problem code 22). Enable it in Device Manager (Portable Devices or Universal Serial Bus devices)."},
-		{10, "The iPhone is on USB, but its driver could not start (Device Manager problem code 10). Install Apple Devices from the Microsoft Store (or iTunes), then unplug the iPhone and plug it in again."},
-		{43, "The iPhone is on USB, but Windows stopped it after it reported a problem (Device Manager problem code 43). Unplug it, restart the computer and plug it in again; if it stays, try another cable."},
-		{45, ""}, // "not connected": not a driver problem
-		{-1, ""},
+		{0, "", ""},
+		{28, "usb.problem.28", "usb.next.install"},
+		{22, "usb.problem.22", "usb.next.enable"},
+		{10, "usb.problem.10", "usb.next.install"},
+		{43, "usb.problem.43", "usb.next.restart"},
+		{45, "", ""}, // "not connected": not a driver problem
+		{-1, "", ""},
 	} {
-		if got := (Device{Problem: c.problem}).DriverProblem(); got != c.want {
-			t.Errorf("problem %d: %q, want %q", c.problem, got, c.want)
+		if got, next := (Device{Problem: c.problem}).DriverProblem(); got != c.want || next != c.wantNxt {
+			t.Errorf("problem %d: %q %q, want %q %q", c.problem, got, next, c.want, c.wantNxt)
 		}
 	}
 }
