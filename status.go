@@ -112,7 +112,7 @@ func contractStatus(s engine.Snapshot) statusOut {
 		out.Devices = append(out.Devices, deviceOut{
 			UDID: d.UDID, Name: d.Name, ProductType: d.ProductType, IOSVersion: d.IOSVersion, Connection: d.Connection,
 			State: d.State, Summary: speak.Summary(speak.English, d), Guide: d.Guide, Detail: d.Detail,
-			LinkSpeed: d.LinkSpeed, USB: d.USB,
+			LinkSpeed: speak.Advice(speak.English, d.LinkSpeed), USB: d.USB,
 		})
 	}
 	return out

@@ -371,8 +371,8 @@ func deviceItem(w catalog.Words, d engine.Device) Item {
 	if d.Detail != "" && d.State == engine.StateError {
 		it.Children = append(it.Children, Item{Title: w.T("tray.device.reason", map[string]any{"Detail": d.Detail}), Disabled: true})
 	}
-	if d.LinkSpeed != "" {
-		it.Children = append(it.Children, Item{Title: d.LinkSpeed, Disabled: true})
+	if !d.LinkSpeed.IsZero() {
+		it.Children = append(it.Children, Item{Title: say.Advice(w, d.LinkSpeed), Disabled: true})
 	}
 	var acts []Item
 	if d.State.TrustProblem() {

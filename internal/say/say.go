@@ -52,7 +52,7 @@ func Advice(w catalog.Words, a engine.Advice) string {
 	data := map[string]any{
 		"Service": g.Service, "Command": g.Command, "Restart": g.Restart, "Path": g.Path,
 		"Mode": g.Mode, "Variable": g.Variable, "Console": g.Console, "App": g.App,
-		"State": g.State, "Code": g.Code,
+		"State": g.State, "Code": g.Code, "Mbps": g.Mbps,
 	}
 	part := func(id string) string {
 		if id == "" {

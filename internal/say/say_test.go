@@ -68,3 +68,17 @@ func TestSummaryOfADevice(t *testing.T) {
 		t.Errorf("unknown state's advice: %q", got)
 	}
 }
+
+// The slow-link hint carries its speed into every language, and English
+// keeps the sentence the JSON's link_speed has always had.
+func TestLinkSpeedHint(t *testing.T) {
+	a := engine.Advice{ID: "usb.link_slow", Args: engine.Args{Mbps: 12}}
+	want := "The USB link runs at 12 Mb/s, below high speed (480 Mb/s): the cable or port may be worn; try another cable or a port on the computer itself."
+	if got := Advice(English, a); got != want {
+		t.Errorf("English: %q", got)
+	}
+	ru := Advice(catalog.In("ru"), a)
+	if !strings.Contains(ru, "12 Мбит/с") || len(catalogtest.StrayLatin(ru)) > 0 {
+		t.Errorf("Russian: %q", ru)
+	}
+}

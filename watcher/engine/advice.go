@@ -25,6 +25,7 @@ type Args struct {
 	App      string `json:"app,omitempty"`      // the Windows app that brings the service (AppleDevicesApp)
 	State    string `json:"state,omitempty"`    // a usbmuxd state no one classified, as it was named
 	Code     int    `json:"code,omitempty"`     // a Windows Device Manager problem code
+	Mbps     int    `json:"mbps,omitempty"`     // a USB link's speed
 
 	Clause string `json:"clause,omitempty"` // message id: what is wrong, inside a sentence
 	Next   string `json:"next,omitempty"`   // message id: the next step

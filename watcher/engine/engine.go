@@ -635,18 +635,18 @@ func usbKey(u USBDevice) string {
 // speed hint it implies.
 func (e *Engine) setUSB(d *dev, u *USBDevice) {
 	was := d.info()
-	d.usb, d.LinkSpeed = u, ""
+	d.usb, d.LinkSpeed = u, Advice{}
 	if u != nil {
 		d.LinkSpeed = linkSpeedHint(*u)
 	}
 	e.noteInfo(d, was)
 }
 
-func linkSpeedHint(u USBDevice) string {
+func linkSpeedHint(u USBDevice) Advice {
 	if u.SpeedMbps > 0 && u.SpeedMbps < 480 {
-		return fmt.Sprintf("The USB link runs at %d Mb/s, below high speed (480 Mb/s): the cable or port may be worn; try another cable or a port on the computer itself.", u.SpeedMbps)
+		return Advice{ID: "usb.link_slow", Args: Args{Mbps: u.SpeedMbps}}
 	}
-	return ""
+	return Advice{}
 }
 
 func recoveryDetail(u USBDevice) string {
@@ -971,10 +971,10 @@ func (e *Engine) cmd(c Command) { e.out.Commands = append(e.out.Commands, c) }
 
 // deviceInfo is what the shells show of a device besides its state.
 type deviceInfo struct {
-	name, productType, iosVersion, detail, linkSpeed string
-	advice                                           Advice
-	usb                                              USBInfo
-	onUSB                                            bool
+	name, productType, iosVersion, detail string
+	linkSpeed, advice                     Advice
+	usb                                   USBInfo
+	onUSB                                 bool
 }
 
 func (d *dev) info() deviceInfo {

@@ -642,7 +642,7 @@ func TestUSBStates(t *testing.T) {
 		slow.SpeedMbps = 12
 		h.do(USBAdded{slow})
 		d, _ := h.e.Snapshot(h.now).Device(key)
-		if d.USB == nil || d.USB.SpeedMbps != 12 || d.LinkSpeed == "" || len(h.e.Snapshot(h.now).Devices) != 1 {
+		if d.USB == nil || d.USB.SpeedMbps != 12 || d.LinkSpeed != (Advice{ID: "usb.link_slow", Args: Args{Mbps: 12}}) || len(h.e.Snapshot(h.now).Devices) != 1 {
 			t.Fatalf("%+v", h.e.Snapshot(h.now).Devices)
 		}
 	})
@@ -1063,7 +1063,7 @@ func TestLinkSpeedFollowsARefresh(t *testing.T) {
 	slow.SpeedMbps = 12
 	hint := func() string {
 		d, _ := h.e.Snapshot(h.now).Device(key)
-		return d.LinkSpeed
+		return d.LinkSpeed.ID
 	}
 	if hint() != "" {
 		t.Fatalf("a high-speed link has a hint: %q", hint())

@@ -33,8 +33,9 @@ type Device struct {
 	Advice Advice `json:"-"`
 	Guide  string `json:"guide"`
 	Detail string `json:"detail"`
-	// LinkSpeed is a hint when the USB link is slower than high speed.
-	LinkSpeed string   `json:"link_speed,omitempty"`
+	// LinkSpeed is a hint when the USB link is slower than high speed
+	// (zero: none). The contract's JSON says it in English (status.go).
+	LinkSpeed Advice   `json:"link_speed"`
 	USB       *USBInfo `json:"usb,omitempty"`
 
 	// Lockdown is the lockdownd error name behind State, "" when none
