@@ -2,6 +2,8 @@ package catalog
 
 import (
 	"github.com/trustwatch/trustwatch/internal/catalog/catalogtest"
+	"golang.org/x/text/feature/plural"
+	"golang.org/x/text/language"
 	"reflect"
 	"regexp"
 	"sort"
@@ -55,10 +57,41 @@ func fields(s string) []string {
 	return out
 }
 
-// pluralForms are the forms CLDR gives each language for cardinals.
-var pluralForms = map[string][]string{
-	"en": {"one", "other"},
-	"ru": {"few", "many", "one", "other"},
+// pluralForms are the forms CLDR gives a language's cardinals: those its
+// whole numbers take, and "other" (fractions, and the catch-all go-i18n
+// falls back to). They come from x/text's CLDR tables, so a new language
+// needs no entry here.
+func pluralForms(tag string) ([]string, error) {
+	t, err := language.Parse(tag)
+	if err != nil {
+		return nil, err
+	}
+	names := map[plural.Form]string{plural.Other: "other", plural.Zero: "zero", plural.One: "one",
+		plural.Two: "two", plural.Few: "few", plural.Many: "many"}
+	set := map[string]bool{"other": true}
+	for n := 0; n <= 1000; n++ {
+		set[names[plural.Cardinal.MatchPlural(t, n, 0, 0, 0, 0)]] = true
+	}
+	var out []string
+	for f := range set {
+		out = append(out, f)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// The derivation gives the forms the languages we ship are known to have.
+func TestPluralFormsFromCLDR(t *testing.T) {
+	for tag, want := range map[string][]string{
+		"en": {"one", "other"},
+		"ru": {"few", "many", "one", "other"},
+		"ar": {"few", "many", "one", "other", "two", "zero"},
+		"ja": {"other"},
+	} {
+		if got, err := pluralForms(tag); err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: %v %v, want %v", tag, got, err, want)
+		}
+	}
 }
 
 // Every language has every message, with the same placeholders in every
@@ -71,9 +104,9 @@ func TestEveryMessageInEveryLanguage(t *testing.T) {
 		if !reflect.DeepEqual(IDs(tag), IDs("en")) {
 			t.Errorf("%s.toml ids differ from en.toml:\n got %v\nwant %v", tag, IDs(tag), IDs("en"))
 		}
-		forms, ok := pluralForms[tag]
-		if !ok {
-			t.Errorf("%s: add its CLDR plural forms to pluralForms", tag)
+		forms, err := pluralForms(tag)
+		if err != nil {
+			t.Errorf("%s: %v", tag, err)
 		}
 		for id, enForms := range en {
 			want := fields(enForms["other"])
