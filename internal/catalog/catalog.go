@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"sort"
 	"sync"
 
@@ -30,26 +31,39 @@ import (
 //go:embed messages
 var files embed.FS
 
-type loaded struct {
-	bundle *goi18n.Bundle
-	langs  []string
-	ids    map[string][]string // language → message ids, sorted
+// shelf is the catalog over a file system: the languages are read at once
+// (the directory names), each language's messages on first use into a
+// bundle of its own, so a process pays only for the languages it speaks —
+// English (the JSON output, and the fallback) and the user's. A bundle is
+// complete before any Localizer reads it, so loading another language
+// later never races with one in use.
+type shelf struct {
+	fsys  fs.FS
+	langs []string
+
+	mu    sync.Mutex
+	books map[string]*book
 }
 
-// load parses the embedded files once. They are part of the binary, so an
-// error is a defect the tests catch; Words then degrade to the message id.
-var load = sync.OnceValues(func() (*loaded, error) { return loadFS(files) })
+// book is one language's messages.
+type book struct {
+	bundle *goi18n.Bundle
+	ids    []string // sorted
+	err    error
+}
 
-// loadFS reads every messages/<lang>/*.toml of fsys: the languages are
-// whatever directories are there.
-func loadFS(fsys fs.FS) (*loaded, error) {
-	b := goi18n.NewBundle(language.English)
-	b.RegisterUnmarshalFunc("toml", toml.Unmarshal)
+// embedded is the catalog built into the binary. Its files are part of
+// the binary, so an error is a defect the tests catch; Words then degrade
+// to the message id.
+var embedded = sync.OnceValues(func() (*shelf, error) { return openShelf(files) })
+
+// openShelf lists the languages of fsys: every directory of messages/.
+func openShelf(fsys fs.FS) (*shelf, error) {
 	dirs, err := fs.ReadDir(fsys, "messages")
 	if err != nil {
 		return nil, err
 	}
-	l := &loaded{bundle: b, ids: map[string][]string{}}
+	s := &shelf{fsys: fsys, books: map[string]*book{}}
 	for _, d := range dirs {
 		tag := d.Name()
 		if !d.IsDir() {
@@ -58,64 +72,106 @@ func loadFS(fsys fs.FS) (*loaded, error) {
 		if t, err := language.Parse(tag); err != nil || t.String() != tag {
 			return nil, fmt.Errorf("catalog: messages/%s: directory name must be a base language code", tag)
 		}
-		seen := map[string]string{} // id → file, so an id is defined once
-		files, err := fs.Glob(fsys, path.Join("messages", tag, "*.toml"))
-		if err != nil {
-			return nil, err
-		}
-		for _, f := range files {
-			data, err := fs.ReadFile(fsys, f)
-			if err != nil {
-				return nil, err
-			}
-			// go-i18n takes the language from the file name, so each
-			// area file is handed over as <lang>.toml.
-			mf, err := b.ParseMessageFileBytes(data, tag+".toml")
-			if err != nil {
-				return nil, fmt.Errorf("catalog %s: %w", f, err)
-			}
-			for _, m := range mf.Messages {
-				if seen[m.ID] != "" {
-					return nil, fmt.Errorf("catalog %s: %q is already in %s", f, m.ID, seen[m.ID])
-				}
-				seen[m.ID] = f
-				l.ids[tag] = append(l.ids[tag], m.ID)
-			}
-		}
-		l.langs = append(l.langs, tag)
-		sort.Strings(l.ids[tag])
+		s.langs = append(s.langs, tag)
 	}
-	sort.Slice(l.langs, func(i, j int) bool { // English first, then by code
-		return l.langs[i] == lang.Default || (l.langs[j] != lang.Default && l.langs[i] < l.langs[j])
+	sort.Slice(s.langs, func(i, j int) bool { // English first, then by code
+		return s.langs[i] == lang.Default || (s.langs[j] != lang.Default && s.langs[i] < s.langs[j])
 	})
-	return l, nil
+	return s, nil
+}
+
+// book is tag's messages, read on first use; nil for a language the shelf
+// does not have.
+func (s *shelf) book(tag string) *book {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if b, ok := s.books[tag]; ok {
+		return b
+	}
+	if !slices.Contains(s.langs, tag) {
+		return nil
+	}
+	b := s.read(tag)
+	s.books[tag] = b
+	return b
+}
+
+// read parses every messages/<tag>/*.toml into one bundle.
+func (s *shelf) read(tag string) *book {
+	t, _ := language.Parse(tag)
+	bk := &book{bundle: goi18n.NewBundle(t)}
+	bk.bundle.RegisterUnmarshalFunc("toml", toml.Unmarshal)
+	seen := map[string]string{} // id → file, so an id is defined once
+	names, err := fs.Glob(s.fsys, path.Join("messages", tag, "*.toml"))
+	if err != nil {
+		bk.err = err
+		return bk
+	}
+	for _, f := range names {
+		data, err := fs.ReadFile(s.fsys, f)
+		if err != nil {
+			bk.err = err
+			return bk
+		}
+		// go-i18n takes the language from the file name, so each area
+		// file is handed over as <lang>.toml.
+		mf, err := bk.bundle.ParseMessageFileBytes(data, tag+".toml")
+		if err != nil {
+			bk.err = fmt.Errorf("catalog %s: %w", f, err)
+			return bk
+		}
+		for _, m := range mf.Messages {
+			if seen[m.ID] != "" {
+				bk.err = fmt.Errorf("catalog %s: %q is already in %s", f, m.ID, seen[m.ID])
+				return bk
+			}
+			seen[m.ID] = f
+			bk.ids = append(bk.ids, m.ID)
+		}
+	}
+	sort.Strings(bk.ids)
+	return bk
+}
+
+// localizer speaks tag from its own book; nil when there is none.
+func (s *shelf) localizer(tag string) *goi18n.Localizer {
+	b := s.book(tag)
+	if b == nil || b.err != nil {
+		return nil
+	}
+	return goi18n.NewLocalizer(b.bundle, tag)
 }
 
 // Languages are the languages the catalog has, English first.
 func Languages() []string {
-	l, err := load()
+	s, err := embedded()
 	if err != nil {
 		return []string{lang.Default}
 	}
-	return append([]string(nil), l.langs...)
+	return append([]string(nil), s.langs...)
 }
 
 // Words speaks one language. The zero value speaks English.
 type Words struct {
 	tag string
-	loc *goi18n.Localizer
+	loc *goi18n.Localizer // tag's own messages
+	en  *goi18n.Localizer // English, for a message tag lacks (the tests keep that from happening)
 	// reshape, when set, is applied to every rendered message (Reshaped).
 	reshape func(string) string
 }
 
-// In is the catalog in language tag (falling back message by message to
-// English, which the tests keep from happening).
+// In is the catalog in language tag; a language the catalog does not have
+// speaks English.
 func In(tag string) Words {
-	l, err := load()
+	s, err := embedded()
 	if err != nil {
 		return Words{tag: tag}
 	}
-	return Words{tag: tag, loc: goi18n.NewLocalizer(l.bundle, tag, lang.Default)}
+	w := Words{tag: tag, loc: s.localizer(tag)}
+	if tag != lang.Default {
+		w.en = s.localizer(lang.Default)
+	}
+	return w
 }
 
 // Current is the catalog in the process's language (lang.Current).
@@ -153,30 +209,34 @@ func (w Words) localize(c *goi18n.LocalizeConfig) string {
 }
 
 func (w Words) render(c *goi18n.LocalizeConfig) string {
-	if w.loc == nil {
+	if w.loc == nil && w.en == nil {
 		if w.tag != "" {
 			return c.MessageID
 		}
 		w = In(lang.Default)
-		if w.loc == nil {
-			return c.MessageID
+	}
+	for _, loc := range []*goi18n.Localizer{w.loc, w.en} {
+		if loc == nil {
+			continue
+		}
+		if s, err := loc.Localize(c); err == nil && s != "" {
+			return s
 		}
 	}
-	s, err := w.loc.Localize(c)
-	if err != nil || s == "" {
-		return c.MessageID // a missing message shows its id: visible, and caught by the tests
-	}
-	return s
+	return c.MessageID // a missing message shows its id: visible, and caught by the tests
 }
 
-// IDs are the message ids of a language's file, sorted (for the tests and
-// the message count).
+// IDs are the message ids of a language, sorted (for the tests and the
+// message count).
 func IDs(tag string) []string {
-	l, err := load()
+	s, err := embedded()
 	if err != nil {
 		return nil
 	}
-	return append([]string(nil), l.ids[tag]...)
+	if b := s.book(tag); b != nil {
+		return append([]string(nil), b.ids...)
+	}
+	return nil
 }
 
 // Source is a language's files as written, joined (message ids are unique
@@ -202,8 +262,17 @@ func source(fsys fs.FS, tag string) ([]byte, error) {
 	return out, nil
 }
 
-// LoadError is the error loading the embedded catalog gave, if any.
+// LoadError is the first error reading the embedded catalog gives, every
+// language read (for the tests; a process reads only what it speaks).
 func LoadError() error {
-	_, err := load()
-	return err
+	s, err := embedded()
+	if err != nil {
+		return err
+	}
+	for _, tag := range s.langs {
+		if b := s.book(tag); b.err != nil {
+			return b.err
+		}
+	}
+	return nil
 }

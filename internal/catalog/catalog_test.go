@@ -194,14 +194,14 @@ func TestThirdLanguageIsADirectory(t *testing.T) {
 		}
 		fsys["messages/"+tag+"/all.toml"] = &fstest.MapFile{Data: b}
 	}
-	l, err := loadFS(fsys)
+	l, err := openShelf(fsys)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := append(Languages(), "de"); len(l.langs) != len(want) || l.langs[1] != "de" {
 		t.Errorf("languages %v, want en, de, then the rest", l.langs)
 	}
-	loc := goi18n.NewLocalizer(l.bundle, "de", "en")
+	loc := l.localizer("de")
 	got, err := loc.Localize(&goi18n.LocalizeConfig{MessageID: "tray.status.connected", PluralCount: 3, TemplateData: map[string]any{"Count": 3}})
 	if err != nil || got != "3 iPhones verbunden" {
 		t.Errorf("de: %q, %v", got, err)
@@ -212,12 +212,15 @@ func TestThirdLanguageIsADirectory(t *testing.T) {
 // would depend on file order.
 func TestDuplicateIDRefused(t *testing.T) {
 	msg := []byte("[\"tray.status.none\"]\nother = \"x\"\n")
-	_, err := loadFS(fstest.MapFS{
+	l, err := openShelf(fstest.MapFS{
 		"messages/en/a.toml": {Data: msg},
 		"messages/en/b.toml": {Data: msg},
 	})
-	if err == nil || !strings.Contains(err.Error(), "already in") {
-		t.Fatalf("loadFS = %v, want a duplicate-id error", err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.book("en").err; err == nil || !strings.Contains(err.Error(), "already in") {
+		t.Fatalf("reading en = %v, want a duplicate-id error", err)
 	}
 }
 
@@ -248,5 +251,24 @@ func TestRussianHasNoEnglish(t *testing.T) {
 	}
 	if en < 50 {
 		t.Errorf("English messages yield only %d stray words; the check is blind", en)
+	}
+}
+
+// A process reads only the languages it speaks: English alone for an
+// English user (the JSON output and the fallback need it anyway), English
+// and the user's language otherwise.
+func TestReadsOnlyWhatItSpeaks(t *testing.T) {
+	s, err := openShelf(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.localizer("en") == nil || len(s.books) != 1 {
+		t.Fatalf("speaking English read %d languages", len(s.books))
+	}
+	if s.localizer("ru") == nil || len(s.books) != 2 {
+		t.Fatalf("adding Russian read %d languages", len(s.books))
+	}
+	if s.localizer("xx") != nil || len(s.books) != 2 {
+		t.Fatalf("an unknown language was read (%d books)", len(s.books))
 	}
 }
