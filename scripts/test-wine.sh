@@ -3,7 +3,8 @@
 #  1. Windows unit tests under Wine: service/ (HKCU Run + StartupApproved,
 #     single-instance mutex, CLI, URL scheme), ipc/ (the named pipe), watcher/usb
 #     (SetupAPI, the RegisterDeviceNotification window), the Apple service
-#     through the service manager (`sc create`), toasts' XML and registration;
+#     through the service manager (`sc create`), toasts' XML and registration,
+#     and that the default notifier never blocks its caller (Wine's balloon hangs);
 #  2. the GUI exe (-H=windowsgui) with its resources checked, and the MSI
 #     built by scripts/build-msi.sh;
 #  3. wine_test.go from Linux: the exe's `status --json` for every state, the
@@ -117,7 +118,7 @@ wintest() { GOOS=windows GOARCH=amd64 CGO_ENABLED=0 timeout 300 go test -count=1
 # failing for a minute after the other packages' tests.
 wintest -run 'ServiceStates|ProcessRunning|ClassifyService' ./watcher/
 wintest "$@" ./service/... ./ipc/... ./watcher/usb/... ./internal/actionurl/...
-wintest -run 'Toast' ./notify/
+wintest -run 'Toast|WindowsDefaultNeverBlocks' ./notify/
 
 echo "test-wine.sh: the GUI exe and the MSI"
 exe=$work/dist/trustwatch.exe
