@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"os"
 	"sort"
 	"strings"
 	"time"
@@ -93,7 +94,7 @@ func (b *Bench) Flap(ctx context.Context) error {
 	if err := WarmKeys(udids); err != nil {
 		return err
 	}
-	var gor, wFD, wRSS1, wRSS2, tFD, tRSS1, tRSS2, notes, perDev, slowNotes, slowPerDev []float64
+	var gor, heapKiB, heapObjects, wFD, wRSS1, wRSS2, tFD, tRSS1, tRSS2, notes, perDev, slowNotes, slowPerDev []float64
 	var slowWorst, slowFirst string
 	var worst, states, first string
 	phones := flapAliases(udids)
@@ -138,14 +139,21 @@ func (b *Bench) Flap(ctx context.Context) error {
 				slowFirst = fmt.Sprintf("first: %q", calls[0].Summary)
 			}
 		}
-		g, err := b.flapInproc(ctx, udids)
+		g, h, err := b.flapInproc(ctx, udids)
 		if err != nil {
 			return fmt.Errorf("run %d, in-process: %w", run, err)
 		}
-		gor = append(gor, g)
+		gor = append(gor, float64(g))
+		heapKiB, heapObjects = append(heapKiB, float64(h.bytes)/1024), append(heapObjects, float64(h.objects))
 	}
 	c := fmt.Sprintf("%d cycles over %d phones", b.opt.FlapCycles, b.opt.FlapDevices)
 	b.add(Figure{Section: sectionFlap, Name: c + ": goroutine growth (in-process watcher)", Unit: "goroutines", Goal: "0", GoalMax: goal(0), Summary: Summarize(gor)})
+	hb, ho := heapBudget(b.opt.FlapCycles)
+	b.add(Figure{Section: sectionFlap, Name: c + ": live heap growth, second batch (in-process watcher)", Unit: "KiB",
+		Goal: fmt.Sprintf("≤ %.0f KiB (no growth)", float64(hb)/1024), GoalMax: goal(float64(hb) / 1024), Summary: Summarize(heapKiB),
+		Note: "configured as `watch --json`; after two full collections, every phone unplugged and every plug's goroutines ended (the leak detector; RSS below also moves with garbage and the scavenger)"})
+	b.add(Figure{Section: sectionFlap, Name: c + ": live heap objects growth, second batch (in-process watcher)", Unit: "objects",
+		Goal: fmt.Sprintf("≤ %d (no growth)", ho), GoalMax: goal(float64(ho)), Summary: Summarize(heapObjects)})
 	b.add(Figure{Section: sectionFlap, Name: c + ": open fd growth (`watch`)", Unit: "fds", Goal: "0", GoalMax: goal(0), Summary: Summarize(wFD)})
 	b.add(Figure{Section: sectionFlap, Name: c + ": open fd growth (tray)", Unit: "fds", Goal: "0", GoalMax: goal(0), Summary: Summarize(tFD)})
 	b.add(Figure{Section: sectionFlap, Name: c + ": RSS growth, first batch (`watch`)", Unit: "MiB", Summary: Summarize(wRSS1), Note: "includes the heap growing to its working size"})
@@ -308,26 +316,33 @@ func waitLastDetached(c *Child, mark int, udid string, timeout time.Duration) er
 	}
 }
 
-func (b *Bench) flapInproc(ctx context.Context, udids []string) (float64, error) {
+// flapInproc flaps two batches against the real watcher in this process,
+// configured as `watch --json`: the goroutines left after the first, and
+// the live heap's growth over the second.
+func (b *Bench) flapInproc(ctx context.Context, udids []string) (int, heapGrowth, error) {
 	f, err := b.newFlapRig(udids)
 	if err != nil {
-		return 0, err
+		return 0, heapGrowth{}, err
 	}
 	defer f.rig.Close()
-	p, err := startInproc(f.rig)
+	dir, err := os.MkdirTemp("", "twbench-ledger")
 	if err != nil {
-		return 0, err
+		return 0, heapGrowth{}, err
+	}
+	defer os.RemoveAll(dir)
+	tune, err := asWatch(dir)
+	if err != nil {
+		return 0, heapGrowth{}, err
+	}
+	p, err := startInproc(f.rig, tune)
+	if err != nil {
+		return 0, heapGrowth{}, err
 	}
 	defer p.stop()
 	if err := sleep(ctx, b.opt.Settle); err != nil {
-		return 0, err
+		return 0, heapGrowth{}, err
 	}
-	before := nonSimGoroutines()
-	if err := f.flap(ctx, b.opt.FlapCycles, b.opt.FlapGap); err != nil {
-		return 0, err
-	}
-	after := settleGoroutines(before, b.opt.Settle+5*time.Second)
-	return float64(after - before), nil
+	return f.flapHeap(ctx, p, b.opt.FlapCycles, b.opt.FlapCycles, b.opt.FlapGap, b.opt.Settle+5*time.Second)
 }
 
 // maxPerWindow is the largest number of new bubbles naming one phone (by
