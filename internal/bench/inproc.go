@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/trustwatch/trustwatch/watcher"
@@ -15,31 +16,49 @@ import (
 )
 
 // inproc is the real watcher running inside the bench process, configured
-// as the tray configures it, so runtime.NumGoroutine can see its goroutines.
+// as the tray configures it (less what tune changes), so
+// runtime.NumGoroutine can see its goroutines.
 type inproc struct {
-	w    *watcher.Watcher
-	stop func()
+	w        *watcher.Watcher
+	stop     func()
+	detached atomic.Int64 // phones the watcher reported gone, as `watch` prints them
 }
 
-func startInproc(rig *Rig) (*inproc, error) {
+func startInproc(rig *Rig, tune ...func(*watcher.Config)) (*inproc, error) {
 	addr, err := usbmux.ParseAddress(rig.Address())
 	if err != nil {
 		return nil, err
 	}
-	w := watcher.New(watcher.Config{
+	cfg := watcher.Config{
 		Address: addr,
 		Engine:  engine.Config{Mode: engine.ModeFollow, AllowPair: true},
-	})
+	}
+	for _, t := range tune {
+		t(&cfg)
+	}
+	p := &inproc{}
+	onOutput := cfg.OnOutput
+	cfg.OnOutput = func(out engine.Output, snap engine.Snapshot) {
+		for _, c := range out.Changes {
+			if c.Removed {
+				p.detached.Add(1)
+			}
+		}
+		if onOutput != nil {
+			onOutput(out, snap)
+		}
+	}
+	w := watcher.New(cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); w.Run(ctx) }()
-	p := &inproc{w: w, stop: func() {
+	p.w, p.stop = w, func() {
 		cancel()
 		select {
 		case <-done:
 		case <-time.After(10 * time.Second):
 		}
-	}}
+	}
 	// Wait for the usbmuxd connection, so a baseline includes it.
 	deadline := time.Now().Add(10 * time.Second)
 	for !w.Snapshot().Usbmux.Reachable {

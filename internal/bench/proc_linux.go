@@ -27,6 +27,9 @@ func ReadProc(pid int) (ProcSample, error) {
 	if v, ok := statusField(status, "VmRSS:"); ok {
 		s.RSSKB = v
 	}
+	if v, ok := statusField(status, "RssAnon:"); ok {
+		s.AnonKB = v
+	}
 	stat, err := os.ReadFile(dir + "/stat")
 	if err != nil {
 		return s, fmt.Errorf("process %d: %w", pid, err)

@@ -24,7 +24,7 @@ func TestReadProcSelf(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.RSSKB <= 0 || a.Threads < 1 || a.FDs < 3 {
+	if a.RSSKB <= 0 || a.AnonKB <= 0 || a.AnonKB > a.RSSKB || a.Threads < 1 || a.FDs < 3 {
 		t.Errorf("implausible sample %+v", a)
 	}
 	if b.CPU <= a.CPU {

@@ -179,6 +179,11 @@ const method = `- **Simulator.** Every phone is an ` + "`internal/sim`" + ` devi
   counting only goroutines whose stacks are not in the simulator.
 - **Flapping.** Attach/detach cycles round-robin over the phones with a short pause after each step;
   growth is measured from a settled baseline to a settled end, with every phone unplugged at both.
+  The live heap is the in-process watcher's (configured as ` + "`watch --json`" + `, in the bench's own
+  process) after two full collections, over a second batch: it is the leak detector, while RSS also
+  moves with garbage between collections, the scavenger and binary pages touched for the first time.
+  Its budget allows for the engine's record of the last 20 s of attaches (up to 48 B an attach,
+  bounded by the window) and the runtime's caches (32 KiB + 64 B a cycle, 128 + 1/8 object a cycle).
   "Naming one phone in 30 s" is the largest number of notifications mentioning one phone's name within
   any 30 s stretch.`
 

@@ -18,9 +18,13 @@ type Rig struct {
 }
 
 // StartRig starts a simulator on a fresh socket.
-func StartRig() (*Rig, error) {
+func StartRig() (*Rig, error) { return startRig(sim.Options{}) }
+
+// startRig starts a simulator with opts (its Logf is the rig's).
+func startRig(opts sim.Options) (*Rig, error) {
 	r := &Rig{}
-	s, err := sim.Start(sim.Options{Logf: r.logf})
+	opts.Logf = r.logf
+	s, err := sim.Start(opts)
 	if err != nil {
 		return nil, err
 	}

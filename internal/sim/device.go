@@ -55,6 +55,7 @@ type Stats struct {
 	Requests            []string // "mux Connect 62078", "lockdown GetValue DeviceName", "lockdown Pair -> PairingDialogResponsePending", …
 }
 
+// maxRequestLog is the default of Options.RequestLog.
 const maxRequestLog = 5000
 
 // hostTrust is what the phone remembers about a host it trusts.
@@ -581,7 +582,7 @@ func (d *Device) TrustedHosts() []string {
 }
 
 func (d *Device) logLocked(entry string) {
-	if len(d.stats.Requests) < maxRequestLog {
+	if len(d.stats.Requests) < d.s.requestLog {
 		d.stats.Requests = append(d.stats.Requests, entry)
 	}
 	d.s.logf("sim: %s: %s", d.cfg.Name, entry)

@@ -33,6 +33,11 @@ type Options struct {
 	// pairs again and sends Paired when the user taps Trust, and never
 	// lists a phone whose lockdownd misbehaves (usbmuxd#281).
 	Preflight bool
+
+	// RequestLog is how many requests each device keeps in Stats.Requests:
+	// 0 = 5000, negative = none (a test that measures this process's heap
+	// over thousands of cycles keeps the log from growing under it).
+	RequestLog int
 }
 
 // Server is a running simulated usbmuxd.
@@ -40,6 +45,7 @@ type Server struct {
 	logf        func(string, ...any)
 	idle        time.Duration
 	preflight   bool
+	requestLog  int // entries kept per device; 0: none
 	sockPath    string
 	ownTempDir  string // removed on Close when we created it
 	tcpWant     string
@@ -69,6 +75,7 @@ func Start(opts Options) (*Server, error) {
 		logf:        opts.Logf,
 		idle:        opts.LockdownIdleTimeout,
 		preflight:   opts.Preflight,
+		requestLog:  opts.RequestLog,
 		sockPath:    opts.SocketPath,
 		tcpWant:     opts.TCPAddr,
 		systemBUID:  newUUID(),
@@ -86,6 +93,12 @@ func Start(opts Options) (*Server, error) {
 	}
 	if s.idle == 0 {
 		s.idle = 10 * time.Second
+	}
+	switch {
+	case s.requestLog == 0:
+		s.requestLog = maxRequestLog
+	case s.requestLog < 0:
+		s.requestLog = 0
 	}
 	if s.sockPath == "" {
 		dir, err := os.MkdirTemp("", "twsim-")

@@ -1058,3 +1058,24 @@ func TestLockdownMisc(t *testing.T) {
 		t.Errorf("idle connection not closed: %v", err)
 	}
 }
+
+// Options.RequestLog bounds each device's request log; negative keeps none,
+// while the counters still count.
+func TestRequestLogBound(t *testing.T) {
+	for _, c := range []struct{ opt, want int }{{0, 6}, {2, 2}, {-1, 0}} {
+		s, err := Start(Options{RequestLog: c.opt})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := s.AddDevice(DeviceConfig{Detached: true})
+		for range 3 {
+			d.Attach()
+			d.Detach()
+		}
+		st := d.Stats()
+		s.Close()
+		if len(st.Requests) != c.want || st.Attaches != 3 || st.Detaches != 3 {
+			t.Errorf("RequestLog %d: %d entries (want %d), %d attaches, %d detaches: %q", c.opt, len(st.Requests), c.want, st.Attaches, st.Detaches, st.Requests)
+		}
+	}
+}
