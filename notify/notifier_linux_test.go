@@ -162,7 +162,7 @@ func TestTrustStoryAgainstFakeServer(t *testing.T) {
 	c2 := srv.WaitCalls(t, 2, 3*time.Second)[1]
 	within(t, "asking to trust → Notify", c2.At.Sub(sent), time.Second)
 	if c2.Summary != "Anna's iPhone is asking to trust this computer" ||
-		c2.Body != "Tap Trust on the iPhone, then enter its passcode." || c2.ReplacesID != 0 {
+		c2.Body != "Tap Trust on the iPhone, then enter its passcode. No prompt on its screen? Unplug it and plug it in again." || c2.ReplacesID != 0 {
 		t.Fatalf("second Notify (the first was closed, so no replacement): %+v", c2)
 	}
 

@@ -130,17 +130,26 @@ SPEED=${SPEED:-1}  # normal speed: the notifier is shown exactly as a person see
 "$D/trustwatch" "${LANG_ARGS[@]}" demo --allow-root --speed "$SPEED" >"$D/demo.log" 2>"$D/demo.err" &
 PIDS+=($!)
 
-wait_line() { # wait_line PATTERN SECONDS
-  local n=$(( $2 * 20 ))
-  for _ in $(seq "$n"); do grep -q "$1" "$D/demo.log" && return 0; sleep 0.05; done
-  echo "screenshots.sh: demo never printed '$1'" >&2; cat "$D/demo.log" "$D/demo.err" >&2; exit 1
+# story_line ID: the demo's line ID (cli.demo.*) in the shot's language, read
+# from the catalog, so the waits below follow the story in any language.
+story_line() {
+  awk -v id="[\"$1\"]" '$0 == id { getline; sub(/^other = "/, ""); sub(/"$/, ""); print; exit }' \
+    "internal/catalog/messages/${SHOT_LANG:-en}/cli.toml"
+}
+
+wait_line() { # wait_line MESSAGE-ID SECONDS
+  local text n=$(( $2 * 20 ))
+  text=$(story_line "$1")
+  [ -n "$text" ] || { echo "screenshots.sh: no $1 in the ${SHOT_LANG:-en} catalog" >&2; exit 1; }
+  for _ in $(seq "$n"); do grep -qF -- "$text" "$D/demo.log" && return 0; sleep 0.05; done
+  echo "screenshots.sh: demo never printed '$text'" >&2; cat "$D/demo.log" "$D/demo.err" >&2; exit 1
 }
 
 mkdir -p "$OUT"
 # The notification shot: Anna's one bubble, replaced in place from "is
 # locked" to "is asking to trust this computer" once the unlock is seen
 # (the watcher polls once a second), before she taps Trust.
-wait_line "Anna unlocks it" 60
+wait_line cli.demo.anna_unlocks 60
 sleep $(awk "BEGIN{print 2.5/$SPEED}")
 import -window root "$D/full.png"
 convert "$D/full.png" -crop 470x250+554+44 +repage "$OUT/screenshot-notification$SUFFIX.png"
@@ -148,7 +157,7 @@ echo "== wrote $OUT/screenshot-notification$SUFFIX.png"
 
 # At the end of the story three phones are connected: Anna's is ready,
 # Ben's only charges, and "Don't Trust" was tapped on Chris's.
-wait_line "the story is over" 90
+wait_line cli.demo.over 90
 sleep 1.5
 
 # The tray shot: notifications away, menu open, first device's submenu open.
