@@ -65,3 +65,15 @@ func liveHeap() uint64 {
 	metrics.Read(s)
 	return s[0].Value.Uint64()
 }
+
+// What asking for a language costs: the tray and the CLI ask for
+// Current() per label, line and notification.
+func BenchmarkIn(b *testing.B) {
+	In("ru") // read once
+	b.ReportAllocs()
+	for b.Loop() {
+		if In("ru").Lang() != "ru" {
+			b.Fatal("wrong language")
+		}
+	}
+}

@@ -47,9 +47,9 @@ type shelf struct {
 
 // book is one language's messages.
 type book struct {
-	bundle *goi18n.Bundle
-	ids    []string // sorted
-	err    error
+	loc *goi18n.Localizer // over the language's bundle, which never changes after read
+	ids []string          // sorted
+	err error
 }
 
 // embedded is the catalog built into the binary. Its files are part of
@@ -99,8 +99,9 @@ func (s *shelf) book(tag string) *book {
 // read parses every messages/<tag>/*.toml into one bundle.
 func (s *shelf) read(tag string) *book {
 	t, _ := language.Parse(tag)
-	bk := &book{bundle: goi18n.NewBundle(t)}
-	bk.bundle.RegisterUnmarshalFunc("toml", toml.Unmarshal)
+	bundle := goi18n.NewBundle(t)
+	bundle.RegisterUnmarshalFunc("toml", toml.Unmarshal)
+	bk := &book{}
 	seen := map[string]string{} // id → file, so an id is defined once
 	names, err := fs.Glob(s.fsys, path.Join("messages", tag, "*.toml"))
 	if err != nil {
@@ -115,7 +116,7 @@ func (s *shelf) read(tag string) *book {
 		}
 		// go-i18n takes the language from the file name, so each area
 		// file is handed over as <lang>.toml.
-		mf, err := bk.bundle.ParseMessageFileBytes(data, tag+".toml")
+		mf, err := bundle.ParseMessageFileBytes(data, tag+".toml")
 		if err != nil {
 			bk.err = fmt.Errorf("catalog %s: %w", f, err)
 			return bk
@@ -130,6 +131,7 @@ func (s *shelf) read(tag string) *book {
 		}
 	}
 	sort.Strings(bk.ids)
+	bk.loc = goi18n.NewLocalizer(bundle, tag)
 	return bk
 }
 
@@ -139,7 +141,7 @@ func (s *shelf) localizer(tag string) *goi18n.Localizer {
 	if b == nil || b.err != nil {
 		return nil
 	}
-	return goi18n.NewLocalizer(b.bundle, tag)
+	return b.loc
 }
 
 // Languages are the languages the catalog has, English first.
