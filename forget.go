@@ -121,7 +121,7 @@ func forgetPhone(ctx context.Context, signalled func() int, link phoneLink, d en
 // isYes tells whether an answer to forget's question (lower case, trimmed)
 // is a yes in the language asked or in English.
 func isYes(answer string) bool {
-	words := catalog.Current().T("cli.forget.yes_words", nil) + "," + catalog.In("en").T("cli.forget.yes_words", nil)
+	words := catalog.Current().T("cli.forget.yes_words", nil) + "," + speak.English.T("cli.forget.yes_words", nil)
 	for _, w := range strings.Split(words, ",") {
 		if w = strings.TrimSpace(w); w != "" && answer == w {
 			return true

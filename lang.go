@@ -7,6 +7,7 @@ import (
 
 	"github.com/trustwatch/trustwatch/internal/catalog"
 	"github.com/trustwatch/trustwatch/internal/lang"
+	speak "github.com/trustwatch/trustwatch/internal/say"
 )
 
 // takeLang removes the global --lang flag from args, wherever it stands
@@ -14,8 +15,19 @@ import (
 // step-3"), and sets the process's language from it, TRUSTWATCH_LANG or
 // the system. The verbs never see the flag.
 func takeLang(args []string) ([]string, error) {
-	var flag string
-	var rest []string
+	flag, rest, err := splitLang(args)
+	// Without a usable --lang the language comes from TRUSTWATCH_LANG or
+	// the system, so that even the complaint about --lang is in it.
+	lang.Set(lang.Detect(flag, os.Getenv, catalog.Languages()))
+	return rest, err
+}
+
+// errLangNeedsValue is --lang without a language.
+var errLangNeedsValue = errors.New("--lang needs a value")
+
+// splitLang is the last --lang's value and the other arguments; no value
+// and errLangNeedsValue when a --lang has none.
+func splitLang(args []string) (flag string, rest []string, err error) {
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if a == "--" {
@@ -29,33 +41,22 @@ func takeLang(args []string) ([]string, error) {
 		}
 		if !hasValue {
 			if i+1 >= len(args) || strings.HasPrefix(args[i+1], "-") {
-				return nil, langNeedsValue()
+				return "", nil, errLangNeedsValue
 			}
 			i++
 			value = args[i]
 		}
 		if strings.TrimSpace(value) == "" {
-			return nil, langNeedsValue()
+			return "", nil, errLangNeedsValue
 		}
 		flag = value
 	}
-	lang.Set(lang.Detect(flag, os.Getenv, catalog.Languages()))
-	return rest, nil
-}
-
-// errLangNeedsValue is --lang without a language.
-var errLangNeedsValue = errors.New("--lang needs a value")
-
-// langNeedsValue takes the language from the environment (the flag gave
-// none), so that the complaint about --lang is in it.
-func langNeedsValue() error {
-	lang.Set(lang.Detect("", os.Getenv, catalog.Languages()))
-	return errLangNeedsValue
+	return flag, rest, nil
 }
 
 // languageLine is the language in use, where the choice came from and
 // which languages there are, in English (for the support report).
-func languageLine() string { return languageLineIn(catalog.In("en")) }
+func languageLine() string { return languageLineIn(speak.English) }
 
 // languageLineIn is what `version` says about the language, in w's language.
 func languageLineIn(w catalog.Words) string {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/trustwatch/trustwatch/internal/catalog"
+	speak "github.com/trustwatch/trustwatch/internal/say"
 	"github.com/trustwatch/trustwatch/service"
 	"github.com/trustwatch/trustwatch/watcher"
 	"github.com/trustwatch/trustwatch/watcher/usb"
@@ -60,7 +61,7 @@ func runVersion(args []string, stdout, stderr io.Writer) int {
 
 // trayAvailability says how this build shows its tray, in English (for
 // the support report).
-func trayAvailability() string { return trayAvailabilityIn(catalog.In("en")) }
+func trayAvailability() string { return trayAvailabilityIn(speak.English) }
 
 func trayAvailabilityIn(w catalog.Words) string {
 	switch runtime.GOOS {

@@ -6,14 +6,13 @@ import (
 	"strings"
 
 	"github.com/trustwatch/trustwatch/guide"
-	"github.com/trustwatch/trustwatch/internal/catalog"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 
 	"github.com/trustwatch/trustwatch/internal/say"
 )
 
 // en is the documents' language: the generated docs stay English.
-var en = catalog.In("en")
+var en = say.English
 
 // Regions are the generated parts of README.md and docs/cli.md, by name.
 // In a document each sits between "<!-- generated: NAME -->" and

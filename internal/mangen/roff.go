@@ -8,14 +8,13 @@ import (
 	"unicode/utf8"
 
 	"github.com/trustwatch/trustwatch/guide"
-	"github.com/trustwatch/trustwatch/internal/catalog"
 	"github.com/trustwatch/trustwatch/internal/cliref"
 	"github.com/trustwatch/trustwatch/internal/say"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 )
 
 // en is the page's language: the manual stays English, like the docs.
-var en = catalog.In("en")
+var en = say.English
 
 var optionLike = regexp.MustCompile(`(^|[\s\[(|,])(-{1,2}[A-Za-z][A-Za-z0-9-]*)`)
 
