@@ -94,15 +94,14 @@ func (x *executor) with(key string, f func(w *deviceWork)) {
 	f(w)
 }
 
-// work runs f on the device's work under the lock. Inside a command that is
-// the entry the command started with: once Cancel has dropped it, f does not
-// run and work reports false, so a result that comes back after its phone
-// left (a request_pair stream, a pending record) is not kept for nobody.
-func (x *executor) work(ctx context.Context, key string, f func(w *deviceWork)) bool {
+// work runs f under the lock on the device's work that the command (run
+// puts it in ctx) started with: once Cancel has dropped it, f does not run
+// and work reports false, so a result that comes back after its phone left
+// (a request_pair stream, a pending record) is not kept for nobody.
+func (x *executor) work(ctx context.Context, f func(w *deviceWork)) bool {
 	w, _ := ctx.Value(workKey{}).(*deviceWork)
-	if w == nil {
-		x.with(key, f)
-		return true
+	if w == nil { // not inside a command: nothing to keep it for
+		return false
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
@@ -224,19 +223,20 @@ func (x *executor) do(ctx context.Context, c engine.Command) engine.Event {
 // follows this attach, only updates what the engine believes.
 func (x *executor) followLockOf(ctx context.Context, c engine.FollowLock) {
 	var old, f *lockFollower
-	fctx, stop := context.WithCancel(ctx)
+	var fctx context.Context
+	var stop context.CancelFunc
 	x.with(c.Key, func(w *deviceWork) {
 		if w.follower != nil && w.follower.deviceID == c.DeviceID {
 			w.follower.locked.Store(c.Locked)
 			return
 		}
+		fctx, stop = context.WithCancel(ctx) // only for a new follower
 		old = w.follower
 		f = &lockFollower{deviceID: c.DeviceID, stop: stop}
 		f.locked.Store(c.Locked)
 		w.follower = f
 	})
 	if f == nil {
-		stop()
 		return
 	}
 	if old != nil {

@@ -108,7 +108,7 @@ func (x *executor) probe(ctx context.Context, t engine.Target, policy engine.Pai
 		return r
 	}
 	x.session(ctx, ld, rec, &r)
-	x.work(ctx, t.Key, func(w *deviceWork) {
+	x.work(ctx, func(w *deviceWork) {
 		w.record = nil
 		if r.State == engine.StateReady || r.State == engine.StateLocked || r.State == engine.StateLockedSinceRestart {
 			w.record = rec
@@ -124,7 +124,7 @@ func (x *executor) probe(ctx context.Context, t engine.Target, policy engine.Pai
 // also sees a record changed meanwhile.
 func (x *executor) lockOnly(ctx context.Context, t engine.Target) (r engine.ProbeResult, ok bool) {
 	var rec *lockdown.PairRecord
-	x.work(ctx, t.Key, func(w *deviceWork) { rec = w.record })
+	x.work(ctx, func(w *deviceWork) { rec = w.record })
 	if rec == nil {
 		return r, false
 	}
@@ -212,20 +212,20 @@ func (x *executor) pair(ctx context.Context, t engine.Target, ld *lockdown.Conn,
 		r.State = engine.StateReady
 	case errors.Is(err, lockdown.ErrPairingDialogResponsePending):
 		r.State, r.PairReached, r.OurPair = engine.StateTrustPending, true, true
-		x.keepRequestPair(ctx, t.Key, observer)
+		x.keepRequestPair(ctx, observer)
 		observer = nil
 	case errors.Is(err, lockdown.ErrUserDeniedPairing):
 		r.State, r.PairReached = engine.StateTrustDenied, true
 	case errors.Is(err, lockdown.ErrPasswordProtected):
 		r.State = engine.StateUntrustedLocked
-		x.work(ctx, t.Key, func(w *deviceWork) { w.gated = x.savesPairings && observer == nil })
+		x.work(ctx, func(w *deviceWork) { w.gated = x.savesPairings && observer == nil })
 	default:
 		*r = failedInto(*r, err, "asking the iPhone to pair")
 	}
 }
 
 func (x *executor) pendingRecord(ctx context.Context, t engine.Target, ld *lockdown.Conn) (*lockdown.PairRecord, error) {
-	rec := x.pendingOf(ctx, t.Key)
+	rec := x.pendingOf(ctx)
 	if rec != nil {
 		return rec, nil
 	}
@@ -251,17 +251,17 @@ func (x *executor) pendingRecord(ctx context.Context, t engine.Target, ld *lockd
 	if wifi, err := ld.GetValue(ctx, "", "WiFiAddress"); err == nil {
 		rec.WiFiMACAddress, _ = wifi.(string)
 	}
-	x.work(ctx, t.Key, func(w *deviceWork) { w.pending = rec })
+	x.work(ctx, func(w *deviceWork) { w.pending = rec })
 	return rec, nil
 }
 
-func (x *executor) pendingOf(ctx context.Context, key string) (rec *lockdown.PairRecord) {
-	x.work(ctx, key, func(w *deviceWork) { rec = w.pending })
+func (x *executor) pendingOf(ctx context.Context) (rec *lockdown.PairRecord) {
+	x.work(ctx, func(w *deviceWork) { rec = w.pending })
 	return rec
 }
 
-func (x *executor) dropPending(ctx context.Context, key string) {
-	x.work(ctx, key, func(w *deviceWork) { w.pending = nil })
+func (x *executor) dropPending(ctx context.Context) {
+	x.work(ctx, func(w *deviceWork) { w.pending = nil })
 }
 
 // save stores an approved pairing in usbmuxd, with DeviceID so that every
@@ -274,7 +274,7 @@ func (x *executor) save(ctx context.Context, t engine.Target, rec *lockdown.Pair
 	if err := usbmux.SavePairRecord(ctx, x.addr, t.UDID, t.DeviceID, data); err != nil {
 		return err
 	}
-	x.dropPending(ctx, t.Key)
+	x.dropPending(ctx)
 	return nil
 }
 
@@ -297,7 +297,7 @@ func (x *executor) sendPair(ctx context.Context, c engine.SendPair) (r engine.Pr
 		if err := usbmux.DeletePairRecord(ctx, x.addr, t.UDID); err != nil && !errors.Is(err, usbmux.ErrNoPairRecord) {
 			return failed(err, "removing the stale pair record")
 		}
-		x.dropPending(ctx, t.Key)
+		x.dropPending(ctx)
 	}
 	ld, err := x.lockdown(ctx, t)
 	if err != nil {
@@ -329,7 +329,7 @@ func (x *executor) adoptLocked(ctx context.Context, t engine.Target) {
 	if obs != nil {
 		obs.Close()
 	}
-	x.work(ctx, t.Key, func(w *deviceWork) { w.gated = obs == nil })
+	x.work(ctx, func(w *deviceWork) { w.gated = obs == nil })
 }
 
 // fromLedger reports a plug whose one Pair another process sent: what that
@@ -349,10 +349,8 @@ func fromLedger(e ledger.Entry, r engine.ProbeResult) engine.ProbeResult {
 // completePair finishes the pairing the user approved: the same record
 // again, saved through usbmuxd, then a normal probe.
 func (x *executor) completePair(ctx context.Context, t engine.Target) engine.ProbeResult {
-	select { // if another pairer saves a record meanwhile, use that one
-	case <-ctx.Done():
+	if !sleepCtx(ctx, completeGrace) { // if another pairer saves a record meanwhile, use that one
 		return engine.ProbeResult{}
-	case <-time.After(completeGrace):
 	}
 	pctx, cancel := context.WithTimeout(ctx, x.budget)
 	_, err := usbmux.ReadPairRecord(pctx, x.addr, t.UDID)
@@ -360,7 +358,7 @@ func (x *executor) completePair(ctx context.Context, t engine.Target) engine.Pro
 	if err == nil {
 		return x.probe(ctx, t, engine.PairNever)
 	}
-	rec := x.pendingOf(ctx, t.Key)
+	rec := x.pendingOf(ctx)
 	if rec == nil {
 		return x.probe(ctx, t, engine.PairNever)
 	}
@@ -395,7 +393,7 @@ func (x *executor) unpair(ctx context.Context, t engine.Target) engine.ProbeResu
 			return failed(err, "deleting the pair record")
 		}
 	}
-	x.dropPending(ctx, t.Key)
+	x.dropPending(ctx)
 	return x.probe(ctx, t, engine.PairNever)
 }
 
@@ -406,7 +404,7 @@ func (x *executor) awaitTrust(ctx context.Context, t engine.Target) engine.Event
 		return engine.TrustSeen{Key: t.Key, Epoch: t.Epoch, Via: via}
 	}
 	relayed := make(chan struct{}, 1)
-	stream := x.takeRequestPair(ctx, t.Key)
+	stream := x.takeRequestPair(ctx)
 	if stream == nil {
 		stream = x.observeRequestPair(ctx, t)
 	}
@@ -458,9 +456,9 @@ func (x *executor) awaitTrust(ctx context.Context, t engine.Target) engine.Event
 // keepRequestPair keeps s as the device's request_pair subscription, closing
 // any previous one (nil just closes). A phone that left meanwhile keeps
 // nothing: s is closed at once.
-func (x *executor) keepRequestPair(ctx context.Context, key string, s *lockdown.NotificationStream) {
+func (x *executor) keepRequestPair(ctx context.Context, s *lockdown.NotificationStream) {
 	var old *lockdown.NotificationStream
-	if !x.work(ctx, key, func(w *deviceWork) { old, w.requestPair = w.requestPair, s }) {
+	if !x.work(ctx, func(w *deviceWork) { old, w.requestPair = w.requestPair, s }) {
 		if s != nil {
 			s.Close()
 		}
@@ -471,9 +469,9 @@ func (x *executor) keepRequestPair(ctx context.Context, key string, s *lockdown.
 	}
 }
 
-func (x *executor) takeRequestPair(ctx context.Context, key string) *lockdown.NotificationStream {
+func (x *executor) takeRequestPair(ctx context.Context) *lockdown.NotificationStream {
 	var s *lockdown.NotificationStream
-	x.work(ctx, key, func(w *deviceWork) { s, w.requestPair = w.requestPair, nil })
+	x.work(ctx, func(w *deviceWork) { s, w.requestPair = w.requestPair, nil })
 	return s
 }
 
@@ -520,7 +518,7 @@ func (x *executor) startService(ctx context.Context, t engine.Target, name strin
 // rather than asked again and again.
 func (x *executor) awaitUnlock(ctx context.Context, t engine.Target, every time.Duration) engine.Event {
 	var gated bool
-	x.work(ctx, t.Key, func(w *deviceWork) { gated = w.gated })
+	x.work(ctx, func(w *deviceWork) { gated = w.gated })
 	if !gated || every <= 0 {
 		return nil
 	}

@@ -39,19 +39,19 @@ func TestLateResultKeepsNothing(t *testing.T) {
 	if kept == nil {
 		t.Fatal("no request_pair stream from the simulator")
 	}
-	x.keepRequestPair(ctx, key, kept)
-	if got := x.takeRequestPair(ctx, key); got != kept {
+	x.keepRequestPair(ctx, kept)
+	if got := x.takeRequestPair(ctx); got != kept {
 		t.Fatal("a phone that is still there lost its stream")
 	}
-	x.keepRequestPair(ctx, key, kept)
+	x.keepRequestPair(ctx, kept)
 
 	late := x.observeRequestPair(ctx, target)
 	if late == nil {
 		t.Fatal("no second request_pair stream")
 	}
 	x.cancel(key) // the phone left while the command was finishing
-	x.keepRequestPair(ctx, key, late)
-	x.dropPending(ctx, key)
+	x.keepRequestPair(ctx, late)
+	x.dropPending(ctx)
 	if n := entries(); n != 0 {
 		t.Errorf("%d entries after the phone left, want 0", n)
 	}
