@@ -89,13 +89,12 @@ func (x *executor) probe(ctx context.Context, t engine.Target, policy engine.Pai
 			return r
 		}
 		if x.ledger != nil {
-			plug := ledger.Plug{Address: x.scope(ctx), UDID: t.UDID, DeviceID: t.DeviceID}
-			if mine, _, err := x.ledger.Claim(plug); err == nil && !mine {
-				r = fromLedger(x.ledger.Wait(ctx, plug), r)
-				if r.State == engine.StateUntrustedLocked {
+			plug := x.plug(ctx, t, 0)
+			if theirs, ok := x.othersPair(ctx, plug, r); ok {
+				if theirs.State == engine.StateUntrustedLocked {
 					x.adoptLocked(ctx, t)
 				}
-				return r
+				return theirs
 			}
 			defer func() { _ = x.ledger.Record(plug, r.State) }()
 		}
@@ -287,9 +286,9 @@ func (x *executor) sendPair(ctx context.Context, c engine.SendPair) (r engine.Pr
 	if c.AfterUnlock > 0 && x.ledger != nil {
 		// The Pair an unlock brings: one per unlock across processes (a
 		// tray and a `watch` following the same phone both see the unlock).
-		round := ledger.Plug{Address: x.scope(ctx), UDID: t.UDID, DeviceID: t.DeviceID, Round: c.AfterUnlock}
-		if mine, _, err := x.ledger.Claim(round); err == nil && !mine {
-			return fromLedger(x.ledger.Wait(ctx, round), engine.ProbeResult{})
+		round := x.plug(ctx, t, c.AfterUnlock)
+		if theirs, ok := x.othersPair(ctx, round, engine.ProbeResult{}); ok {
+			return theirs
 		}
 		defer func() { _ = x.ledger.Record(round, r.State) }()
 	}
@@ -308,11 +307,26 @@ func (x *executor) sendPair(ctx context.Context, c engine.SendPair) (r engine.Pr
 	if x.ledger != nil {
 		// Asked for (Fix trust) or ours to send (unlock): recorded, so no
 		// other process sends the automatic one for this plug.
-		plug := ledger.Plug{Address: x.scope(ctx), UDID: t.UDID, DeviceID: t.DeviceID}
+		plug := x.plug(ctx, t, 0)
 		_, _, _ = x.ledger.Claim(plug)
 		_ = x.ledger.Record(plug, r.State)
 	}
 	return r
+}
+
+// plug is t's entry in the Pair ledger: the Pair at plug-in (round 0) or
+// the one an unlock brings (round n).
+func (x *executor) plug(ctx context.Context, t engine.Target, round int) ledger.Plug {
+	return ledger.Plug{Address: x.scope(ctx), UDID: t.UDID, DeviceID: t.DeviceID, Round: round}
+}
+
+// othersPair claims p's Pair in the ledger. When another process holds it,
+// ok is true and theirs is what that Pair gave (waited for), on top of r.
+func (x *executor) othersPair(ctx context.Context, p ledger.Plug, r engine.ProbeResult) (theirs engine.ProbeResult, ok bool) {
+	if mine, _, err := x.ledger.Claim(p); err == nil && !mine {
+		return fromLedger(x.ledger.Wait(ctx, p), r), true
+	}
+	return r, false
 }
 
 // adoptLocked: another process's Pair for this plug was refused while the
