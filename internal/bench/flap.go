@@ -144,7 +144,7 @@ func (b *Bench) Flap(ctx context.Context) error {
 				slowFirst = fmt.Sprintf("first: %q", calls[0].Summary)
 			}
 		}
-		g, h, err := b.flapInproc(ctx, udids)
+		g, h, err := b.flapInproc(ctx, udids, b.opt.FlapCycles, b.opt.FlapCycles)
 		if err != nil {
 			return fmt.Errorf("run %d, in-process: %w", run, err)
 		}
@@ -331,10 +331,10 @@ func waitLastDetached(c *Child, mark int, udid string, timeout time.Duration) er
 	}
 }
 
-// flapInproc flaps two batches against the real watcher in this process,
-// configured as `watch --json`: the goroutines left after the first, and
-// the live heap's growth over the second.
-func (b *Bench) flapInproc(ctx context.Context, udids []string) (int, heapGrowth, error) {
+// flapInproc flaps two batches (warm cycles, then cycles) against the real
+// watcher in this process, configured as `watch --json`: the goroutines
+// left after the first, and the live heap's growth over the second.
+func (b *Bench) flapInproc(ctx context.Context, udids []string, warm, cycles int) (int, heapGrowth, error) {
 	f, err := b.newFlapRig(udids)
 	if err != nil {
 		return 0, heapGrowth{}, err
@@ -357,7 +357,7 @@ func (b *Bench) flapInproc(ctx context.Context, udids []string) (int, heapGrowth
 	if err := sleep(ctx, b.opt.Settle); err != nil {
 		return 0, heapGrowth{}, err
 	}
-	return f.flapHeap(ctx, p, b.opt.FlapCycles, b.opt.FlapCycles, b.opt.FlapGap, b.opt.Settle+5*time.Second)
+	return f.flapHeap(ctx, p, warm, cycles, b.opt.FlapGap, b.opt.Settle+5*time.Second)
 }
 
 // maxPerWindow is the largest number of new bubbles naming one phone (by

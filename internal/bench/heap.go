@@ -2,13 +2,13 @@ package bench
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"runtime"
 	"runtime/metrics"
 	"time"
 
+	"github.com/trustwatch/trustwatch/internal/watchjson"
 	"github.com/trustwatch/trustwatch/watcher"
 	"github.com/trustwatch/trustwatch/watcher/engine"
 	"github.com/trustwatch/trustwatch/watcher/ledger"
@@ -33,22 +33,16 @@ func liveHeap() (bytes, objects int64) {
 
 // asWatch configures an in-process watcher as `trustwatch watch --json`
 // runs (and the tray too, for the ledger): a Pair ledger in dir, and every
-// change encoded as a JSON line, here into io.Discard.
+// change written by watch's own printer, here into io.Discard.
 func asWatch(dir string) (func(*watcher.Config), error) {
 	l, err := ledger.Open(dir)
 	if err != nil {
 		return nil, err
 	}
-	enc := json.NewEncoder(io.Discard)
 	return func(c *watcher.Config) {
 		c.Ledger = l
 		c.OnOutput = func(out engine.Output, snap engine.Snapshot) {
-			if out.MuxChanged {
-				_ = enc.Encode(snap.Usbmux)
-			}
-			for _, ch := range out.Changes {
-				_ = enc.Encode(ch)
-			}
+			watchjson.Write(io.Discard, out, snap, time.Now())
 		}
 	}, nil
 }
@@ -60,15 +54,12 @@ func asWatch(dir string) (func(*watcher.Config), error) {
 // reported gone are an error.
 func (p *inproc) settled(detached int64, base int, timeout time.Duration) (int, error) {
 	deadline := time.Now().Add(timeout)
-	snaps, unsub := p.w.Subscribe()
-	defer unsub()
-	for p.detached.Load() < detached || len(p.w.Snapshot().Devices) > 0 {
-		select {
-		case <-snaps:
-		case <-time.After(time.Until(deadline)):
-			return nonSimGoroutines(), fmt.Errorf("in-process watcher: %d of %d unplugs reported, %d phones listed after %v",
-				p.detached.Load(), detached, len(p.w.Snapshot().Devices), timeout)
-		}
+	snap, ok := p.waitFor(timeout, func(snap engine.Snapshot) bool {
+		return p.detached.Load() >= detached && len(snap.Devices) == 0
+	})
+	if !ok {
+		return nonSimGoroutines(), fmt.Errorf("in-process watcher: %d of %d unplugs reported, %d phones listed after %v",
+			p.detached.Load(), detached, len(snap.Devices), timeout)
 	}
 	return settleGoroutines(base, time.Until(deadline)), nil
 }

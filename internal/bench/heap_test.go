@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"testing"
-	"time"
 )
 
 // TestFlapLiveHeap is the flapping scenario in small, measured where a leak
@@ -16,29 +15,16 @@ import (
 // reported and every plug's goroutines have ended, then collect twice.
 func TestFlapLiveHeap(t *testing.T) {
 	if testing.Short() {
-		t.Skip("flaps for about 16 s")
+		t.Skip("flaps for about 18 s")
 	}
 	var u UDIDs
 	udids := u.Take(len(flapConfigs))
 	if err := WarmKeys(udids); err != nil {
 		t.Fatal(err)
 	}
-	f, err := (&Bench{}).newFlapRig(udids)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.rig.Close()
-	tune, err := asWatch(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := startInproc(f.rig, tune)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.stop()
 	const warm, cycles = 500, 1000
-	gor, g, err := f.flapHeap(context.Background(), p, warm, cycles, Defaults().FlapGap, 10*time.Second)
+	b := New(Defaults(), &Results{}) // the bench's pauses, settling and waits
+	gor, g, err := b.flapInproc(context.Background(), udids, warm, cycles)
 	if err != nil {
 		t.Fatal(err)
 	}

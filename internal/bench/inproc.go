@@ -71,30 +71,42 @@ func startInproc(rig *Rig, tune ...func(*watcher.Config)) (*inproc, error) {
 	return p, nil
 }
 
-// waitStates waits until every udid shows its wanted state and returns when
-// the last one got there.
-func (p *inproc) waitStates(want map[string]string, timeout time.Duration) (time.Time, error) {
+// waitFor waits until done holds for the watcher's snapshot, checking at
+// every published change; the last snapshot, and false after timeout.
+func (p *inproc) waitFor(timeout time.Duration, done func(engine.Snapshot) bool) (engine.Snapshot, bool) {
 	snaps, unsub := p.w.Subscribe()
 	defer unsub()
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
 	for {
 		snap := p.w.Snapshot()
-		done := 0
-		for udid, st := range want {
-			if d, ok := snap.Device(engine.NormalizeUDID(udid)); ok && string(d.State) == st {
-				done++
-			}
-		}
-		if done == len(want) {
-			return time.Now(), nil
+		if done(snap) {
+			return snap, true
 		}
 		select {
 		case <-snaps:
 		case <-deadline.C:
-			return time.Time{}, fmt.Errorf("in-process watcher: %d of %d devices in their state after %v", done, len(want), timeout)
+			return p.w.Snapshot(), false
 		}
 	}
+}
+
+// waitStates waits until every udid shows its wanted state and returns when
+// the last one got there.
+func (p *inproc) waitStates(want map[string]string, timeout time.Duration) (time.Time, error) {
+	inState := func(snap engine.Snapshot) (n int) {
+		for udid, st := range want {
+			if d, ok := snap.Device(engine.NormalizeUDID(udid)); ok && string(d.State) == st {
+				n++
+			}
+		}
+		return n
+	}
+	snap, ok := p.waitFor(timeout, func(snap engine.Snapshot) bool { return inState(snap) == len(want) })
+	if !ok {
+		return time.Time{}, fmt.Errorf("in-process watcher: %d of %d devices in their state after %v", inState(snap), len(want), timeout)
+	}
+	return time.Now(), nil
 }
 
 // nonSimGoroutines counts the goroutines whose stack does not run in or
