@@ -40,10 +40,10 @@ func UsageIn(out io.Writer, w catalog.Words) {
 }
 
 // Help writes `trustwatch VERB --help` in the user's language.
-func Help(out io.Writer, v Verb) { HelpIn(out, v, catalog.Current()) }
+func Help(out io.Writer, v Verb) { helpIn(out, v, catalog.Current()) }
 
-// HelpIn writes `trustwatch VERB --help` in w's language.
-func HelpIn(out io.Writer, v Verb, w catalog.Words) {
+// helpIn writes `trustwatch VERB --help` in w's language.
+func helpIn(out io.Writer, v Verb, w catalog.Words) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s\n\n", w.T("cli.help.usage", nil), v.Line())
 	b.WriteString(wrap(v.About(w), "", width))

@@ -60,16 +60,10 @@ func sentence(s string) string {
 	return s
 }
 
-// exitSummary is the "Exit codes:" paragraph of `trustwatch --help`.
+// exitSummary is the "Exit codes:" paragraph of `trustwatch --help`, on
+// one line.
 func exitSummary() string {
-	var top bytes.Buffer
-	cliref.UsageIn(&top, en)
-	for _, para := range strings.Split(top.String(), "\n\n") {
-		if rest, ok := strings.CutPrefix(para, "Exit codes: "); ok {
-			return strings.Join(strings.Fields(rest), " ")
-		}
-	}
-	return "0 done, 1 failed, 2 usage error."
+	return strings.Join(strings.Fields(strings.TrimPrefix(en.T("cli.help.exit_summary", nil), "Exit codes: ")), " ")
 }
 
 func render(b *bytes.Buffer, version, date string) {
